@@ -1,0 +1,572 @@
+/* attack.c -- the attack: 500 users click Buy on the last 100 seats.
+ *
+ * main() strings the steps together:
+ *
+ *   1. ask /healthz which phase is listening (and whether it is async);
+ *   2. reset the event through the service (unless --no-reset);
+ *   3. open every connection, then fire all the users at once (burst) or
+ *      keep C connections busy for R requests (sustained);
+ *   4. for an asynchronous phase, wait until the queue has decided every
+ *      request it accepted;
+ *   5. audit the database directly: oversold, phantom counter, duplicate
+ *      users, and whether the answers agree with the ticket rows;
+ *   6. print the verdict and the figures, append a CSV row.
+ *
+ * The load itself is client.c; the arithmetic of the counts and the
+ * writing of the results is report.c. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "audit.h"
+#include "client.h"
+#include "db.h"
+#include "wire.h"
+#include "lab.h"
+#include "report.h"
+#include "stats.h"
+
+/* Exit statuses: the usage text and harness/README.md quote them. */
+enum {
+    EXIT_RAN = 0,          /* the attack ran, whatever the verdict */
+    EXIT_EXPECTATION = 1,  /* --expect-clean or --expect-oversell was not met */
+    EXIT_USAGE = 2,        /* bad command line */
+    EXIT_UNREACHABLE = 3,  /* the service or the database cannot be reached */
+    EXIT_INTERNAL = 4,     /* the harness failed itself: miscounted, no threads */
+};
+
+#define PROGRESS_EVERY_MS 200
+#define DRAIN_POLL_MS 100
+
+/* ------------------------------------------------------------------------
+ * Around the attack: the service's health, the reset, the run's identity
+ * --------------------------------------------------------------------- */
+
+/* What /healthz says about the phase listening. */
+struct phase_info {
+    int phase;
+    char name[32];
+    bool async;
+    long long think_ms;
+};
+
+/* ask_health learns which phase is under attack. Only an unreachable
+ * service is an error here; for a custom --path the target may be some
+ * other server, so an answer without the lab's fields just leaves them
+ * unknown (phase 0). */
+static int ask_health(const struct client_target *target, int timeout_ms, bool strict,
+                      struct phase_info *svc)
+{
+    struct http_response r;
+    char err[256];
+    const char *body;
+    size_t len;
+    long long phase = 0;
+
+    memset(svc, 0, sizeof *svc);
+    if (client_fetch(target, "GET", "/healthz", timeout_ms, &r, err, sizeof err) != 0) {
+        lab_log("the service is not reachable: %s", err);
+        return -1;
+    }
+    body = http_response_body(&r, &len);
+    if (r.status != 200 || !json_pick_long(body, len, "phase", &phase)) {
+        if (strict) {
+            lab_log("GET /healthz answered %d, not a lab service's health: %.*s", r.status,
+                    (int)len, body);
+            return -1;
+        }
+        return 0;
+    }
+    svc->phase = (int)phase;
+    json_pick_string(body, len, "name", svc->name, sizeof svc->name);
+    json_pick_bool(body, len, "async", &svc->async);
+    json_pick_long(body, len, "thinkMs", &svc->think_ms);
+    return 0;
+}
+
+/* reset_event asks the service to put SEATS seats on sale, with no ticket
+ * and no decision left from an earlier run. Through the service rather
+ * than SQL: a phase with a cache (Redis) resets its cache too. */
+static int reset_event(const struct client_target *target, int timeout_ms, long long event_id,
+                       long long seats)
+{
+    struct http_response r;
+    char path[128], err[256], status[32] = "";
+    const char *body;
+    size_t len;
+
+    snprintf(path, sizeof path, "/api/admin/reset?eventId=%lld&seats=%lld", event_id, seats);
+    if (client_fetch(target, "POST", path, timeout_ms, &r, err, sizeof err) != 0) {
+        lab_log("reset failed: %s", err);
+        return -1;
+    }
+    body = http_response_body(&r, &len);
+    json_pick_string(body, len, "status", status, sizeof status);
+    if (r.status != 200 || strcmp(status, "reset") != 0) {
+        lab_log("reset failed: %d %.*s", r.status, (int)len, body);
+        return -1;
+    }
+    return 0;
+}
+
+/* make_run_id names this run in base 36 from the wall clock in
+ * microseconds: short, sortable and different for every run, so that the
+ * request ids of two runs never meet in the tickets table. */
+static void make_run_id(char *out, size_t out_len)
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    struct timespec ts;
+    uint64_t v;
+    char tmp[16];
+    size_t n = 0;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    v = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    do {
+        tmp[n++] = digits[v % 36];
+        v /= 36;
+    } while (v && n < sizeof tmp);
+    for (size_t i = 0; i < n && i + 1 < out_len; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n < out_len ? n : out_len - 1] = '\0';
+}
+
+/* git_revision: LAB_GIT_REV when the caller knows it (CI, a tarball),
+ * else git's own answer, else "unknown". git's complaints are silenced:
+ * outside a work tree it is not an error. */
+static void git_revision(char *out, size_t out_len)
+{
+    const char *env = lab_env("LAB_GIT_REV", NULL);
+    FILE *p;
+
+    snprintf(out, out_len, "unknown");
+    if (env) {
+        snprintf(out, out_len, "%s", env);
+        return;
+    }
+    p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
+    if (!p)
+        return;
+    if (fgets(out, (int)out_len, p))
+        out[strcspn(out, "\r\n")] = '\0';
+    if (pclose(p) != 0 || out[0] == '\0')
+        snprintf(out, out_len, "unknown");
+}
+
+static void utc_timestamp(char *out, size_t out_len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(out, out_len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ------------------------------------------------------------------------
+ * The attack
+ * --------------------------------------------------------------------- */
+
+/* What the threads did, merged once they are joined. */
+struct outcome_totals {
+    struct counts bookings, reads;
+    struct histogram latency, read_latency;
+    long long connected;
+    double wall_s;
+};
+
+/* show_progress writes the progress line: jobs done of all, and requests
+ * per second since the last line. It reads each thread's two published
+ * counters with relaxed loads: a slightly stale figure is fine, a lock on
+ * the threads' hot path is not. */
+static void show_progress(struct client_thread *threads, int n, long long total_jobs,
+                          const char *unit, long long *last_requests, uint64_t *last_us)
+{
+    long long jobs = 0, requests = 0;
+    uint64_t now = lab_now_us();
+    double rate;
+
+    for (int i = 0; i < n; i++) {
+        jobs += atomic_load_explicit(&threads[i].progress_jobs, memory_order_relaxed);
+        requests += atomic_load_explicit(&threads[i].progress_requests, memory_order_relaxed);
+    }
+    rate = now > *last_us ? (double)(requests - *last_requests) * 1e6 / (double)(now - *last_us)
+                          : 0.0;
+    fprintf(stderr, "\r\033[Kattack: %lld/%lld %s, %.0f req/s", jobs, total_jobs, unit, rate);
+    *last_requests = requests;
+    *last_us = now;
+}
+
+static bool all_finished(struct client_thread *threads, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!atomic_load_explicit(&threads[i].finished, memory_order_acquire))
+            return false;
+    return true;
+}
+
+/* run_attack splits CONNS connections and JOBS jobs over the threads (the
+ * jobs in proportion to the connections, so that no thread runs dry while
+ * another has a backlog), starts the threads, releases them together once
+ * every connection is open, shows the progress, and merges the results.
+ * The clock starts at the release: wall_s is the attack, not the connects. */
+static int run_attack(const struct attack_args *args, const struct client_work *work,
+                      long long conns, long long jobs, struct client_thread **threads_out,
+                      int *thread_count, struct outcome_totals *out)
+{
+    int n = args->threads < conns ? args->threads : (int)conns;
+    struct client_thread *threads = calloc((size_t)n, sizeof *threads);
+    pthread_barrier_t start_line;
+    long long conns_before = 0, last_requests = 0;
+    uint64_t start_us, end_us = 0, last_us;
+    bool tty = isatty(STDERR_FILENO);
+
+    if (!threads || pthread_barrier_init(&start_line, NULL, (unsigned)n + 1) != 0) {
+        lab_log("cannot set up %d threads", n);
+        free(threads);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        struct client_thread *t = &threads[i];
+        long long mine = conns / n + (i < conns % n);
+
+        client_thread_init(t);
+        t->work = work;
+        t->start_line = &start_line;
+        t->conn_count = (int)mine;
+        t->job_first = jobs * conns_before / conns;
+        conns_before += mine;
+        t->job_end = jobs * conns_before / conns;
+    }
+    for (int started = 0; started < n; started++) {
+        int rc = pthread_create(&threads[started].tid, NULL, client_thread_run, &threads[started]);
+        if (rc != 0) {
+            /* the barrier counts n + 1: the started threads would wait forever */
+            lab_log("cannot start thread %d of %d: %s", started + 1, n, strerror(rc));
+            exit(EXIT_INTERNAL);
+        }
+    }
+    pthread_barrier_wait(&start_line);
+    start_us = lab_now_us();
+    last_us = start_us;
+    while (!all_finished(threads, n)) {
+        lab_sleep_ms(tty ? PROGRESS_EVERY_MS : 50);
+        if (tty)
+            show_progress(threads, n, jobs, work->booking ? "users" : "requests",
+                          &last_requests, &last_us);
+    }
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+    memset(out, 0, sizeof *out);
+    stats_init(&out->latency);
+    stats_init(&out->read_latency);
+    for (int i = 0; i < n; i++) {
+        struct client_thread *t = &threads[i];
+
+        pthread_join(t->tid, NULL);
+        if (t->error[0])
+            lab_log("thread %d: %s", i, t->error);
+        counts_merge(&out->bookings, &t->bookings);
+        counts_merge(&out->reads, &t->reads);
+        stats_merge(&out->latency, &t->latency);
+        stats_merge(&out->read_latency, &t->read_latency);
+        out->connected += t->connected;
+        if (t->end_us > end_us)
+            end_us = t->end_us;
+    }
+    pthread_barrier_destroy(&start_line);
+    out->wall_s = end_us > start_us ? (double)(end_us - start_us) / 1e6 : 0.0;
+    *threads_out = threads;
+    *thread_count = n;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * After the attack: the queue, the audit
+ * --------------------------------------------------------------------- */
+
+/* drain_queue waits until the database holds a decision (a ticket row or
+ * a decisions row) for every request the service accepted: the 202s, and
+ * the 201s, whose ticket rows count as decided too. DECIDED_BEFORE is the
+ * count before the attack, so --no-reset works. Bounded by
+ * --drain-timeout-ms; the progress goes to stderr. */
+static int drain_queue(PGconn *db, const struct attack_args *args, long long decided_before,
+                       long long accepted, struct summary *s)
+{
+    uint64_t start_us = lab_now_us(), last_log_us = start_us;
+    uint64_t limit_us = (uint64_t)args->drain_timeout_ms * 1000u;
+    bool tty = isatty(STDERR_FILENO);
+    long long decided = 0;
+
+    s->drained = true;
+    for (;;) {
+        uint64_t now;
+
+        if (db_count_decided(db, args->event_id, &decided) != LAB_OK)
+            return -1;
+        decided -= decided_before;
+        now = lab_now_us();
+        if (decided >= accepted)
+            break;
+        if (now - start_us >= limit_us) {
+            s->drain_timed_out = true;
+            break;
+        }
+        if (tty) {
+            fprintf(stderr, "\r\033[Kattack: draining the queue: %lld/%lld decided, %.1f s",
+                    decided, accepted, (double)(now - start_us) / 1e6);
+        } else if (now - last_log_us >= 5000000u) {
+            lab_log("draining the queue: %lld/%lld decided", decided, accepted);
+            last_log_us = now;
+        }
+        lab_sleep_ms(DRAIN_POLL_MS);
+    }
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+    s->drain_s = (double)(lab_now_us() - start_us) / 1e6;
+    s->decided = decided;
+    s->lost = accepted > decided ? accepted - decided : 0;
+    s->decided_per_s = s->wall_s + s->drain_s > 0 ? (double)decided / (s->wall_s + s->drain_s)
+                                                   : 0.0;
+    return 0;
+}
+
+/* queued_booked asks the database what became of every request answered
+ * 202: the booked ones are the asynchronous phases' "booked answers", to
+ * be compared with the ticket rows. */
+static int queued_booked(PGconn *db, const struct attack_args *args,
+                         const struct client_thread *threads, int n, long long *booked)
+{
+    *booked = 0;
+    for (int i = 0; i < n; i++) {
+        const struct client_thread *t = &threads[i];
+
+        if (t->queued_incomplete)
+            lab_log("out of memory: some queued requests are not checked");
+        for (size_t j = 0; j < t->queued_len; j++) {
+            long long user = args->user_base + 1 + t->queued_jobs[j];
+            char request_id[PARSE_REQUEST_ID_MAX + 1];
+            enum lab_status result;
+
+            snprintf(request_id, sizeof request_id, "%s-%lld", args->run_id, user);
+            if (db_result(db, request_id, &result) != LAB_OK)
+                return -1;
+            *booked += result == LAB_BOOKED;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * main
+ * --------------------------------------------------------------------- */
+
+/* fill_summary copies into S what the threads measured. */
+static void fill_summary(struct summary *s, const struct outcome_totals *o)
+{
+    s->bookings = o->bookings;
+    s->reads = o->reads;
+    s->p50_us = stats_percentile(&o->latency, 50.0);
+    s->p90_us = stats_percentile(&o->latency, 90.0);
+    s->p99_us = stats_percentile(&o->latency, 99.0);
+    s->max_us = stats_max(&o->latency);
+    s->read_p50_us = stats_percentile(&o->read_latency, 50.0);
+    s->read_p99_us = stats_percentile(&o->read_latency, 99.0);
+    s->wall_s = o->wall_s;
+    s->req_per_s = o->wall_s > 0
+        ? (double)(o->bookings.attempted + o->reads.attempted) / o->wall_s : 0.0;
+}
+
+/* audit_now reads the event's audit, logging why when it cannot. */
+static int audit_now(PGconn *db, long long event_id, struct audit *a)
+{
+    enum lab_status st = db_audit(db, event_id, a);
+
+    if (st == LAB_NOT_FOUND)
+        lab_log("event %lld does not exist (reset it, or pick another --event)", event_id);
+    else if (st != LAB_OK)
+        lab_log("the audit failed");
+    return st == LAB_OK ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct attack_args args;
+    struct client_target target;
+    struct client_work work;
+    struct phase_info svc;
+    struct summary s;
+    struct outcome_totals totals;
+    struct client_thread *threads = NULL;
+    struct audit before = { 0 }, after = { 0 };
+    struct rlimit rl;
+    PGconn *db = NULL;
+    long long conns, jobs, decided_before = 0;
+    int thread_count = 0, status = EXIT_RAN;
+    char err[512];
+    bool booking;
+
+    lab_set_program("attack");
+    if (args_parse(&args, argc, argv, lab_env("LAB_HTTP", LAB_HTTP_DEFAULT), err, sizeof err)) {
+        fprintf(stderr, "attack: %s\n\n", err);
+        args_usage(stderr, "attack");
+        return EXIT_USAGE;
+    }
+    if (args.help) {
+        args_usage(stdout, "attack");
+        return EXIT_RAN;
+    }
+    booking = !args_is_custom(&args);
+    if (args.run_id[0] == '\0')
+        make_run_id(args.run_id, sizeof args.run_id);
+    conns = args.mode == ATTACK_BURST ? args.users : args.connections;
+    jobs = args.mode == ATTACK_BURST ? args.users : args.requests;
+    if (conns > jobs)
+        conns = jobs;   /* a connection without a job would only sit there */
+
+    lab_raise_fd_limit();
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)conns + 64 > rl.rlim_cur) {
+        fprintf(stderr, "attack: %lld connections need more open files than the limit of %llu\n",
+                conns, (unsigned long long)rl.rlim_cur);
+        return EXIT_USAGE;
+    }
+
+    /* 1. the service */
+    if (client_resolve(args.host, args.port, &target, err, sizeof err)) {
+        lab_log("%s", err);
+        return EXIT_UNREACHABLE;
+    }
+    if (ask_health(&target, args.timeout_ms, booking, &svc))
+        return EXIT_UNREACHABLE;
+
+    /* 2. the database and the reset */
+    if (booking) {
+        db = db_connect(lab_env("LAB_PG", LAB_PG_DEFAULT), err, sizeof err);
+        if (!db) {
+            lab_log("the database is not reachable: %s", err);
+            return EXIT_UNREACHABLE;
+        }
+        if ((args.reset && reset_event(&target, args.timeout_ms, args.event_id, args.seats)) ||
+            audit_now(db, args.event_id, &before) ||
+            db_count_decided(db, args.event_id, &decided_before) != LAB_OK) {
+            PQfinish(db);
+            return EXIT_UNREACHABLE;
+        }
+    }
+
+    /* 3. the attack */
+    memset(&work, 0, sizeof work);
+    work.target = &target;
+    work.booking = booking;
+    work.method = args.method;
+    work.path = args.path;
+    work.event_id = args.event_id;
+    work.user_base = args.user_base;
+    work.run_id = args.run_id;
+    work.reads_per_booking = args.reads_per_booking;
+    work.timeout_ms = args.timeout_ms;
+    if (!args.json)
+        lab_log("phase %d (%s): %s, %lld %s over %lld connections, %d threads", svc.phase,
+                svc.name[0] ? svc.name : "unknown",
+                args.mode == ATTACK_BURST ? "burst" : "sustained", jobs,
+                booking ? "users" : "requests", conns,
+                args.threads < conns ? args.threads : (int)conns);
+    if (run_attack(&args, &work, conns, jobs, &threads, &thread_count, &totals)) {
+        if (db)
+            PQfinish(db);
+        return EXIT_INTERNAL;
+    }
+    if (totals.connected < conns)
+        lab_log("%lld of %lld connections could not be opened before the start", conns -
+                totals.connected, conns);
+
+    memset(&s, 0, sizeof s);
+    s.phase = svc.phase;
+    snprintf(s.phase_name, sizeof s.phase_name, "%s", svc.name);
+    s.async = svc.async;
+    s.think_ms = svc.think_ms;
+    s.mode = args.mode == ATTACK_BURST ? "burst" : "sustained";
+    s.audited = booking;
+    if (!booking)
+        snprintf(s.path, sizeof s.path, "%s %s", args.method, args.path);
+    s.event_id = args.event_id;
+    s.users = jobs;
+    s.concurrency = conns;
+    s.threads = thread_count;
+    s.reads_per_booking = args.reads_per_booking;
+    fill_summary(&s, &totals);
+
+    /* 4. the queue, and 5. the audit */
+    if (booking) {
+        long long booked = totals.bookings.n[OUTCOME_BOOKED];
+        long long queued = totals.bookings.n[OUTCOME_QUEUED];
+        long long later_booked = 0;
+
+        if ((svc.async || queued > 0) &&
+            (drain_queue(db, &args, decided_before, booked + queued, &s) ||
+             queued_booked(db, &args, threads, thread_count, &later_booked))) {
+            status = EXIT_UNREACHABLE;
+        } else if (audit_now(db, args.event_id, &after)) {
+            status = EXIT_UNREACHABLE;
+        } else {
+            s.seats = after.total_seats;
+            s.total_seats = after.total_seats;
+            s.available = after.available;
+            s.sold = after.sold;
+            s.oversold = after.oversold;
+            s.phantom = after.phantom;
+            s.duplicates = after.duplicate_users;
+            s.booked_decisions = booked + later_booked;
+            s.mismatch = (after.sold - before.sold) - s.booked_decisions;
+        }
+        PQfinish(db);
+    }
+    for (int i = 0; i < thread_count; i++)
+        client_thread_free(&threads[i]);
+    free(threads);
+    if (status != EXIT_RAN)
+        return status;
+
+    /* 6. the results */
+    if (args.json)
+        report_write_json(stdout, &s);
+    else
+        report_write_human(stdout, &s);
+    fflush(stdout);
+    if (args.csv_path[0]) {
+        char stamp[32], rev[64];
+
+        utc_timestamp(stamp, sizeof stamp);
+        git_revision(rev, sizeof rev);
+        if (report_append_csv(args.csv_path, &s, stamp, rev, err, sizeof err))
+            lab_log("%s", err);
+    }
+
+    if (!counts_balanced(&s.bookings, booking) || !counts_balanced(&s.reads, false)) {
+        lab_log("harness bug: attempted %lld but %lld outcomes (reads: %lld, %lld)",
+                s.bookings.attempted, counts_ended(&s.bookings), s.reads.attempted,
+                counts_ended(&s.reads));
+        return EXIT_INTERNAL;
+    }
+    if ((args.expect_clean || args.expect_oversell) &&
+        s.bookings.n[OUTCOME_BOOKED] + s.bookings.n[OUTCOME_QUEUED] +
+                s.bookings.n[OUTCOME_SOLD_OUT] == 0) {
+        /* every booking failed: the audit of an untouched event proves
+         * nothing, and CI must not read that as "clean" */
+        lab_log("no booking got an answer of the API: the expectation cannot be met");
+        return EXIT_EXPECTATION;
+    }
+    if (args.expect_clean && report_is_bug(&s))
+        return EXIT_EXPECTATION;
+    if (args.expect_oversell && !report_is_bug(&s))
+        return EXIT_EXPECTATION;
+    return EXIT_RAN;
+}

@@ -1,0 +1,104 @@
+/* client.h -- the load: client threads, each an epoll loop over its own
+ * keep-alive HTTP/1.1 connections, in the manner of wrk.
+ *
+ * A "job" is one user: K status reads (--reads-per-booking) and then its
+ * booking, all on the same connection; or, with --path, one request. The
+ * caller gives each thread a number of connections and a range of jobs. A
+ * thread opens all its connections, waits at the start line (a barrier
+ * shared with the other threads and main), then every connection takes a
+ * job, and takes the next one from the thread's range when it is done:
+ * a closed loop. Burst mode is the case of as many connections as jobs.
+ *
+ * Nothing is shared while the attack runs: each thread counts into its own
+ * struct counts and histograms, read by main only after pthread_join. The
+ * progress line reads two counters per thread, published with relaxed
+ * atomic stores. */
+#ifndef HARNESS_CLIENT_H
+#define HARNESS_CLIENT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "wire.h"
+#include "report.h"
+#include "stats.h"
+
+#define CLIENT_HOST_MAX 280     /* "host:port", for the Host header */
+#define CLIENT_REQUEST_MAX 1536 /* the longest request we format */
+
+/* Where the service is: resolved once, before the threads start. */
+struct client_target {
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    char host_header[CLIENT_HOST_MAX];
+};
+
+int client_resolve(const char *host, int port, struct client_target *target, char *err,
+                   size_t err_len);
+
+/* client_fetch makes one blocking request (the /healthz and reset calls
+ * around the attack) on a connection of its own, closed afterwards. 0 with
+ * the answer in R, or -1 with the reason in ERR. */
+int client_fetch(const struct client_target *target, const char *method, const char *path,
+                 int timeout_ms, struct http_response *r, char *err, size_t err_len);
+
+/* What every thread sends: read-only while the threads run. */
+struct client_work {
+    const struct client_target *target;
+    bool booking;               /* the booking workload; false: a custom path */
+    const char *method, *path;  /* the custom request */
+    long long event_id;         /* the bookings' event */
+    long long user_base;        /* job j is user user_base + 1 + j */
+    const char *run_id;         /* request ids are <run_id>-<userId> */
+    int reads_per_booking;
+    int timeout_ms;
+};
+
+struct client_conn;   /* one connection's state machine: client.c */
+
+struct client_thread {
+    /* set by the caller before the thread starts */
+    const struct client_work *work;
+    pthread_barrier_t *start_line;
+    int conn_count;
+    long long job_first, job_end;      /* the jobs [job_first, job_end) */
+    pthread_t tid;                     /* set by pthread_create */
+
+    /* published while running, read without locks by the progress line */
+    _Atomic long long progress_jobs;      /* jobs (users) finished */
+    _Atomic long long progress_requests;  /* HTTP requests finished */
+    _Atomic bool finished;
+
+    /* results: the thread's own until it is joined */
+    struct counts bookings;            /* the bookings, or the custom requests */
+    struct counts reads;               /* the status reads */
+    struct histogram latency;          /* of the bookings / custom requests */
+    struct histogram read_latency;     /* of the status reads */
+    long long connected;               /* connections up at the start line */
+    uint64_t end_us;                   /* when its last job ended */
+    long long *queued_jobs;            /* jobs answered 202, for the drain's check */
+    size_t queued_len, queued_cap;
+    bool queued_incomplete;            /* out of memory: the list is partial */
+    char error[160];                   /* why the thread could not start */
+
+    /* private to the thread */
+    int epoll_fd;
+    struct client_conn *conns;
+    long long job_next, jobs_done, requests_done;
+    uint64_t timeout_us;
+    size_t read_request_len, custom_request_len;
+    char read_request[CLIENT_REQUEST_MAX];
+    char custom_request[CLIENT_REQUEST_MAX];
+};
+
+/* client_thread_init readies T (its histograms, its counters); the caller
+ * then sets the fields of "set by the caller" and starts the thread. */
+void client_thread_init(struct client_thread *t);
+void *client_thread_run(void *arg);
+void client_thread_free(struct client_thread *t);
+
+#endif

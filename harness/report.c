@@ -1,0 +1,462 @@
+/* report.c -- outcomes, the counting rule, the verdict, and the three ways
+ * of writing a run down: the human summary, one JSON object, one CSV row. */
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------
+ * Outcomes and the counting rule
+ * --------------------------------------------------------------------- */
+
+const char *outcome_name(enum outcome o)
+{
+    switch (o) {
+    case OUTCOME_BOOKED: return "booked";
+    case OUTCOME_QUEUED: return "queued";
+    case OUTCOME_SOLD_OUT: return "sold_out";
+    case OUTCOME_OK: return "ok";
+    case OUTCOME_ERR_CONNECT: return "connect";
+    case OUTCOME_ERR_TIMEOUT: return "timeout";
+    case OUTCOME_ERR_4XX: return "http_4xx";
+    case OUTCOME_ERR_5XX: return "http_5xx";
+    case OUTCOME_ERR_PROTOCOL: return "protocol";
+    case OUTCOME_COUNT: break;
+    }
+    return "unknown";
+}
+
+/* report_classify_booking reads a booking's answer. The three answers of
+ * the API count only when code and body agree: a 201 whose body says
+ * "queued" is a broken service, and is counted as a protocol error rather
+ * than believed either way. A 409 is the API's sold-out answer, so it is
+ * not a 4xx error; every other 4xx is. */
+enum outcome report_classify_booking(int http_status, const char *body_status)
+{
+    switch (http_status) {
+    case 201:
+        return strcmp(body_status, "booked") == 0 ? OUTCOME_BOOKED : OUTCOME_ERR_PROTOCOL;
+    case 202:
+        return strcmp(body_status, "queued") == 0 ? OUTCOME_QUEUED : OUTCOME_ERR_PROTOCOL;
+    case 409:
+        return strcmp(body_status, "sold_out") == 0 ? OUTCOME_SOLD_OUT : OUTCOME_ERR_PROTOCOL;
+    }
+    if (http_status >= 400 && http_status <= 499)
+        return OUTCOME_ERR_4XX;
+    if (http_status >= 500 && http_status <= 599)
+        return OUTCOME_ERR_5XX;
+    return OUTCOME_ERR_PROTOCOL;
+}
+
+/* report_classify_plain reads any other answer by its code alone. */
+enum outcome report_classify_plain(int http_status)
+{
+    if (http_status >= 100 && http_status <= 399)
+        return OUTCOME_OK;
+    if (http_status >= 400 && http_status <= 499)
+        return OUTCOME_ERR_4XX;
+    if (http_status >= 500 && http_status <= 599)
+        return OUTCOME_ERR_5XX;
+    return OUTCOME_ERR_PROTOCOL;
+}
+
+void counts_merge(struct counts *into, const struct counts *from)
+{
+    into->attempted += from->attempted;
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        into->n[i] += from->n[i];
+}
+
+long long counts_errors(const struct counts *c)
+{
+    long long sum = 0;
+
+    for (int i = OUTCOME_FIRST_ERROR; i < OUTCOME_COUNT; i++)
+        sum += c->n[i];
+    return sum;
+}
+
+long long counts_ended(const struct counts *c)
+{
+    long long sum = 0;
+
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        sum += c->n[i];
+    return sum;
+}
+
+/* counts_balanced checks the counting rule of report.h. For bookings the
+ * outcome "ok" does not exist, and for other requests the three booking
+ * answers do not: either showing up means a request was misfiled. */
+bool counts_balanced(const struct counts *c, bool booking)
+{
+    if (booking && c->n[OUTCOME_OK] != 0)
+        return false;
+    if (!booking && (c->n[OUTCOME_BOOKED] || c->n[OUTCOME_QUEUED] || c->n[OUTCOME_SOLD_OUT]))
+        return false;
+    return c->attempted == counts_ended(c);
+}
+
+/* ------------------------------------------------------------------------
+ * The verdict
+ * --------------------------------------------------------------------- */
+
+bool report_is_bug(const struct summary *s)
+{
+    return s->audited && (s->oversold > 0 || s->phantom != 0 || s->duplicates > 0 ||
+                          s->mismatch != 0 || s->lost > 0);
+}
+
+const char *report_verdict_word(const struct summary *s)
+{
+    if (!s->audited)
+        return "none";
+    return report_is_bug(s) ? "BUG" : "clean";
+}
+
+/* append adds text to the verdict line, "; " between findings. */
+static void append(char *out, size_t out_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void append(char *out, size_t out_len, const char *fmt, ...)
+{
+    size_t used = strlen(out);
+    va_list ap;
+
+    if (used + 1 >= out_len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(out + used, out_len - used, fmt, ap);
+    va_end(ap);
+}
+
+/* report_verdict writes the line the summary starts with: every bug the
+ * audit found, the worst first, or "clean". Failed requests are added in
+ * brackets: a clean verdict over requests that mostly failed proves little,
+ * and the reader should see that before the numbers. */
+void report_verdict(const struct summary *s, char *out, size_t out_len)
+{
+    const char *sep = "";
+    long long errors = counts_errors(&s->bookings);
+
+    if (out_len == 0)
+        return;
+    out[0] = '\0';
+    if (!s->audited) {
+        append(out, out_len, "done: %lld requests to %s", s->bookings.attempted, s->path);
+        if (errors > 0)
+            append(out, out_len, " (%lld failed)", errors);
+        return;
+    }
+    if (s->oversold > 0) {
+        append(out, out_len, "%sOVERSOLD by %lld seats", sep, s->oversold);
+        sep = "; ";
+    }
+    if (s->phantom != 0) {
+        append(out, out_len, "%sPHANTOM: counter is %lld off", sep, s->phantom);
+        sep = "; ";
+    }
+    if (s->duplicates > 0) {
+        append(out, out_len, "%sDUPLICATES: %lld users hold more than one ticket", sep,
+               s->duplicates);
+        sep = "; ";
+    }
+    if (s->mismatch != 0) {
+        append(out, out_len, "%sMISMATCH: %lld booked answers, %lld ticket rows", sep,
+               s->booked_decisions, s->booked_decisions + s->mismatch);
+        sep = "; ";
+    }
+    if (s->lost > 0) {
+        append(out, out_len, "%sLOST: %lld accepted requests never decided", sep, s->lost);
+        sep = "; ";
+    }
+    if (!report_is_bug(s))
+        append(out, out_len, "clean");
+    if (errors > 0)
+        append(out, out_len, " (%lld of %lld requests failed)", errors, s->bookings.attempted);
+}
+
+/* ------------------------------------------------------------------------
+ * The human summary
+ * --------------------------------------------------------------------- */
+
+/* report_write_human prints the verdict, then one "key = value" per line in
+ * the manner of pgbench, with the same keys as the JSON object, so that a
+ * grep on either finds the same thing. */
+void report_write_human(FILE *out, const struct summary *s)
+{
+    char verdict[512];
+    const struct counts *b = &s->bookings;
+
+    report_verdict(s, verdict, sizeof verdict);
+    fprintf(out, "%s\n", verdict);
+    fprintf(out, "phase = %d (%s)\n", s->phase, s->phase_name[0] ? s->phase_name : "unknown");
+    fprintf(out, "mode = %s\n", s->mode);
+    if (!s->audited)
+        fprintf(out, "path = %s\n", s->path);
+    else
+        fprintf(out, "event_id = %lld\nseats = %lld\n", s->event_id, s->seats);
+    if (s->audited)
+        fprintf(out, "users = %lld\n", s->users);
+    fprintf(out, "concurrency = %lld\nthreads = %lld\n", s->concurrency, s->threads);
+    fprintf(out, "think_ms = %lld\nasync = %s\n", s->think_ms, s->async ? "true" : "false");
+    fprintf(out, "attempted = %lld\n", b->attempted);
+    if (s->audited) {
+        fprintf(out, "booked = %lld\nqueued = %lld\nsold_out = %lld\n", b->n[OUTCOME_BOOKED],
+                b->n[OUTCOME_QUEUED], b->n[OUTCOME_SOLD_OUT]);
+    } else {
+        fprintf(out, "ok = %lld\n", b->n[OUTCOME_OK]);
+    }
+    fprintf(out, "errors = %lld\n", counts_errors(b));
+    for (int i = OUTCOME_FIRST_ERROR; i < OUTCOME_COUNT; i++)
+        fprintf(out, "errors_%s = %lld\n", outcome_name((enum outcome)i), b->n[i]);
+    if (s->reads_per_booking > 0) {
+        fprintf(out, "reads_per_booking = %lld\nreads = %lld\nreads_ok = %lld\nread_errors = %lld\n",
+                s->reads_per_booking, s->reads.attempted, s->reads.n[OUTCOME_OK],
+                counts_errors(&s->reads));
+        fprintf(out, "read_p50_us = %" PRIu64 "\nread_p99_us = %" PRIu64 "\n", s->read_p50_us,
+                s->read_p99_us);
+    }
+    if (s->audited) {
+        fprintf(out, "sold = %lld\navailable = %lld\noversold = %lld\nphantom = %lld\n", s->sold,
+                s->available, s->oversold, s->phantom);
+        fprintf(out, "duplicates = %lld\nbooked_decisions = %lld\nmismatch = %lld\nlost = %lld\n",
+                s->duplicates, s->booked_decisions, s->mismatch, s->lost);
+    }
+    fprintf(out, "req_per_s = %.1f\n", s->req_per_s);
+    fprintf(out, "p50_us = %" PRIu64 "\np90_us = %" PRIu64 "\np99_us = %" PRIu64
+                 "\nmax_us = %" PRIu64 "\n",
+            s->p50_us, s->p90_us, s->p99_us, s->max_us);
+    fprintf(out, "wall_s = %.3f\n", s->wall_s);
+    if (s->audited)
+        fprintf(out, "drain_s = %.3f\n", s->drain_s);
+    if (s->drained)
+        fprintf(out, "decided = %lld\ndecided_per_s = %.1f\ndrain_timed_out = %s\n", s->decided,
+                s->decided_per_s, s->drain_timed_out ? "true" : "false");
+}
+
+/* ------------------------------------------------------------------------
+ * JSON
+ * --------------------------------------------------------------------- */
+
+/* json_string writes S as a JSON string: quotes, backslashes and control
+ * characters escaped (a phase's name comes from the service). */
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+/* report_write_json prints the summary as one JSON object on one line:
+ * the same keys as the human summary, plus the verdict word and line. */
+void report_write_json(FILE *out, const struct summary *s)
+{
+    char verdict[512];
+    const struct counts *b = &s->bookings;
+
+    report_verdict(s, verdict, sizeof verdict);
+    fputs("{\"verdict\":", out);
+    json_string(out, report_verdict_word(s));
+    fputs(",\"verdict_text\":", out);
+    json_string(out, verdict);
+    fprintf(out, ",\"phase\":%d,\"name\":", s->phase);
+    json_string(out, s->phase_name);
+    fputs(",\"mode\":", out);
+    json_string(out, s->mode);
+    if (!s->audited) {
+        fputs(",\"path\":", out);
+        json_string(out, s->path);
+    } else {
+        fprintf(out, ",\"event_id\":%lld,\"seats\":%lld", s->event_id, s->seats);
+    }
+    fprintf(out, ",\"users\":%lld,\"concurrency\":%lld,\"threads\":%lld,\"think_ms\":%lld,"
+                 "\"async\":%s,\"reads_per_booking\":%lld,\"attempted\":%lld",
+            s->users, s->concurrency, s->threads, s->think_ms, s->async ? "true" : "false",
+            s->reads_per_booking, b->attempted);
+    if (s->audited)
+        fprintf(out, ",\"booked\":%lld,\"queued\":%lld,\"sold_out\":%lld", b->n[OUTCOME_BOOKED],
+                b->n[OUTCOME_QUEUED], b->n[OUTCOME_SOLD_OUT]);
+    else
+        fprintf(out, ",\"ok\":%lld", b->n[OUTCOME_OK]);
+    fprintf(out, ",\"errors\":%lld", counts_errors(b));
+    for (int i = OUTCOME_FIRST_ERROR; i < OUTCOME_COUNT; i++)
+        fprintf(out, ",\"errors_%s\":%lld", outcome_name((enum outcome)i), b->n[i]);
+    if (s->reads_per_booking > 0)
+        fprintf(out, ",\"reads\":%lld,\"reads_ok\":%lld,\"read_errors\":%lld,"
+                     "\"read_p50_us\":%" PRIu64 ",\"read_p99_us\":%" PRIu64,
+                s->reads.attempted, s->reads.n[OUTCOME_OK], counts_errors(&s->reads),
+                s->read_p50_us, s->read_p99_us);
+    if (s->audited)
+        fprintf(out, ",\"sold\":%lld,\"available\":%lld,\"oversold\":%lld,\"phantom\":%lld,"
+                     "\"duplicates\":%lld,\"booked_decisions\":%lld,\"mismatch\":%lld,"
+                     "\"lost\":%lld",
+                s->sold, s->available, s->oversold, s->phantom, s->duplicates,
+                s->booked_decisions, s->mismatch, s->lost);
+    fprintf(out, ",\"req_per_s\":%.1f,\"p50_us\":%" PRIu64 ",\"p90_us\":%" PRIu64
+                 ",\"p99_us\":%" PRIu64 ",\"max_us\":%" PRIu64 ",\"wall_s\":%.3f",
+            s->req_per_s, s->p50_us, s->p90_us, s->p99_us, s->max_us, s->wall_s);
+    if (s->audited)
+        fprintf(out, ",\"drain_s\":%.3f", s->drain_s);
+    if (s->drained)
+        fprintf(out, ",\"decided\":%lld,\"decided_per_s\":%.1f,\"drain_timed_out\":%s",
+                s->decided, s->decided_per_s, s->drain_timed_out ? "true" : "false");
+    fputs("}\n", out);
+}
+
+/* ------------------------------------------------------------------------
+ * CSV
+ * --------------------------------------------------------------------- */
+
+/* The columns, documented one by one in docs/results-format.md. */
+const char report_csv_header[] =
+    "timestamp,git_rev,phase,mode,seats,users,concurrency,think_ms,reads_per_booking,"
+    "attempted,booked,queued,sold_out,errors,sold,oversold,phantom,duplicates,lost,"
+    "req_per_s,p50_us,p90_us,p99_us,max_us,wall_s,drain_s,verdict";
+
+/* csv_text copies a text field, quoted the RFC 4180 way when it holds a
+ * comma, a quote or a line break (a git_rev from the environment might). */
+static void csv_text(char *out, size_t out_len, const char *s)
+{
+    size_t j = 0;
+
+    if (out_len == 0)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        snprintf(out, out_len, "%s", s);
+        return;
+    }
+    if (j + 1 < out_len)
+        out[j++] = '"';
+    for (; *s && j + 3 < out_len; s++) {
+        if (*s == '"')
+            out[j++] = '"';
+        out[j++] = *s;
+    }
+    if (j + 1 < out_len)
+        out[j++] = '"';
+    out[j] = '\0';
+}
+
+/* report_csv_row formats one row, newline included; returns its length, or
+ * -1 when OUT is too small. */
+int report_csv_row(char *out, size_t out_len, const struct summary *s, const char *timestamp,
+                   const char *git_rev)
+{
+    char stamp[80], rev[80];
+    const struct counts *b = &s->bookings;
+    int n;
+
+    csv_text(stamp, sizeof stamp, timestamp);
+    csv_text(rev, sizeof rev, git_rev);
+    n = snprintf(out, out_len,
+                 "%s,%s,%d,%s,%lld,%lld,%lld,%lld,%lld,"
+                 "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,"
+                 "%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%s\n",
+                 stamp, rev, s->phase, s->mode, s->seats, s->users, s->concurrency, s->think_ms,
+                 s->reads_per_booking, b->attempted, b->n[OUTCOME_BOOKED], b->n[OUTCOME_QUEUED],
+                 b->n[OUTCOME_SOLD_OUT], counts_errors(b), s->sold, s->oversold, s->phantom,
+                 s->duplicates, s->lost, s->req_per_s, s->p50_us, s->p90_us, s->p99_us,
+                 s->max_us, s->wall_s, s->drain_s, report_verdict_word(s));
+    if (n < 0 || (size_t)n >= out_len)
+        return -1;
+    return n;
+}
+
+/* open_results opens PATH for appending, making its folder when that is
+ * the one thing missing (a fresh clone has results/, but a --csv elsewhere
+ * may not). */
+static int open_results(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    char dir[1024];
+    const char *slash;
+
+    if (fd >= 0 || errno != ENOENT || !(slash = strrchr(path, '/')) || slash == path ||
+        (size_t)(slash - path) >= sizeof dir)
+        return fd;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+/* write_all writes LEN bytes, going on after a short write. */
+static bool write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* report_append_csv adds one row to PATH. A new or empty file gets the
+ * header first. A file that starts with another header is left alone:
+ * appending rows of different columns would corrupt every later plot.
+ * The row goes out in one write() on an O_APPEND descriptor, so two attacks
+ * finishing together do not interleave their rows. */
+int report_append_csv(const char *path, const struct summary *s, const char *timestamp,
+                      const char *git_rev, char *err, size_t err_len)
+{
+    char row[1024];
+    struct stat st;
+    int fd, len;
+    bool ok;
+
+    len = report_csv_row(row, sizeof row, s, timestamp, git_rev);
+    if (len < 0) {
+        snprintf(err, err_len, "CSV row too long");
+        return -1;
+    }
+    fd = open_results(path);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, err_len, "cannot open %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (st.st_size == 0) {
+        ok = write_all(fd, report_csv_header, strlen(report_csv_header)) && write_all(fd, "\n", 1);
+    } else {
+        /* the header and the character after it, which ends its line */
+        size_t header_len = sizeof report_csv_header - 1;
+        char first[sizeof report_csv_header];
+        ssize_t n = pread(fd, first, sizeof first, 0);
+        ok = n == (ssize_t)sizeof first && memcmp(first, report_csv_header, header_len) == 0 &&
+             (first[header_len] == '\n' || first[header_len] == '\r');
+        if (!ok) {
+            snprintf(err, err_len, "%s has other columns than this attack writes; not appended",
+                     path);
+            close(fd);
+            return -1;
+        }
+    }
+    ok = ok && write_all(fd, row, (size_t)len);
+    if (!ok)
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+    if (close(fd) != 0 && ok) {
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        ok = false;
+    }
+    return ok ? 0 : -1;
+}

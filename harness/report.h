@@ -1,0 +1,110 @@
+/* report.h -- what an attack amounts to, and how it is written down.
+ *
+ * THE COUNTING RULE, stated once: every request the attack starts ends in
+ * exactly one outcome. For the bookings that is
+ *
+ *     attempted = booked + queued + sold_out + errors
+ *     errors    = connect + timeout + http_4xx + http_5xx + protocol
+ *
+ * (booked = 201 "booked", queued = 202 "queued", sold_out = 409 "sold_out";
+ * any other answer to a booking is an error of one of the five kinds). The
+ * status reads and the requests to a custom --path have "ok" in place of
+ * booked/queued/sold_out. counts_balanced() checks the rule after the run.
+ *
+ * Pure: nothing here talks to the network or the database. */
+#ifndef HARNESS_REPORT_H
+#define HARNESS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum outcome {
+    OUTCOME_BOOKED,        /* 201 {"status":"booked"} */
+    OUTCOME_QUEUED,        /* 202 {"status":"queued"} */
+    OUTCOME_SOLD_OUT,      /* 409 {"status":"sold_out"} */
+    OUTCOME_OK,            /* 1xx-3xx to a status read or a custom path */
+    OUTCOME_ERR_CONNECT,   /* no connection could be made */
+    OUTCOME_ERR_TIMEOUT,   /* no whole answer within --timeout-ms */
+    OUTCOME_ERR_4XX,       /* a 4xx other than a booking's 409 */
+    OUTCOME_ERR_5XX,       /* a 5xx */
+    OUTCOME_ERR_PROTOCOL,  /* not HTTP we can read, closed mid-answer, or an
+                              answer the API does not give (201 "queued") */
+    OUTCOME_COUNT
+};
+
+#define OUTCOME_FIRST_ERROR OUTCOME_ERR_CONNECT
+
+/* Counters of one kind of request; one set per thread, merged at the end. */
+struct counts {
+    long long attempted;
+    long long n[OUTCOME_COUNT];
+};
+
+const char *outcome_name(enum outcome o);
+
+/* What an answer means: BODY_STATUS is the body's "status" field ("" when
+ * there is none). A booking must say in its body what its code says. */
+enum outcome report_classify_booking(int http_status, const char *body_status);
+enum outcome report_classify_plain(int http_status);
+
+void counts_merge(struct counts *into, const struct counts *from);
+long long counts_errors(const struct counts *c);
+long long counts_ended(const struct counts *c);
+bool counts_balanced(const struct counts *c, bool booking);
+
+/* Everything the human summary, the JSON object and the CSV row say. */
+struct summary {
+    /* the service, from /healthz */
+    int phase;
+    char phase_name[32];
+    bool async;
+    long long think_ms;
+
+    /* the attack's shape */
+    const char *mode;            /* "burst" or "sustained" */
+    bool audited;                /* the booking workload: reset and audit ran */
+    char path[1040];             /* "METHOD /path" of a custom run; "" for bookings */
+    long long event_id, seats, users, concurrency, threads, reads_per_booking;
+
+    /* answers */
+    struct counts bookings;      /* the bookings, or the custom path's requests */
+    struct counts reads;         /* the status reads (--reads-per-booking) */
+    uint64_t p50_us, p90_us, p99_us, max_us;
+    uint64_t read_p50_us, read_p99_us;
+    double wall_s, req_per_s;
+
+    /* the asynchronous phases' queue */
+    bool drained;                /* a drain was waited for */
+    bool drain_timed_out;
+    double drain_s, decided_per_s;
+    long long decided, lost;
+
+    /* the audit */
+    long long total_seats, available, sold, oversold, phantom, duplicates;
+    long long booked_decisions;  /* 201 answers (+ queued requests decided booked) */
+    long long mismatch;          /* ticket rows of this run - booked_decisions */
+};
+
+/* The run found a bug: oversold, phantom, duplicates, mismatch or lost. */
+bool report_is_bug(const struct summary *s);
+
+/* report_verdict: the human verdict line, "clean" or the bugs found. */
+void report_verdict(const struct summary *s, char *out, size_t out_len);
+
+/* The CSV verdict column: "clean", "BUG", or "none" without an audit. */
+const char *report_verdict_word(const struct summary *s);
+
+void report_write_human(FILE *out, const struct summary *s);
+void report_write_json(FILE *out, const struct summary *s);
+
+/* The CSV file: a header when the file is new or empty, then one row per
+ * attack. TIMESTAMP is ISO 8601 UTC, GIT_REV the build's revision. */
+extern const char report_csv_header[];
+int report_csv_row(char *out, size_t out_len, const struct summary *s, const char *timestamp,
+                   const char *git_rev);
+int report_append_csv(const char *path, const struct summary *s, const char *timestamp,
+                      const char *git_rev, char *err, size_t err_len);
+
+#endif

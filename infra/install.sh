@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# install.sh -- installs what the lab needs on a Debian machine, and only what
+# is missing, so that it is cheap to run before every build (`make deps`) and
+# every `services.sh up`: the compiler and C libraries, PostgreSQL, Redis,
+# Java and Maven, wrk and gnuplot from apt, then Kafka's jars from Maven
+# Central (Debian does not package Kafka) into infra/kafka/target/dependency.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+packages=(build-essential pkg-config postgresql redis-server libpq-dev libhiredis-dev
+          librdkafka-dev libmicrohttpd-dev libcmocka-dev gnuplot-nox
+          openjdk-17-jre-headless maven wrk
+          curl) # curl: infra/attack.sh talks to the service with it
+
+# as_root runs a command as root: directly, or through sudo when there is one.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null; then sudo "$@"
+    else die "not root and no sudo: cannot run $*"
+    fi
+}
+
+# apt_missing prints the packages that dpkg does not report as installed.
+apt_missing() {
+    local p
+    for p in "${packages[@]}"; do
+        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || echo "$p"
+    done
+}
+
+missing=$(apt_missing | tr '\n' ' ')
+if [ -n "$missing" ]; then
+    say "installing with apt-get: $missing"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    # shellcheck disable=SC2086 # one word per package
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+
+jars=$LAB_ROOT/infra/kafka/target/dependency
+if ! compgen -G "$jars/kafka_2.13-*.jar" >/dev/null; then
+    say "fetching Kafka's jars with Maven into ${jars#"$LAB_ROOT"/}"
+    mvn -q -B -f "$LAB_ROOT/infra/kafka/pom.xml" dependency:copy-dependencies -DincludeScope=runtime
+fi

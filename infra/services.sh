@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# services.sh -- phase 1 of the lab: starts, stops and shows the three backing
+# services (PostgreSQL, Redis, Kafka in KRaft mode) as plain processes of this
+# machine, with data, logs and pid files under .lab/, on the ports of
+# infra/lab.env. No Docker needed; `up` is idempotent and `down` stops only
+# what `up` started (found through the pid files).
+#
+#   bash infra/services.sh up|down|status [pg|redis|kafka ...]   (default: all)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+PG_DIR=$LAB_RUN/pg
+REDIS_DIR=$LAB_RUN/redis
+KAFKA_DIR=$LAB_RUN/kafka
+KAFKA_JARS=$LAB_ROOT/infra/kafka/target/dependency
+KAFKA_CP="$KAFKA_JARS/*" # expanded by java, not by the shell
+KAFKA_OPTS=(-Djava.awt.headless=true -Dkafka.logs.dir="$LAB_LOGS"
+            -Dlog4j.configuration="file:$LAB_ROOT/infra/kafka/log4j.properties")
+
+# PostgreSQL refuses to run as root: as root, its commands run as the
+# postgres user (created by Debian's package); otherwise as the caller.
+as_pg=()
+[ "$(id -u)" -ne 0 ] || as_pg=(runuser -u postgres --)
+
+# pid_of FILE PATTERN prints the pid kept in FILE when that process is alive
+# and its command line contains PATTERN (so a recycled pid is never taken
+# for ours); it fails otherwise.
+pid_of() {
+    local pid cmd
+    pid=$(head -n 1 "$1" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] || return 1
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) && [[ $cmd == *"$2"* ]] || return 1
+    echo "$pid"
+}
+
+# wait_gone PID SECONDS waits until PID has exited; fails after SECONDS.
+wait_gone() {
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+# pg_bindir prints the newest PostgreSQL's bin folder of Debian's packages.
+pg_bindir() {
+    local dir
+    dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    [ -x "$dir/pg_ctl" ] || die "no PostgreSQL in /usr/lib/postgresql: run infra/install.sh"
+    echo "$dir"
+}
+
+# pg_start creates the cluster once (initdb, trust auth: the lab listens on
+# loopback only), writes lab.conf (included by postgresql.conf) with the
+# address, socket folder and pid file, and starts the server with pg_ctl.
+pg_start() {
+    local bin d
+    bin=$(pg_bindir)
+    mkdir -p "$PG_DIR" "$LAB_PIDS" "$LAB_LOGS"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres: "$PG_DIR" "$LAB_PIDS" "$LAB_LOGS"
+        for d in "$PG_DIR" "$LAB_PIDS" "$LAB_LOGS"; do
+            runuser -u postgres -- test -w "$d" ||
+                die "the postgres user cannot write $d: are all its parent folders world-traversable (chmod o+x)?"
+        done
+    fi
+    if [ ! -s "$PG_DIR/PG_VERSION" ]; then
+        say "initdb into ${PG_DIR#"$LAB_ROOT"/}"
+        "${as_pg[@]}" "$bin/initdb" -D "$PG_DIR" --auth=trust -U postgres --encoding=UTF8 --locale=C \
+            >"$LAB_LOGS/postgres.initdb.log" 2>&1 || { log_tail postgres; die "initdb failed"; }
+        echo "include 'lab.conf'" >>"$PG_DIR/postgresql.conf"
+    fi
+    # fsync, synchronous_commit and full_page_writes off: a lab's data may be
+    # lost in a crash (it is reset before every attack), and commits are faster.
+    cat >"$PG_DIR/lab.conf" <<EOF
+# written by infra/services.sh at every start: edit that, not this
+listen_addresses = '$PG_HOST'
+port = $PG_PORT
+unix_socket_directories = '$LAB_PIDS'
+external_pid_file = '$LAB_PIDS/postgres.pid'
+max_connections = 200
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+    say "starting postgres on $PG_HOST:$PG_PORT"
+    "${as_pg[@]}" "$bin/pg_ctl" -D "$PG_DIR" -l "$LAB_LOGS/postgres.log" -w -t 60 start >/dev/null ||
+        { log_tail postgres; die "postgres did not start"; }
+    wait_port "$PG_HOST" "$PG_PORT" 10 postgres
+}
+
+# pg_provision creates the lab's role and database if missing (as the
+# superuser postgres), then applies infra/schema.sql as the lab's role.
+pg_provision() {
+    psql -X -q -w -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres \
+        -v role="$PG_USER" -v db="$PG_DB" >/dev/null <<'SQL' || die "cannot create the lab's role and database"
+SELECT format('CREATE ROLE %I LOGIN', :'role')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role')
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
+SQL
+    PGOPTIONS='-c client_min_messages=warning' psql -X -q -w -v ON_ERROR_STOP=1 "$LAB_PG" \
+        -f "$LAB_ROOT/infra/schema.sql" >/dev/null || die "applying infra/schema.sql failed"
+}
+
+pg_up() {
+    if port_open "$PG_HOST" "$PG_PORT"; then
+        say "postgres already up on $PG_HOST:$PG_PORT"
+    else
+        pg_start
+    fi
+    pg_provision
+}
+
+pg_down() {
+    local bin
+    [ -f "$PG_DIR/postmaster.pid" ] && bin=$(pg_bindir) &&
+        "${as_pg[@]}" "$bin/pg_ctl" -D "$PG_DIR" status >/dev/null 2>&1 ||
+        { say "postgres not running"; return; }
+    "${as_pg[@]}" "$bin/pg_ctl" -D "$PG_DIR" -m fast -w -t 60 stop >/dev/null
+    say "postgres stopped"
+}
+
+# --------------------------------------------------------------------- Redis
+
+# redis_up writes redis.conf (no persistence: a counter and a cache for the
+# lab; maxclients high for the attacks) and starts a daemonized redis-server.
+redis_up() {
+    local conf=$REDIS_DIR/redis.conf deadline
+    if port_open "$REDIS_HOST" "$REDIS_PORT"; then
+        say "redis already up on $REDIS_HOST:$REDIS_PORT"
+        return
+    fi
+    mkdir -p "$REDIS_DIR" "$LAB_PIDS" "$LAB_LOGS"
+    cat >"$conf" <<EOF
+# written by infra/services.sh at every start: edit that, not this
+bind $REDIS_HOST
+port $REDIS_PORT
+daemonize yes
+pidfile "$LAB_PIDS/redis.pid"
+logfile "$LAB_LOGS/redis.log"
+dir "$REDIS_DIR"
+save ""
+appendonly no
+maxclients 10000
+EOF
+    say "starting redis on $REDIS_HOST:$REDIS_PORT"
+    # 10000 clients need as many file descriptors (Redis lowers maxclients otherwise)
+    (ulimit -n 10240 2>/dev/null || true; redis-server "$conf") || { log_tail redis; die "redis-server did not start"; }
+    deadline=$((SECONDS + 20))
+    until [ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do
+        [ "$SECONDS" -lt "$deadline" ] || { log_tail redis; die "redis does not answer PING on $REDIS_HOST:$REDIS_PORT after 20 s"; }
+        sleep 0.1
+    done
+}
+
+# redis_down shuts our redis down with SHUTDOWN NOSAVE, after checking that
+# the server answering on the port is the process of our pid file.
+redis_down() {
+    local pid answering
+    if ! pid=$(pid_of "$LAB_PIDS/redis.pid" redis-server); then
+        say "redis not running"
+        return
+    fi
+    answering=$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" info server 2>/dev/null |
+        sed -n 's/^process_id:\([0-9]*\).*/\1/p') || true
+    if [ "$answering" = "$pid" ]; then
+        redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    else
+        kill -TERM "$pid" 2>/dev/null || true
+    fi
+    wait_gone "$pid" 10 || kill -9 "$pid" 2>/dev/null || true
+    rm -f "$LAB_PIDS/redis.pid"
+    say "redis stopped"
+}
+
+# --------------------------------------------------------------------- Kafka
+
+# kafka_config prints server.properties: one KRaft node that is both broker
+# and controller, the controller on the next port, topics created on use.
+kafka_config() {
+    local ctl=$((KAFKA_PORT + 1))
+    cat <<EOF
+# written by infra/services.sh at every start: edit that, not this
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$KAFKA_HOST:$ctl
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$ctl
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+auto.create.topics.enable=true
+group.initial.rebalance.delay.ms=0
+EOF
+}
+
+# kafka_started LOG OFFSET succeeds when the broker has logged that it
+# started, after byte OFFSET of LOG (what an earlier run wrote comes before).
+kafka_started() {
+    local from=$2
+    [ -f "$1" ] || return 1
+    [ "$(stat -c %s "$1")" -ge "$from" ] || from=0 # the log rolled over
+    grep -q -e 'Kafka Server started' -e 'started (kafka.server.KafkaRaftServer)' < <(tail -c +$((from + 1)) "$1")
+}
+
+# kafka_up formats the storage once, starts the broker with nohup and waits
+# until it answers on its port and has logged that it started.
+kafka_up() {
+    local props=$KAFKA_DIR/server.properties log=$LAB_LOGS/kafka.log offset=0 pid id deadline
+    if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+        say "kafka already up on $KAFKA_HOST:$KAFKA_PORT"
+        return
+    fi
+    compgen -G "$KAFKA_JARS/kafka_2.13-*.jar" >/dev/null || die "Kafka's jars are missing: run infra/install.sh"
+    command -v java >/dev/null || die "no java on PATH: run infra/install.sh"
+    mkdir -p "$KAFKA_DIR/data" "$LAB_PIDS" "$LAB_LOGS"
+    kafka_config >"$props"
+    if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
+        say "formatting kafka's storage in ${KAFKA_DIR#"$LAB_ROOT"/}/data"
+        id=$(java "${KAFKA_OPTS[@]}" -cp "$KAFKA_CP" kafka.tools.StorageTool random-uuid)
+        java "${KAFKA_OPTS[@]}" -cp "$KAFKA_CP" kafka.tools.StorageTool format -t "$id" -c "$props" \
+            >"$LAB_LOGS/kafka.format.log" 2>&1 || { log_tail kafka; die "formatting kafka's storage failed"; }
+    fi
+    if pid=$(pid_of "$LAB_PIDS/kafka.pid" kafka.Kafka); then
+        say "kafka (pid $pid) is still starting; waiting for it"
+    else
+        [ ! -f "$log" ] || offset=$(stat -c %s "$log")
+        say "starting kafka on $KAFKA_HOST:$KAFKA_PORT"
+        nohup java -Xms256m -Xmx512m "${KAFKA_OPTS[@]}" -cp "$KAFKA_CP" kafka.Kafka "$props" \
+            >"$LAB_LOGS/kafka.out" 2>&1 </dev/null &
+        pid=$!
+        echo "$pid" >"$LAB_PIDS/kafka.pid"
+    fi
+    wait_port "$KAFKA_HOST" "$KAFKA_PORT" 60 kafka "$pid"
+    # the port opens before the broker is ready to serve: wait for its word
+    deadline=$((SECONDS + 90))
+    until kafka_started "$log" "$offset"; do
+        kill -0 "$pid" 2>/dev/null || { log_tail kafka; die "kafka (pid $pid) exited while starting"; }
+        [ "$SECONDS" -lt "$deadline" ] || { log_tail kafka; die "kafka did not log that it started within 90 s"; }
+        sleep 0.2
+    done
+}
+
+# kafka_down sends SIGTERM (a clean shutdown), waits up to 30 s, then SIGKILL.
+kafka_down() {
+    local pid
+    if ! pid=$(pid_of "$LAB_PIDS/kafka.pid" kafka.Kafka); then
+        say "kafka not running"
+        rm -f "$LAB_PIDS/kafka.pid"
+        return
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" 30; then
+        say "kafka (pid $pid) still there after 30 s: SIGKILL"
+        kill -9 "$pid" 2>/dev/null || true
+        wait_gone "$pid" 5 || true
+    fi
+    rm -f "$LAB_PIDS/kafka.pid"
+    say "kafka stopped"
+}
+
+# ---------------------------------------------------------------------- main
+
+# status_line NAME HOST PORT PIDFILE PATTERN prints one line of `status`:
+# up when the port answers; the pid when it is a process that we started.
+status_line() {
+    local state=down pid
+    ! port_open "$2" "$3" || state=up
+    pid=$(pid_of "$4" "$5") || pid=-
+    printf '%-9s %-22s %-5s pid %s\n' "$1" "$2:$3" "$state" "$pid"
+}
+
+cmd=${1:-}
+[ $# -eq 0 ] || shift
+services=("$@")
+[ ${#services[@]} -gt 0 ] || services=(pg redis kafka)
+for s in "${services[@]}"; do
+    case $s in pg | redis | kafka) ;; *) die "unknown service '$s': pg, redis or kafka" ;; esac
+done
+
+case $cmd in
+up)
+    bash "$LAB_ROOT/infra/install.sh"
+    for s in "${services[@]}"; do "${s}_up"; done
+    ;;
+down)
+    for ((i = ${#services[@]} - 1; i >= 0; i--)); do "${services[i]}_down"; done
+    ;;
+status)
+    for s in "${services[@]}"; do
+        case $s in
+        pg) status_line postgres "$PG_HOST" "$PG_PORT" "$LAB_PIDS/postgres.pid" postgres ;;
+        redis) status_line redis "$REDIS_HOST" "$REDIS_PORT" "$LAB_PIDS/redis.pid" redis-server ;;
+        kafka) status_line kafka "$KAFKA_HOST" "$KAFKA_PORT" "$LAB_PIDS/kafka.pid" kafka.Kafka ;;
+        esac
+    done
+    ;;
+*)
+    echo "usage: bash infra/services.sh up|down|status [pg|redis|kafka ...]" >&2
+    exit 2
+    ;;
+esac

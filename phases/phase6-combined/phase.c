@@ -1,0 +1,12 @@
+/* Phase 6: Redis gate, Kafka queue, PostgreSQL lock. */
+#include "phase.h"
+
+book_fn phase6_book, phase6_decide;
+
+const struct phase lab_phase = {
+    .number = 6,
+    .name = "combined",
+    .needs = NEEDS_CACHE | NEEDS_QUEUE,
+    .book = phase6_book,
+    .decide = phase6_decide,
+};

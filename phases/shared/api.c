@@ -1,0 +1,296 @@
+/* api.c -- the endpoints of the booking service.
+ *
+ * Each handler checks its parameters, makes sure the thread's connections
+ * are up, does its work through db.h / cache.h / the phase's booking
+ * function, and turns the lab_status it gets into an HTTP answer. Nothing
+ * here differs between phases except through lab_phase. */
+#include "api.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "cache.h"
+#include "db.h"
+#include "phase.h"
+
+/* ---------------------------------------------------------------------- */
+/* Parameters and failures                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* api_id reads the id parameter NAME; on failure it fills a 400 reply. */
+static bool api_id(struct http_request *req, const char *name, long long *id,
+                   struct http_reply *reply)
+{
+    const char *v = http_arg(req, name);
+
+    if (!v) {
+        http_error(reply, 400, "bad_request", "missing %s", name);
+        return false;
+    }
+    if (!parse_id(v, id)) {
+        http_error(reply, 400, "bad_request", "%s must be a whole number from 1 to %lld", name,
+                   PARSE_ID_MAX);
+        return false;
+    }
+    return true;
+}
+
+/* api_failed answers a status that is not a success: 404 for a missing
+ * event, 503 naming the backing service that failed. */
+static void api_failed(struct http_reply *reply, enum lab_status st, long long event_id)
+{
+    switch (st) {
+    case LAB_NOT_FOUND:
+        http_error(reply, 404, "not_found", "no event %lld", event_id);
+        break;
+    case LAB_ERR_CACHE:
+        http_error(reply, 503, "unavailable", "Redis is unavailable");
+        break;
+    case LAB_ERR_QUEUE:
+        http_error(reply, 503, "unavailable", "Kafka did not acknowledge the request");
+        break;
+    default:
+        http_error(reply, 503, "unavailable", "PostgreSQL is unavailable");
+        break;
+    }
+}
+
+/* api_connect brings up the connections the API side of this phase uses:
+ * PostgreSQL unless the booking only goes to Kafka, Redis if it has a gate. */
+static enum lab_status api_connect(struct worker *w, bool for_booking)
+{
+    enum lab_status st = LAB_OK;
+
+    if (!for_booking || !(lab_phase.needs & NEEDS_QUEUE))
+        st = worker_db(w);
+    if (st == LAB_OK && for_booking && (lab_phase.needs & NEEDS_CACHE))
+        st = worker_cache(w);
+    return st;
+}
+
+/* api_make_request_id names a request that came without one: unique within
+ * this process and, by the start time in it, across restarts. */
+static time_t api_started;
+
+static void api_note_start(void)
+{
+    api_started = time(NULL);
+}
+
+static void api_make_request_id(char *buf, size_t len)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    static atomic_uint_fast64_t seq;
+
+    pthread_once(&once, api_note_start);
+    snprintf(buf, len, "srv-%lld-%" PRIuFAST64, (long long)api_started,
+             atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed));
+}
+
+/* ---------------------------------------------------------------------- */
+/* POST /api/bookings                                                       */
+/* ---------------------------------------------------------------------- */
+
+static void api_book(const struct service *svc, struct http_request *req, struct http_reply *reply)
+{
+    struct booking b = { 0 };
+    struct booking_reply br = { 0 };
+    const char *rid = http_arg(req, "requestId");
+    struct worker *w;
+    enum lab_status st;
+
+    if (!api_id(req, "eventId", &b.event_id, reply) || !api_id(req, "userId", &b.user_id, reply))
+        return;
+    if (rid && !parse_request_id(rid)) {
+        http_error(reply, 400, "bad_request", "requestId must be 1 to %d characters of "
+                   "A-Z a-z 0-9 _ -", PARSE_REQUEST_ID_MAX);
+        return;
+    }
+    if (rid)
+        snprintf(b.request_id, sizeof b.request_id, "%s", rid);
+    else
+        api_make_request_id(b.request_id, sizeof b.request_id);
+
+    w = worker_self(svc);
+    st = w ? api_connect(w, true) : LAB_ERR_DB;
+    if (st == LAB_OK)
+        st = lab_phase.book(w, &b, &br);
+
+    switch (st) {
+    case LAB_BOOKED:
+        http_json(reply, 201, "{\"status\":\"booked\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\",\"ticketId\":%lld}",
+                  b.event_id, b.user_id, b.request_id, br.ticket_id);
+        break;
+    case LAB_SOLD_OUT:
+        http_json(reply, 409, "{\"status\":\"sold_out\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\"}", b.event_id, b.user_id, b.request_id);
+        break;
+    case LAB_QUEUED:
+        snprintf(reply->location, sizeof reply->location, "/api/bookings/result?requestId=%s",
+                 b.request_id);
+        http_json(reply, 202, "{\"status\":\"queued\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\"}", b.event_id, b.user_id, b.request_id);
+        break;
+    case LAB_DUPLICATE:
+        http_error(reply, 409, "duplicate", "request %s was booked already", b.request_id);
+        break;
+    default:
+        api_failed(reply, st, b.event_id);
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* GET /api/bookings/status: cache-aside where the phase has a cache        */
+/* ---------------------------------------------------------------------- */
+
+static void api_status(const struct service *svc, struct http_request *req,
+                       struct http_reply *reply)
+{
+    long long event_id, seats;
+    bool hit = false;
+    struct worker *w = worker_self(svc);
+    enum lab_status st;
+
+    if (!api_id(req, "eventId", &event_id, reply))
+        return;
+    /* Redis first; a miss, or Redis being down, falls through to PostgreSQL. */
+    if ((lab_phase.needs & NEEDS_CACHE) && w && worker_cache(w) == LAB_OK &&
+        cache_get_status(w->cache, event_id, &seats, &hit) == LAB_OK && hit) {
+        http_json(reply, 200, "{\"eventId\":%lld,\"available\":%lld,\"source\":\"cache\"}",
+                  event_id, seats);
+        return;
+    }
+    st = w ? api_connect(w, false) : LAB_ERR_DB;
+    if (st == LAB_OK)
+        st = db_read_seats(w->db, event_id, DB_PLAIN, &seats);
+    if (st != LAB_OK) {
+        api_failed(reply, st, event_id);
+        return;
+    }
+    if ((lab_phase.needs & NEEDS_CACHE) && w->cache && !w->cache->err)
+        cache_put_status(w->cache, event_id, seats, svc->cfg->cache_ttl_ms);
+    http_json(reply, 200, "{\"eventId\":%lld,\"available\":%lld,\"source\":\"db\"}", event_id,
+              seats);
+}
+
+/* ---------------------------------------------------------------------- */
+/* GET /api/bookings/audit: the lie detector                                */
+/* ---------------------------------------------------------------------- */
+
+static void api_audit(const struct service *svc, struct http_request *req,
+                      struct http_reply *reply)
+{
+    long long event_id, cached = 0;
+    bool found = false;
+    struct audit a = { 0 };
+    struct worker *w = worker_self(svc);
+    char cache_part[128] = "";
+    enum lab_status st;
+
+    if (!api_id(req, "eventId", &event_id, reply))
+        return;
+    st = w ? api_connect(w, false) : LAB_ERR_DB;
+    if (st == LAB_OK)
+        st = db_audit(w->db, event_id, &a);
+    if (st != LAB_OK) {
+        api_failed(reply, st, event_id);
+        return;
+    }
+    if (lab_phase.needs & NEEDS_CACHE) {
+        if (worker_cache(w) == LAB_OK &&
+            cache_read_seats(w->cache, event_id, &cached, &found) == LAB_OK && found)
+            snprintf(cache_part, sizeof cache_part, ",\"cacheAvailable\":%lld,\"cacheDrift\":%lld",
+                     cached, cached - a.available);
+        else
+            snprintf(cache_part, sizeof cache_part, ",\"cacheAvailable\":null");
+    }
+    http_json(reply, 200, "{\"eventId\":%lld,\"totalSeats\":%lld,\"available\":%lld,"
+              "\"sold\":%lld,\"oversold\":%lld,\"phantom\":%lld,\"duplicateUsers\":%lld%s,"
+              "\"verdict\":\"%s\"}",
+              event_id, a.total_seats, a.available, a.sold, a.oversold, a.phantom,
+              a.duplicate_users, cache_part, a.clean ? "clean" : "BUG");
+}
+
+/* ---------------------------------------------------------------------- */
+/* GET /api/bookings/result: what became of a queued request                */
+/* ---------------------------------------------------------------------- */
+
+static void api_result(const struct service *svc, struct http_request *req,
+                       struct http_reply *reply)
+{
+    const char *rid = http_arg(req, "requestId");
+    struct worker *w = worker_self(svc);
+    enum lab_status st, result;
+
+    if (!parse_request_id(rid)) {
+        http_error(reply, 400, "bad_request", "requestId must be 1 to %d characters of "
+                   "A-Z a-z 0-9 _ -", PARSE_REQUEST_ID_MAX);
+        return;
+    }
+    st = w ? api_connect(w, false) : LAB_ERR_DB;
+    if (st == LAB_OK)
+        st = db_result(w->db, rid, &result);
+    if (st != LAB_OK) {
+        api_failed(reply, st, 0);
+        return;
+    }
+    http_json(reply, 200, "{\"requestId\":\"%s\",\"status\":\"%s\"}", rid,
+              result == LAB_QUEUED ? "pending" : lab_status_name(result));
+}
+
+/* ---------------------------------------------------------------------- */
+/* POST /api/admin/reset and GET /healthz                                   */
+/* ---------------------------------------------------------------------- */
+
+static void api_reset(const struct service *svc, struct http_request *req,
+                      struct http_reply *reply)
+{
+    long long event_id, seats;
+    const char *v = http_arg(req, "seats");
+    struct worker *w = worker_self(svc);
+    enum lab_status st;
+
+    if (!api_id(req, "eventId", &event_id, reply))
+        return;
+    if (!v || !parse_long(v, 0, 1000000, &seats)) {
+        http_error(reply, 400, "bad_request", "seats must be a whole number from 0 to 1000000");
+        return;
+    }
+    st = w ? api_connect(w, false) : LAB_ERR_DB;
+    if (st == LAB_OK)
+        st = db_reset(w->db, event_id, seats);
+    if (st == LAB_OK && (lab_phase.needs & NEEDS_CACHE) && (st = worker_cache(w)) == LAB_OK)
+        st = cache_seed(w->cache, event_id, seats, false);
+    if (st != LAB_OK) {
+        api_failed(reply, st, event_id);
+        return;
+    }
+    http_json(reply, 200, "{\"status\":\"reset\",\"eventId\":%lld,\"seats\":%lld}", event_id,
+              seats);
+}
+
+static void api_health(const struct service *svc, struct http_request *req,
+                       struct http_reply *reply)
+{
+    (void)req;
+    http_json(reply, 200, "{\"status\":\"ok\",\"phase\":%d,\"name\":\"%s\",\"async\":%s,"
+              "\"thinkMs\":%d,\"threads\":%d}",
+              lab_phase.number, lab_phase.name,
+              (lab_phase.needs & NEEDS_QUEUE) ? "true" : "false", svc->cfg->think_ms,
+              svc->cfg->threads);
+}
+
+const struct http_route api_routes[] = {
+    { "POST", "/api/bookings", api_book },
+    { "GET", "/api/bookings/status", api_status },
+    { "GET", "/api/bookings/audit", api_audit },
+    { "GET", "/api/bookings/result", api_result },
+    { "POST", "/api/admin/reset", api_reset },
+    { "GET", "/healthz", api_health },
+    { NULL, NULL, NULL },
+};

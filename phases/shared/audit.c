@@ -1,0 +1,14 @@
+/* audit.c -- the audit's arithmetic, stated once. */
+#include "audit.h"
+
+/* audit_compute derives the three figures of the lie detector from the raw
+ * counts. `phantom` is the seed's "phantom tickets": the seats the counter
+ * still offers although their tickets were sold. Each lost update in phase 2
+ * adds one. A negative phantom would mean the counter went down without a
+ * ticket being written (a booking that failed after its UPDATE): also a bug. */
+void audit_compute(struct audit *a)
+{
+    a->oversold = a->sold > a->total_seats ? a->sold - a->total_seats : 0;
+    a->phantom = a->available - (a->total_seats - a->sold);
+    a->clean = a->oversold == 0 && a->phantom == 0 && a->duplicate_users == 0;
+}

@@ -1,0 +1,23 @@
+/* audit.h -- the lie detector: what the database says against what it holds.
+ * The arithmetic is here once; the service's audit endpoint and the harness's
+ * direct audit both fill the raw counts from SQL and call audit_compute(). */
+#ifndef LAB_AUDIT_H
+#define LAB_AUDIT_H
+
+#include <stdbool.h>
+
+struct audit {
+    /* raw counts, read from the database */
+    long long total_seats;      /* events.total_seats */
+    long long available;        /* events.available_seats: the counter */
+    long long sold;             /* ticket rows of the event */
+    long long duplicate_users;  /* users holding more than one ticket */
+    /* derived by audit_compute() */
+    long long oversold;         /* max(0, sold - total_seats) */
+    long long phantom;          /* available - (total_seats - sold): counter drift */
+    bool clean;                 /* oversold == phantom == duplicate_users == 0 */
+};
+
+void audit_compute(struct audit *a);
+
+#endif

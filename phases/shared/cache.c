@@ -1,0 +1,135 @@
+/* cache.c -- the Redis side of phases 4 and 6, on hiredis.
+ *
+ * Every command goes through cache_command(), which checks the reply type and
+ * frees it, so no function here leaks a reply or misreads an error. */
+#include "cache.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "parse.h"
+
+/* Takes a seat only if one is left. A plain DECR would go below zero under
+ * load and then need an INCR to undo; the script makes check-and-take one
+ * atomic step inside Redis. Returns the seats left after taking, -1 when
+ * none were left, -2 when there is no counter. */
+static const char *cache_take_script =
+    "local n = redis.call('GET', KEYS[1]) "
+    "if not n then return -2 end "
+    "if tonumber(n) <= 0 then return -1 end "
+    "return redis.call('DECR', KEYS[1])";
+
+redisContext *cache_connect(const char *host_port, char *err, size_t err_len)
+{
+    char host[128];
+    int port;
+    struct timeval timeout = { 2, 0 };
+    redisContext *c;
+
+    if (!parse_host_port(host_port, host, sizeof host, &port)) {
+        snprintf(err, err_len, "bad Redis address '%s' (want HOST:PORT)", host_port);
+        return NULL;
+    }
+    c = redisConnectWithTimeout(host, port, timeout);
+    if (!c || c->err) {
+        snprintf(err, err_len, "Redis at %s: %s", host_port, c ? c->errstr : "out of memory");
+        redisFree(c);
+        return NULL;
+    }
+    redisSetTimeout(c, timeout);    /* a stopped Redis gives an error, not a hang */
+    return c;
+}
+
+/* cache_command runs one command and hands back its reply when its type is
+ * WANT (or REDIS_REPLY_NIL, a missing key); anything else is an error. */
+static enum lab_status cache_command(redisContext *c, int want, redisReply **out,
+                                     const char *fmt, ...)
+{
+    va_list ap;
+    redisReply *r;
+
+    va_start(ap, fmt);
+    r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (!r) {
+        lab_log("cache: %s", c->errstr);
+        return LAB_ERR_CACHE;
+    }
+    if (r->type != want && r->type != REDIS_REPLY_NIL) {
+        lab_log("cache: unexpected reply: %s", r->type == REDIS_REPLY_ERROR ? r->str : "?");
+        freeReplyObject(r);
+        return LAB_ERR_CACHE;
+    }
+    if (out)
+        *out = r;
+    else
+        freeReplyObject(r);
+    return LAB_OK;
+}
+
+enum lab_status cache_take_seat(redisContext *c, long long event_id)
+{
+    redisReply *r;
+    enum lab_status st;
+    long long left;
+
+    st = cache_command(c, REDIS_REPLY_INTEGER, &r, "EVAL %s 1 event:%lld:seats",
+                       cache_take_script, event_id);
+    if (st != LAB_OK)
+        return st;
+    left = r->type == REDIS_REPLY_INTEGER ? r->integer : -2;
+    freeReplyObject(r);
+    return left >= 0 ? LAB_OK : left == -1 ? LAB_SOLD_OUT : LAB_NOT_FOUND;
+}
+
+enum lab_status cache_give_back(redisContext *c, long long event_id)
+{
+    return cache_command(c, REDIS_REPLY_INTEGER, NULL, "INCR event:%lld:seats", event_id);
+}
+
+enum lab_status cache_seed(redisContext *c, long long event_id, long long seats,
+                           bool only_if_missing)
+{
+    enum lab_status st;
+
+    if (only_if_missing)
+        return cache_command(c, REDIS_REPLY_STATUS, NULL, "SET event:%lld:seats %lld NX",
+                             event_id, seats);
+    st = cache_command(c, REDIS_REPLY_STATUS, NULL, "SET event:%lld:seats %lld", event_id, seats);
+    if (st != LAB_OK)
+        return st;
+    return cache_command(c, REDIS_REPLY_INTEGER, NULL, "DEL event:%lld:status", event_id);
+}
+
+/* cache_read_number reads an integer-valued string key. */
+static enum lab_status cache_read_number(redisContext *c, const char *what, long long event_id,
+                                         long long *value, bool *found)
+{
+    redisReply *r;
+    enum lab_status st;
+
+    st = cache_command(c, REDIS_REPLY_STRING, &r, "GET event:%lld:%s", event_id, what);
+    if (st != LAB_OK)
+        return st;
+    *found = r->type == REDIS_REPLY_STRING && parse_long(r->str, -PARSE_ID_MAX, PARSE_ID_MAX,
+                                                         value);
+    freeReplyObject(r);
+    return LAB_OK;
+}
+
+enum lab_status cache_read_seats(redisContext *c, long long event_id, long long *seats,
+                                 bool *found)
+{
+    return cache_read_number(c, "seats", event_id, seats, found);
+}
+
+enum lab_status cache_get_status(redisContext *c, long long event_id, long long *seats, bool *hit)
+{
+    return cache_read_number(c, "status", event_id, seats, hit);
+}
+
+enum lab_status cache_put_status(redisContext *c, long long event_id, long long seats, int ttl_ms)
+{
+    return cache_command(c, REDIS_REPLY_STATUS, NULL, "SET event:%lld:status %lld PX %d",
+                         event_id, seats, ttl_ms);
+}

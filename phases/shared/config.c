@@ -1,0 +1,103 @@
+/* config.c -- flags and environment of a phase's service. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "lab.h"
+#include "parse.h"
+#include "queue.h"
+
+void config_usage(const char *program)
+{
+    fprintf(stderr,
+            "usage: %s [options]\n"
+            "  --listen HOST:PORT      where to listen (env LAB_HTTP, default %s)\n"
+            "  --threads N             HTTP threads = PostgreSQL connections (default 16)\n"
+            "  --think-ms MS           pause inside each booking, 0..10000 (default 20)\n"
+            "  --cache-ttl-ms MS       life of a cached status in Redis (default 1000)\n"
+            "  --queue-timeout-ms MS   longest wait for Kafka's ack (default 5000)\n"
+            "  --partitions N          partitions of the booking topic (default 3)\n"
+            "  --role api|worker|all   asynchronous phases: what this process runs (default all)\n"
+            "  --topic NAME            Kafka topic (default " QUEUE_TOPIC_DEFAULT ")\n"
+            "  --group NAME            Kafka consumer group (default " QUEUE_GROUP_DEFAULT ")\n"
+            "environment: LAB_PG, LAB_REDIS, LAB_KAFKA, LAB_HTTP (see infra/lab.env)\n",
+            program, LAB_HTTP_DEFAULT);
+}
+
+/* config_int parses the value of flag NAME into OUT within [MIN, MAX]. */
+static bool config_int(const char *name, const char *v, long long min, long long max, int *out,
+                       char *err, size_t err_len)
+{
+    long long n;
+
+    if (!parse_long(v, min, max, &n)) {
+        snprintf(err, err_len, "%s needs a whole number from %lld to %lld, not '%s'", name, min,
+                 max, v ? v : "");
+        return false;
+    }
+    *out = (int)n;
+    return true;
+}
+
+bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err_len)
+{
+    const char *listen = lab_env("LAB_HTTP", LAB_HTTP_DEFAULT);
+
+    *c = (struct config){
+        .pg = lab_env("LAB_PG", LAB_PG_DEFAULT),
+        .redis = lab_env("LAB_REDIS", LAB_REDIS_DEFAULT),
+        .kafka = lab_env("LAB_KAFKA", LAB_KAFKA_DEFAULT),
+        .threads = 16, .think_ms = 20, .cache_ttl_ms = 1000, .queue_timeout_ms = 5000,
+        .partitions = 3, .role = ROLE_ALL,
+        .topic = QUEUE_TOPIC_DEFAULT, .group = QUEUE_GROUP_DEFAULT,
+    };
+    err[0] = '\0';
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = true;
+
+        if (strcmp(flag, "-h") == 0 || strcmp(flag, "--help") == 0)
+            return false;
+        if (!v) {
+            snprintf(err, err_len, "%s: unknown option or missing value", flag);
+            return false;
+        }
+        if (strcmp(flag, "--listen") == 0)
+            listen = v;
+        else if (strcmp(flag, "--threads") == 0)
+            ok = config_int(flag, v, 1, 512, &c->threads, err, err_len);
+        else if (strcmp(flag, "--think-ms") == 0)
+            ok = config_int(flag, v, 0, 10000, &c->think_ms, err, err_len);
+        else if (strcmp(flag, "--cache-ttl-ms") == 0)
+            ok = config_int(flag, v, 1, 3600000, &c->cache_ttl_ms, err, err_len);
+        else if (strcmp(flag, "--queue-timeout-ms") == 0)
+            ok = config_int(flag, v, 100, 600000, &c->queue_timeout_ms, err, err_len);
+        else if (strcmp(flag, "--partitions") == 0)
+            ok = config_int(flag, v, 1, 1000, &c->partitions, err, err_len);
+        else if (strcmp(flag, "--topic") == 0)
+            c->topic = v;
+        else if (strcmp(flag, "--group") == 0)
+            c->group = v;
+        else if (strcmp(flag, "--role") == 0) {
+            if (strcmp(v, "all") == 0) c->role = ROLE_ALL;
+            else if (strcmp(v, "api") == 0) c->role = ROLE_API;
+            else if (strcmp(v, "worker") == 0) c->role = ROLE_WORKER;
+            else {
+                snprintf(err, err_len, "--role must be api, worker or all, not '%s'", v);
+                return false;
+            }
+        } else {
+            snprintf(err, err_len, "%s: unknown option", flag);
+            return false;
+        }
+        if (!ok)
+            return false;
+        i++;
+    }
+    if (!parse_host_port(listen, c->http_host, sizeof c->http_host, &c->http_port)) {
+        snprintf(err, err_len, "cannot read the listen address '%s' (want HOST:PORT)", listen);
+        return false;
+    }
+    return true;
+}

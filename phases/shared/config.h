@@ -1,0 +1,35 @@
+/* config.h -- a service's settings: flags first, then environment, then the
+ * defaults of infra/lab.env. */
+#ifndef LAB_CONFIG_H
+#define LAB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum config_role { ROLE_ALL, ROLE_API, ROLE_WORKER };
+
+struct config {
+    char http_host[64];        /* --listen HOST:PORT, default LAB_HTTP */
+    int http_port;
+    const char *pg;            /* LAB_PG: libpq connection string */
+    const char *redis;         /* LAB_REDIS: host:port */
+    const char *kafka;         /* LAB_KAFKA: bootstrap servers */
+    int threads;               /* --threads: HTTP handler threads, each with its own
+                                  PGconn and redisContext: the database pool */
+    int think_ms;              /* --think-ms: the pause inside every booking */
+    int cache_ttl_ms;          /* --cache-ttl-ms: life of a cached status */
+    int queue_timeout_ms;      /* --queue-timeout-ms: longest wait for a Kafka ack */
+    int partitions;            /* --partitions: of the booking topic, when created */
+    enum config_role role;     /* --role api|worker|all (phases 5-6) */
+    const char *topic;         /* --topic */
+    const char *group;         /* --group: the consumer group */
+};
+
+/* config_parse fills C from ARGV. On a bad flag it writes the reason to ERR
+ * and returns false; --help returns false with ERR empty. */
+bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err_len);
+
+/* config_usage prints the flags to stderr. */
+void config_usage(const char *program);
+
+#endif

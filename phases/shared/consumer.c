@@ -1,0 +1,75 @@
+/* consumer.c -- one message, one decision, one commit.
+ *
+ * The order of the steps is what makes the asynchronous phases exact:
+ *   1. the message's request was decided already (a redelivery after a
+ *      crash between our database commit and our offset commit)? skip it;
+ *   2. decide it with the phase's booking (the phase-3 transaction);
+ *   3. a refusal is written to `decisions` (a booking is its ticket row;
+ *      a request for an event that does not exist is recorded as failed);
+ *   4. only then commit the Kafka offset.
+ * A failure before step 4 leaves the offset where it was, and the message is
+ * tried again: at-least-once delivery, made exactly-once by step 1 and by the
+ * unique request_id of tickets. */
+#include "consumer.h"
+
+#include <stdlib.h>
+#include "db.h"
+#include "phase.h"
+
+/* consumer_decide runs steps 1 to 3 for one booking. */
+static enum lab_status consumer_decide(struct worker *w, const struct booking *b)
+{
+    struct booking_reply reply;
+    enum lab_status st, before;
+    bool recorded;
+
+    if ((st = worker_db(w)) != LAB_OK)
+        return st;
+    if ((lab_phase.needs & NEEDS_CACHE) && (st = worker_cache(w)) != LAB_OK)
+        return st;
+    if ((st = db_result(w->db, b->request_id, &before)) != LAB_OK)
+        return st;
+    if (before != LAB_QUEUED)
+        return before;
+    st = lab_phase.decide(w, b, &reply);
+    if ((st == LAB_SOLD_OUT || st == LAB_NOT_FOUND) &&
+        db_record_decision(w->db, b, st == LAB_SOLD_OUT ? "sold_out" : "failed", &recorded) !=
+            LAB_OK)
+        return LAB_ERR_DB;
+    return st == LAB_DUPLICATE ? LAB_BOOKED : st;
+}
+
+void *consumer_run(void *arg)
+{
+    struct consumer *c = arg;
+    struct worker *w = calloc(1, sizeof *w);
+    struct booking b;
+    struct queue_message *m;
+    enum lab_status st;
+    int retry_ms;
+
+    if (!w) {
+        lab_log("consumer: out of memory");
+        return NULL;
+    }
+    w->svc = c->svc;
+    while (!atomic_load(&c->stop)) {
+        if (!(m = queue_next(c->queue, &b, 200)))
+            continue;
+        /* A failed decision (PostgreSQL or Redis down) is tried again with a
+         * growing pause: the message stays uncommitted until it is decided. */
+        retry_ms = 100;
+        while ((st = consumer_decide(w, &b)) >= LAB_ERR_DB && !atomic_load(&c->stop)) {
+            lab_log("consumer: %s deciding %s; trying again in %d ms", lab_status_name(st),
+                    b.request_id, retry_ms);
+            lab_sleep_ms(retry_ms);
+            retry_ms = retry_ms < 2000 ? retry_ms * 2 : 2000;
+        }
+        if (st < LAB_ERR_DB)
+            queue_done(c->queue, m);
+        else
+            queue_drop(m);          /* shutting down: not committed, redelivered later */
+    }
+    worker_free(w);
+    return NULL;
+}

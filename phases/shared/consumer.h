@@ -1,0 +1,20 @@
+/* consumer.h -- the Kafka consumer of the asynchronous phases. */
+#ifndef LAB_CONSUMER_H
+#define LAB_CONSUMER_H
+
+#include <stdatomic.h>
+#include "queue.h"
+#include "worker.h"
+
+struct consumer {
+    const struct service *svc;
+    struct queue_consumer *queue;  /* opened at start-up: failing there is fatal */
+    atomic_bool stop;              /* set by main on SIGINT/SIGTERM */
+};
+
+/* consumer_run is the consumer thread: it takes messages one by one, decides
+ * each with the phase's decide function, records the decision, and commits
+ * the offset only after PostgreSQL committed. */
+void *consumer_run(void *arg);
+
+#endif

@@ -1,0 +1,52 @@
+/* db.h -- every SQL statement of the lab, each behind one small function.
+ *
+ * Each thread owns its PGconn (libpq connections are not to be shared
+ * between threads). Every statement goes through PQexecParams, every result
+ * is checked and cleared. A function returns LAB_OK or LAB_ERR_DB (logged
+ * once, with PostgreSQL's message), never exits. */
+#ifndef LAB_DB_H
+#define LAB_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <libpq-fe.h>
+#include "lab.h"
+#include "audit.h"
+#include "booking.h"
+
+/* db_connect opens a connection or returns NULL with the reason in ERR. */
+PGconn *db_connect(const char *conninfo, char *err, size_t err_len);
+
+/* How db_read_seats reads the counter: a plain read, or one that takes the
+ * row lock until the transaction ends (SELECT ... FOR UPDATE). */
+enum db_read_mode { DB_PLAIN, DB_FOR_UPDATE };
+
+enum lab_status db_begin(PGconn *db);
+enum lab_status db_commit(PGconn *db);
+void db_rollback(PGconn *db);
+
+/* The booking steps, shared by every phase and by the replay. */
+enum lab_status db_read_seats(PGconn *db, long long event_id, enum db_read_mode mode,
+                              long long *seats);
+enum lab_status db_write_seats(PGconn *db, long long event_id, long long seats);
+enum lab_status db_insert_ticket(PGconn *db, const struct booking *b, long long *ticket_id);
+
+/* The asynchronous phases record a turned-down request; *recorded tells
+ * whether this call wrote it (false: it was decided before, a redelivery). */
+enum lab_status db_record_decision(PGconn *db, const struct booking *b, const char *decision,
+                                   bool *recorded);
+
+/* db_result: LAB_BOOKED, LAB_SOLD_OUT or LAB_QUEUED (not decided yet). */
+enum lab_status db_result(PGconn *db, const char *request_id, enum lab_status *result);
+
+/* db_count_decided: ticket rows plus recorded decisions of the event. */
+enum lab_status db_count_decided(PGconn *db, long long event_id, long long *decided);
+
+/* The admin reset: the event with SEATS seats, no tickets, no decisions. */
+enum lab_status db_reset(PGconn *db, long long event_id, long long seats);
+
+/* db_audit fills A's raw counts and calls audit_compute(); LAB_NOT_FOUND
+ * when there is no such event. */
+enum lab_status db_audit(PGconn *db, long long event_id, struct audit *a);
+
+#endif

@@ -1,0 +1,59 @@
+/* lab.h -- what every part of the lab shares: the status enum, logging,
+ * the one fatal-at-startup helper, and the lab's configuration defaults.
+ *
+ * Rule of the lab: at start-up a missing service is fatal (lab_fatal); during
+ * a run an error is counted and answered, never a reason to exit. */
+#ifndef LAB_H
+#define LAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The defaults come from infra/lab.env through the Makefile's -D flags. */
+#ifndef LAB_PG_DEFAULT
+#define LAB_PG_DEFAULT "postgresql://lab@127.0.0.1:15432/ticketlab"
+#endif
+#ifndef LAB_REDIS_DEFAULT
+#define LAB_REDIS_DEFAULT "127.0.0.1:16379"
+#endif
+#ifndef LAB_KAFKA_DEFAULT
+#define LAB_KAFKA_DEFAULT "127.0.0.1:19092"
+#endif
+#ifndef LAB_HTTP_DEFAULT
+#define LAB_HTTP_DEFAULT "127.0.0.1:18080"
+#endif
+
+/* Every booking step returns one of these. The first three are answers a
+ * user can get; the others are failures, counted and answered with 503. */
+enum lab_status {
+    LAB_OK = 0,        /* a step succeeded */
+    LAB_BOOKED,        /* a ticket was written */
+    LAB_SOLD_OUT,      /* no seat left: nothing written */
+    LAB_QUEUED,        /* accepted by the broker, decided later (phases 5-6) */
+    LAB_DUPLICATE,     /* this requestId was booked already */
+    LAB_NOT_FOUND,     /* no such event */
+    LAB_ERR_DB,        /* PostgreSQL failed or is unreachable */
+    LAB_ERR_CACHE,     /* Redis failed or is unreachable */
+    LAB_ERR_QUEUE,     /* Kafka failed, is unreachable or did not acknowledge */
+};
+
+const char *lab_status_name(enum lab_status st);
+
+/* lab_env returns the environment variable NAME, or FALLBACK when unset or empty. */
+const char *lab_env(const char *name, const char *fallback);
+
+/* Logging to stderr with a timestamp and the program's name. */
+void lab_set_program(const char *name);
+void lab_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void lab_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Sleep for ms milliseconds: the "think time" of a booking. */
+void lab_sleep_ms(int ms);
+
+/* Microseconds from a monotonic clock. */
+uint64_t lab_now_us(void);
+
+/* Raise the open-file limit to its hard maximum: 500 users are 500 sockets. */
+void lab_raise_fd_limit(void);
+
+#endif

@@ -1,0 +1,100 @@
+/* main.c -- start-up and shutdown of a phase's service.
+ *
+ * Start-up checks every backing service the phase needs and exits with a
+ * clear message if one is missing (the only place the lab exits on an
+ * error). Then it serves until SIGINT or SIGTERM, and shuts down in order:
+ * stop taking requests, stop the consumer, flush Kafka, close connections. */
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include "api.h"
+#include "cache.h"
+#include "config.h"
+#include "consumer.h"
+#include "db.h"
+#include "phase.h"
+
+/* check_backends connects once to each service the phase needs. */
+static void check_backends(const struct config *cfg)
+{
+    char err[256];
+    PGconn *db = db_connect(cfg->pg, err, sizeof err);
+
+    if (!db)
+        lab_fatal("cannot reach PostgreSQL (%s): %s. Start the services: make services", cfg->pg,
+                  err);
+    PQfinish(db);
+    if (lab_phase.needs & NEEDS_CACHE) {
+        redisContext *c = cache_connect(cfg->redis, err, sizeof err);
+        if (!c)
+            lab_fatal("cannot reach %s. Start the services: make services", err);
+        redisFree(c);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    char name[32], err[256];
+    struct config cfg;
+    struct service svc = { .cfg = &cfg };
+    struct consumer consumer = { .svc = &svc };
+    pthread_t consumer_thread;
+    struct MHD_Daemon *http = NULL;
+    bool run_api, run_worker;
+    sigset_t stop_signals;
+    int sig;
+
+    snprintf(name, sizeof name, "phase%d", lab_phase.number);
+    lab_set_program(name);
+    if (!config_parse(&cfg, argc, argv, err, sizeof err)) {
+        if (err[0])
+            fprintf(stderr, "%s: %s\n", name, err);
+        config_usage(argv[0]);
+        return err[0] ? 2 : 0;
+    }
+    run_api = !(lab_phase.needs & NEEDS_QUEUE) || cfg.role != ROLE_WORKER;
+    run_worker = (lab_phase.needs & NEEDS_QUEUE) && cfg.role != ROLE_API;
+
+    /* Signals go to sigwait() below, not to whichever thread is running. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    lab_raise_fd_limit();
+
+    check_backends(&cfg);
+    if ((lab_phase.needs & NEEDS_QUEUE) && run_api &&
+        !(svc.queue = queue_producer_open(cfg.kafka, cfg.topic, cfg.partitions,
+                                          cfg.queue_timeout_ms, err, sizeof err)))
+        lab_fatal("cannot reach Kafka: %s. Start the services: make services", err);
+    if (run_worker) {
+        if (!(consumer.queue = queue_consumer_open(cfg.kafka, cfg.topic, cfg.group, err,
+                                                   sizeof err)))
+            lab_fatal("cannot start the Kafka consumer: %s", err);
+        if (pthread_create(&consumer_thread, NULL, consumer_run, &consumer) != 0)
+            lab_fatal("cannot start the consumer thread");
+    }
+    if (run_api && !(http = http_start(&svc, api_routes)))
+        lab_fatal("cannot listen on %s:%d (in use? see make services-status)", cfg.http_host,
+                  cfg.http_port);
+
+    lab_log("phase %d (%s) ready%s%s%s, think %d ms, %d threads", lab_phase.number,
+            lab_phase.name, run_api ? " on " : "", run_api ? cfg.http_host : "",
+            run_worker ? " with a Kafka consumer" : "", cfg.think_ms, cfg.threads);
+    sigwait(&stop_signals, &sig);
+    lab_log("%s: shutting down", strsignal(sig));
+
+    http_stop(http);
+    if (run_worker) {
+        atomic_store(&consumer.stop, true);
+        pthread_join(consumer_thread, NULL);
+        queue_consumer_close(consumer.queue);
+    }
+    if (svc.queue)
+        queue_producer_close(svc.queue);
+    lab_log("stopped");
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* parse.c -- strict parsing of numbers, ids and addresses. */
+#include "parse.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* parse_long accepts exactly what a person means by a number: optional '-',
+ * digits, nothing else. strtoll alone would take " 12", "12abc" and "+12". */
+bool parse_long(const char *s, long long min, long long max, long long *out)
+{
+    const char *p = s;
+    char *end;
+    long long v;
+
+    if (!s || !*s)
+        return false;
+    if (*p == '-')
+        p++;
+    if (*p < '0' || *p > '9')
+        return false;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end != '\0' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool parse_id(const char *s, long long *out)
+{
+    return parse_long(s, 1, PARSE_ID_MAX, out);
+}
+
+/* parse_request_id keeps request ids safe to echo in JSON and in logs. */
+bool parse_request_id(const char *s)
+{
+    size_t n;
+
+    if (!s)
+        return false;
+    n = strlen(s);
+    if (n == 0 || n > PARSE_REQUEST_ID_MAX)
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+/* parse_host_port splits "127.0.0.1:6379" at its last colon. */
+bool parse_host_port(const char *s, char *host, int host_len, int *port)
+{
+    const char *colon;
+    long long p;
+    size_t n;
+
+    if (!s || !(colon = strrchr(s, ':')))
+        return false;
+    n = (size_t)(colon - s);
+    if (n == 0 || n >= (size_t)host_len || !parse_long(colon + 1, 1, 65535, &p))
+        return false;
+    memcpy(host, s, n);
+    host[n] = '\0';
+    *port = (int)p;
+    return true;
+}

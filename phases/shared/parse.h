@@ -1,0 +1,26 @@
+/* parse.h -- strict parsing of what users type: ids in query strings and
+ * numbers on command lines. Nothing here trusts its input; nothing allocates. */
+#ifndef LAB_PARSE_H
+#define LAB_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Largest id accepted: 2^53, so an id survives a trip through JSON. */
+#define PARSE_ID_MAX 9007199254740992LL
+#define PARSE_REQUEST_ID_MAX 64
+
+/* parse_long: S must be a whole decimal number in [MIN, MAX], with no sign
+ * other than a leading '-', no blanks and nothing after it. */
+bool parse_long(const char *s, long long min, long long max, long long *out);
+
+/* parse_id: a positive id, 1 .. PARSE_ID_MAX. */
+bool parse_id(const char *s, long long *out);
+
+/* parse_request_id: 1 .. 64 characters of [A-Za-z0-9_-]. */
+bool parse_request_id(const char *s);
+
+/* parse_host_port: "host:port" into HOST (size HOST_LEN) and PORT. */
+bool parse_host_port(const char *s, char *host, int host_len, int *port);
+
+#endif

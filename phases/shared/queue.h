@@ -1,0 +1,69 @@
+/* queue.h -- the Kafka side of the asynchronous phases (5 and 6).
+ *
+ * One producer handle for the whole service: librdkafka handles are
+ * thread-safe, and one handle batches every thread's messages on one
+ * connection. queue_send() blocks the calling HTTP thread until the broker
+ * acknowledged the message (acks=all, idempotent producer) or the bounded
+ * timeout passed, so a 202 is only ever given for a message that is stored.
+ *
+ * One consumer per worker process (or thread), in one consumer group: the
+ * topic is keyed by eventId, so one partition, hence one consumer, serialises
+ * the bookings of an event. Offsets are committed by hand, only after the
+ * database committed the decision. */
+#ifndef LAB_QUEUE_H
+#define LAB_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "booking.h"
+#include "lab.h"
+
+#define QUEUE_TOPIC_DEFAULT "booking-requests"
+#define QUEUE_GROUP_DEFAULT "booking-workers"
+
+struct queue_producer;
+struct queue_consumer;
+struct queue_message;      /* one consumed message, owned by the caller until queue_done() */
+
+/* queue_producer_open connects to BROKERS and makes sure TOPIC exists
+ * (created with PARTITIONS partitions if missing). Returns NULL with a reason
+ * in ERR when the broker cannot be reached within TIMEOUT_MS. */
+struct queue_producer *queue_producer_open(const char *brokers, const char *topic,
+                                           int partitions, int timeout_ms,
+                                           char *err, size_t err_len);
+
+/* queue_send produces B as JSON {"eventId":..,"userId":..,"requestId":".."}
+ * keyed by eventId and waits for the delivery report: LAB_OK once the broker
+ * stored it, LAB_ERR_QUEUE (and a reason in ERR) on failure or after
+ * TIMEOUT_MS. Safe to call from many threads at once. */
+enum lab_status queue_send(struct queue_producer *q, const struct booking *b, int timeout_ms,
+                           char *err, size_t err_len);
+
+/* queue_producer_close flushes what is in flight and frees the handle. */
+void queue_producer_close(struct queue_producer *q);
+
+/* queue_consumer_open joins GROUP and subscribes to TOPIC; auto-commit off,
+ * auto.offset.reset=earliest. NULL with a reason in ERR on failure. */
+struct queue_consumer *queue_consumer_open(const char *brokers, const char *topic,
+                                           const char *group, char *err, size_t err_len);
+
+/* queue_next waits up to TIMEOUT_MS for a message and decodes it into B.
+ * Returns NULL on timeout; a message that does not decode is logged,
+ * committed and skipped (it can never be booked). */
+struct queue_message *queue_next(struct queue_consumer *c, struct booking *b, int timeout_ms);
+
+/* queue_done commits the message's offset (synchronously) and frees it.
+ * Call it only after the database committed what the message decided. */
+enum lab_status queue_done(struct queue_consumer *c, struct queue_message *m);
+
+/* queue_drop frees M without committing it: it will be delivered again. */
+void queue_drop(struct queue_message *m);
+
+/* queue_consumer_close leaves the group cleanly and frees the handle. */
+void queue_consumer_close(struct queue_consumer *c);
+
+/* queue_encode / queue_decode: the message format, pure (unit-tested). */
+int queue_encode(const struct booking *b, char *buf, size_t len);
+bool queue_decode(const char *buf, size_t len, struct booking *b);
+
+#endif

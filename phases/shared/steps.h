@@ -1,0 +1,22 @@
+/* steps.h -- the non-SQL steps a phase's booking is built from: the Redis
+ * gate (phases 4, 6) and handing a booking to Kafka (phases 5, 6). The SQL
+ * steps are in db.h. */
+#ifndef LAB_STEPS_H
+#define LAB_STEPS_H
+
+#include "booking.h"
+#include "worker.h"
+
+/* gate_take_seat takes a seat from the Redis counter: LAB_OK, LAB_SOLD_OUT,
+ * LAB_NOT_FOUND (no such event), LAB_ERR_CACHE or LAB_ERR_DB. A counter
+ * that is missing (Redis restarted, never reset) is seeded from PostgreSQL. */
+enum lab_status gate_take_seat(struct worker *w, long long event_id);
+
+/* gate_give_back returns a seat whose booking did not happen. */
+void gate_give_back(struct worker *w, long long event_id);
+
+/* enqueue_booking sends B to Kafka and waits for the broker's ack:
+ * LAB_QUEUED, or LAB_ERR_QUEUE. */
+enum lab_status enqueue_booking(struct worker *w, const struct booking *b);
+
+#endif

@@ -1,0 +1,213 @@
+/* support.c -- helpers of the integration tests (see support.h). */
+#include "support.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "lab.h"
+#include "parse.h"
+
+static const char *bin_dir(void)
+{
+    return lab_env("LAB_TEST_BIN_DIR", "build/san");
+}
+
+/* ---------------------------------------------------------------------- */
+/* HTTP, blocking, one request per connection                               */
+/* ---------------------------------------------------------------------- */
+
+/* wait_fd waits for FD to be ready for EVENTS until DEADLINE_US. */
+static bool wait_fd(int fd, short events, uint64_t deadline_us)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    uint64_t now = lab_now_us();
+
+    if (now >= deadline_us)
+        return false;
+    return poll(&p, 1, (int)((deadline_us - now) / 1000) + 1) == 1;
+}
+
+int http_call(const char *addr, const char *method, const char *target, const char *extra_headers,
+              const char *body_out, char *body, size_t len, int timeout_ms)
+{
+    char host[64], req[16384], resp[65536];
+    int port, fd, status = -1;
+    size_t got = 0, sent = 0, req_len;
+    uint64_t deadline = lab_now_us() + (uint64_t)timeout_ms * 1000;
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    char *end;
+
+    if (body && len)
+        body[0] = '\0';
+    if (!parse_host_port(addr, host, sizeof host, &port))
+        return -1;
+    sa.sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, host, &sa.sin_addr);
+    req_len = (size_t)snprintf(req, sizeof req,
+                               "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n%s",
+                               method, target, addr, extra_headers ? extra_headers : "",
+                               body_out ? body_out : "");
+    if (req_len >= sizeof req)
+        return -1;
+    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        goto out;
+    while (sent < req_len) {
+        ssize_t n;
+        if (!wait_fd(fd, POLLOUT, deadline))
+            goto out;
+        if ((n = send(fd, req + sent, req_len - sent, MSG_NOSIGNAL)) <= 0)
+            break;              /* the server may answer (413) before reading all */
+        sent += (size_t)n;
+    }
+    while (got < sizeof resp - 1 && wait_fd(fd, POLLIN, deadline)) {
+        ssize_t n = recv(fd, resp + got, sizeof resp - 1 - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    resp[got] = '\0';
+    if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1)
+        status = -1;
+    if (body && len && (end = strstr(resp, "\r\n\r\n")))
+        snprintf(body, len, "%s", end + 4);
+out:
+    close(fd);
+    return status;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Services                                                                 */
+/* ---------------------------------------------------------------------- */
+
+bool svc_start(struct svc *s, int phase, const char *const *args)
+{
+    char path[256];
+    const char *argv[32];
+    int n = 0;
+
+    memset(s, 0, sizeof *s);
+    s->phase = phase;
+    snprintf(s->addr, sizeof s->addr, "%s", lab_env("LAB_TEST_HTTP", "127.0.0.1:18181"));
+    snprintf(path, sizeof path, "%s/phase%d", bin_dir(), phase);
+    snprintf(s->log, sizeof s->log, ".lab/log/test-phase%d.log", phase);
+    argv[n++] = path;
+    argv[n++] = "--listen";
+    argv[n++] = s->addr;
+    for (; args && *args && n < 30; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+
+    fflush(NULL);
+    if ((s->pid = fork()) < 0)
+        return false;
+    if (s->pid == 0) {
+        FILE *log = freopen(s->log, "w", stderr);
+        (void)log;
+        execv(path, (char *const *)argv);
+        fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    /* Readiness: poll /healthz until it answers or the process died. */
+    for (int i = 0; i < 200; i++) {
+        if (http_call(s->addr, "GET", "/healthz", NULL, NULL, NULL, 0, 500) == 200)
+            return true;
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return false;
+        }
+        lab_sleep_ms(100);
+    }
+    svc_stop(s);
+    return false;
+}
+
+int svc_stop(struct svc *s)
+{
+    int status;
+
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, SIGTERM);
+    for (int i = 0; i < 300; i++) {        /* 30 s for a clean shutdown */
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        lab_sleep_ms(100);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+    return -1;
+}
+
+int services_ctl(const char *action, const char *name)
+{
+    char cmd[256];
+    int st;
+
+    snprintf(cmd, sizeof cmd, "bash infra/services.sh %s %s >/dev/null", action, name);
+    st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The harness and its JSON                                                 */
+/* ---------------------------------------------------------------------- */
+
+int run_attack(const struct svc *s, const char *args, char *out, size_t len)
+{
+    char cmd[1024];
+    size_t got = 0;
+    FILE *p;
+    int st;
+
+    snprintf(cmd, sizeof cmd, "%s/attack --url http://%s --json --no-csv %s", bin_dir(), s->addr,
+             args ? args : "");
+    fflush(NULL);
+    if (!(p = popen(cmd, "r")))
+        return -1;
+    while (got < len - 1) {
+        size_t n = fread(out + got, 1, len - 1 - got, p);
+        if (n == 0)
+            break;
+        got += n;
+    }
+    out[got] = '\0';
+    st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+bool json_ll(const char *json, const char *key, long long *out)
+{
+    char pat[128];
+    const char *p;
+    char *end;
+
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    if (!json || !(p = strstr(json, pat)))
+        return false;
+    p += strlen(pat);
+    while (*p == ' ')
+        p++;
+    *out = strtoll(p, &end, 10);
+    return end != p;
+}
+
+bool json_has(const char *json, const char *key, const char *value)
+{
+    char pat[256];
+
+    snprintf(pat, sizeof pat, "\"%s\":\"%s\"", key, value);
+    return json && strstr(json, pat) != NULL;
+}

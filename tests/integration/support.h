@@ -1,0 +1,47 @@
+/* support.h -- what the integration tests share: start and stop a phase's
+ * real service, talk HTTP to it, run the real harness, read JSON fields. */
+#ifndef LAB_TEST_SUPPORT_H
+#define LAB_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct svc {
+    pid_t pid;
+    int phase;
+    char addr[64];           /* host:port it listens on */
+    char log[256];           /* its stderr */
+};
+
+/* svc_start runs LAB_TEST_BIN_DIR/phaseN (default build/san) on a test port
+ * with the extra flags ARGS (NULL-terminated, may be NULL) and waits, at most
+ * 20 s, until GET /healthz answers. false if it never does. */
+bool svc_start(struct svc *s, int phase, const char *const *args);
+
+/* svc_stop sends SIGTERM, waits, and returns the exit status (0: a clean
+ * shutdown with no sanitizer report), or -1 if it had to be killed. */
+int svc_stop(struct svc *s);
+
+/* http_call sends one request and returns the HTTP status (-1: no answer
+ * within TIMEOUT_MS); the body goes to BODY (size LEN). EXTRA is sent as
+ * raw extra bytes after the headers' end, or NULL. */
+int http_call(const char *addr, const char *method, const char *target, const char *extra_headers,
+              const char *body_out, char *body, size_t len, int timeout_ms);
+
+/* run_attack runs the harness against S with ARGS (a string appended to the
+ * command line), in --json mode, and puts its JSON in OUT. Returns its exit
+ * status. */
+int run_attack(const struct svc *s, const char *args, char *out, size_t len);
+
+/* json_ll finds "KEY":<number> in JSON. */
+bool json_ll(const char *json, const char *key, long long *out);
+
+/* json_has finds "KEY":"VALUE". */
+bool json_has(const char *json, const char *key, const char *value);
+
+/* services_ctl runs `bash infra/services.sh ACTION NAME` (to stop and restart
+ * Redis or Kafka in a failure test); returns its exit status. */
+int services_ctl(const char *action, const char *name);
+
+#endif
