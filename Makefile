@@ -131,3 +131,8 @@ test: services
 
 clean:
 	rm -rf build
+
+# ---------------------------------------------------------------------------
+# More targets, one file per job: mk/*.mk (compare, plots, regress, replay...)
+# ---------------------------------------------------------------------------
+include $(wildcard mk/*.mk)

@@ -9,6 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 phase=2
+event=1
 bin_dir=build
 service_args=()
 attack_args=()
@@ -17,6 +18,7 @@ while [ $# -gt 0 ]; do
         --phase) phase=${2:?--phase needs a number}; shift 2 ;;
         --bin-dir) bin_dir=${2:?}; shift 2 ;;
         --service-arg) service_args+=("${2:?}"); shift 2 ;;
+        --event) event=${2:?--event needs an id}; attack_args+=("$1" "$2"); shift 2 ;;
         *) attack_args+=("$1"); shift ;;
     esac
 done
@@ -57,6 +59,6 @@ say "phase $phase is up on $url (log: ${log#"$LAB_ROOT"/}); attacking"
 status=0
 "$LAB_ROOT/$bin_dir/attack" --url "$url" "${attack_args[@]}" || status=$?
 echo
-echo "the service's own audit (GET /api/bookings/audit?eventId=1):"
-curl -sS -m 5 "$url/api/bookings/audit?eventId=1" || true
+echo "the service's own audit (GET /api/bookings/audit?eventId=$event):"
+curl -sS -m 5 "$url/api/bookings/audit?eventId=$event" || true
 exit "$status"

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 unit=$(ls tests/unit/test_*.c 2>/dev/null | sed 's|tests/unit/\(.*\)\.c|build/san/\1|')
 integration=$(ls tests/integration/test_*.c 2>/dev/null | sed 's|tests/integration/\(.*\)\.c|build/san/\1|')
+scripts=$(ls tests/scripts/test_*.sh 2>/dev/null || true) # tests of the shell and gnuplot tools
 make -s -j"$jobs" $unit $integration build/san/phase2 build/san/phase3 build/san/phase4 \
     build/san/phase5 build/san/phase6 build/san/attack || { echo "tests: build failed"; exit 1; }
 
@@ -21,9 +22,10 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0
 failed=0
 failed_names=()
-for t in $unit $integration; do
+for t in $unit $integration $scripts; do
     echo "== $t"
-    if "$t"; then
+    case $t in *.sh) cmd=(bash "$t") ;; *) cmd=("$t") ;; esac
+    if "${cmd[@]}"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
