@@ -107,6 +107,11 @@ bool svc_start(struct svc *s, int phase, const char *const *args)
         argv[n++] = *args;
     argv[n] = NULL;
 
+    /* a service left over from an earlier test would answer for this one */
+    if (http_call(s->addr, "GET", "/healthz", NULL, NULL, NULL, 0, 500) != -1) {
+        fprintf(stderr, "svc_start: something already answers on %s\n", s->addr);
+        return false;
+    }
     fflush(NULL);
     if ((s->pid = fork()) < 0)
         return false;

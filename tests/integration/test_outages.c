@@ -1,0 +1,106 @@
+/* test_outages.c -- what a phase answers when a backing service is gone:
+ * phase 5 with Kafka stopped answers 503 with a reason, within its queue
+ * timeout, instead of hanging or pretending with a 202; phase 4 (and 6) with
+ * Redis stopped answer a clear 503. Each test then starts the stopped
+ * service again and checks that the phase recovers without a restart.
+ *
+ * These tests stop and start the lab's real Redis and Kafka through
+ * infra/services.sh, so they run alone (tests/run.sh runs tests one by one). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include "support.h"
+
+/* The service gives Kafka this long to acknowledge; the test's HTTP client
+ * waits three times as long, so a hang shows as a -1, not as a 503. */
+#define QUEUE_TIMEOUT_MS "2000"
+#define CLIENT_TIMEOUT_MS 6000
+#define RECOVERY_TRIES 30
+
+struct outage_case {
+    int phase;
+    const char *backing;        /* the service to stop: "redis" or "kafka" */
+    int ok_status;              /* the phase's success: 201 or 202 */
+    struct svc svc;
+};
+
+static int start_service(void **state)
+{
+    static const char *const args[] = { "--queue-timeout-ms", QUEUE_TIMEOUT_MS, NULL };
+    struct outage_case *c = *state;
+
+    return svc_start(&c->svc, c->phase, args) ? 0 : -1;
+}
+
+/* stop_service makes sure the backing service is up again (whatever the
+ * test did), then stops the phase: a non-zero exit is a sanitizer report. */
+static int stop_service(void **state)
+{
+    struct outage_case *c = *state;
+    int up = services_ctl("up", c->backing);
+
+    return svc_stop(&c->svc) == 0 && up == 0 ? 0 : -1;
+}
+
+/* book sends one booking for a fresh user and returns the HTTP status. */
+static int book(const struct outage_case *c, long long user, char *body, size_t len)
+{
+    char target[128];
+
+    snprintf(target, sizeof target, "/api/bookings?eventId=1&userId=%lld", user);
+    return http_call(c->svc.addr, "POST", target, NULL, NULL, body, len, CLIENT_TIMEOUT_MS);
+}
+
+/* backing_outage: reset, book once (works), stop the backing service, book
+ * again (503 with a reason naming it), start it again, and book until the
+ * phase has reconnected (each try bounded by the timeouts above). */
+static void backing_outage(void **state)
+{
+    struct outage_case *c = *state;
+    char body[1024];
+    int status = 0;
+
+    assert_int_equal(http_call(c->svc.addr, "POST", "/api/admin/reset?eventId=1&seats=100", NULL,
+                               NULL, body, sizeof body, CLIENT_TIMEOUT_MS), 200);
+    assert_int_equal(book(c, 1, body, sizeof body), c->ok_status);
+
+    assert_int_equal(services_ctl("down", c->backing), 0);
+    status = book(c, 2, body, sizeof body);
+    print_message("phase %d with %s down: %d %s\n", c->phase, c->backing, status, body);
+    assert_int_equal(status, 503);
+    assert_non_null(strstr(body, "\"reason\":"));
+    assert_non_null(strstr(body, strcmp(c->backing, "redis") == 0 ? "Redis" : "Kafka"));
+    if (c->phase == 4) {        /* the cache-aside read falls through to PostgreSQL */
+        status = http_call(c->svc.addr, "GET", "/api/bookings/status?eventId=1", NULL, NULL,
+                           body, sizeof body, CLIENT_TIMEOUT_MS);
+        print_message("status with redis down: %d %s\n", status, body);
+        assert_int_equal(status, 200);
+        assert_non_null(strstr(body, "\"source\":\"db\""));
+    }
+    assert_int_equal(http_call(c->svc.addr, "GET", "/healthz", NULL, NULL, body, sizeof body,
+                               CLIENT_TIMEOUT_MS), 200);
+
+    assert_int_equal(services_ctl("up", c->backing), 0);
+    for (int i = 0; i < RECOVERY_TRIES && status != c->ok_status; i++)
+        status = book(c, 3 + i, body, sizeof body);
+    print_message("phase %d after %s came back: %d %s\n", c->phase, c->backing, status, body);
+    assert_int_equal(status, c->ok_status);
+}
+
+int main(void)
+{
+    static struct outage_case kafka5 = { .phase = 5, .backing = "kafka", .ok_status = 202 },
+                              redis4 = { .phase = 4, .backing = "redis", .ok_status = 201 },
+                              redis6 = { .phase = 6, .backing = "redis", .ok_status = 202 };
+    const struct CMUnitTest tests[] = {
+        { "phase5_kafka_down_is_503", backing_outage, start_service, stop_service, &kafka5 },
+        { "phase4_redis_down_is_503", backing_outage, start_service, stop_service, &redis4 },
+        { "phase6_redis_down_is_503", backing_outage, start_service, stop_service, &redis6 },
+    };
+    return cmocka_run_group_tests_name("outages", tests, NULL, NULL);
+}
