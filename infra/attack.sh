@@ -4,19 +4,22 @@
 # and audits the database afterwards), show the service's own audit, and stop
 # the service again, whatever happened.
 #
-#   bash infra/attack.sh --phase N [--bin-dir build] [attack options...]
+#   bash infra/attack.sh --phase N [--bin-dir build] [--harness-dir DIR]
+#                        [--service-arg ARG]... [attack options...]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 phase=2
 event=1
 bin_dir=build
+harness_dir=
 service_args=()
 attack_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --phase) phase=${2:?--phase needs a number}; shift 2 ;;
         --bin-dir) bin_dir=${2:?}; shift 2 ;;
+        --harness-dir) harness_dir=${2:?}; shift 2 ;;
         --service-arg) service_args+=("${2:?}"); shift 2 ;;
         --event) event=${2:?--event needs an id}; attack_args+=("$1" "$2"); shift 2 ;;
         *) attack_args+=("$1"); shift ;;
@@ -57,7 +60,7 @@ curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 || { tail -n 20 "$log" >&2; die "p
 
 say "phase $phase is up on $url (log: ${log#"$LAB_ROOT"/}); attacking"
 status=0
-"$LAB_ROOT/$bin_dir/attack" --url "$url" "${attack_args[@]}" || status=$?
+"$LAB_ROOT/${harness_dir:-$bin_dir}/attack" --url "$url" "${attack_args[@]}" || status=$?
 echo
 echo "the service's own audit (GET /api/bookings/audit?eventId=$event):"
 curl -sS -m 5 "$url/api/bookings/audit?eventId=$event" || true
