@@ -270,3 +270,72 @@ enum lab_status db_audit(PGconn *db, long long event_id, struct audit *a)
     audit_compute(a);
     return LAB_OK;
 }
+
+/* ---------------------------------------------------------------------- */
+/* The replay's observer                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* db_read_event lists the counter and the ticket rows in one statement, so
+ * that a timeline line never mixes two moments. The LEFT JOIN keeps the
+ * event's row when it has no ticket yet (then t.id is NULL). Being a plain
+ * read on its own connection, it sees committed rows only: that is the point
+ * of the observer, it shows what every other client would see. */
+enum lab_status db_read_event(PGconn *db, long long event_id, long long *seats,
+                              struct db_ticket *tickets, size_t max, size_t *count)
+{
+    struct db_num id;
+    const char *params[] = { db_num(&id, event_id) };
+    PGresult *r;
+    enum lab_status st;
+    size_t n = 0;
+
+    st = db_exec(db,
+                 "SELECT e.available_seats, t.id, t.user_id FROM events e "
+                 "LEFT JOIN tickets t ON t.event_id = e.id "
+                 "WHERE e.id = $1::bigint ORDER BY t.id",
+                 1, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return LAB_NOT_FOUND;
+    }
+    *seats = db_value(r, 0);
+    for (int row = 0; row < PQntuples(r); row++) {
+        if (PQgetisnull(r, row, 1))
+            continue;
+        if (n < max) {
+            tickets[n].id = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+            tickets[n].user_id = strtoll(PQgetvalue(r, row, 2), NULL, 10);
+        }
+        n++;
+    }
+    *count = n;
+    PQclear(r);
+    return LAB_OK;
+}
+
+/* db_blocking_pids is how the replay tells "still running" from "waiting for
+ * a lock" without guessing from time: PostgreSQL's own lock manager answers,
+ * one row per backend that PID waits for. */
+enum lab_status db_blocking_pids(PGconn *db, int pid, int *pids, size_t max, size_t *count)
+{
+    struct db_num p;
+    const char *params[] = { db_num(&p, pid) };
+    PGresult *r;
+    enum lab_status st;
+    size_t n = 0;
+
+    st = db_exec(db, "SELECT unnest(pg_blocking_pids($1::integer))", 1, params,
+                 PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    for (int row = 0; row < PQntuples(r); row++) {
+        if (n < max)
+            pids[n] = (int)strtol(PQgetvalue(r, row, 0), NULL, 10);
+        n++;
+    }
+    *count = n;
+    PQclear(r);
+    return LAB_OK;
+}

@@ -49,4 +49,21 @@ enum lab_status db_reset(PGconn *db, long long event_id, long long seats);
  * when there is no such event. */
 enum lab_status db_audit(PGconn *db, long long event_id, struct audit *a);
 
+/* The replay's observer (tools/replay): what a third connection sees of an
+ * event, and which backends hold up a session's statement. */
+struct db_ticket {
+    long long id;        /* tickets.id */
+    long long user_id;   /* tickets.user_id */
+};
+
+/* db_read_event reads the counter and the event's ticket rows, oldest first,
+ * in one snapshot: up to MAX rows go to TICKETS, *COUNT is how many there are.
+ * LAB_NOT_FOUND when there is no such event. */
+enum lab_status db_read_event(PGconn *db, long long event_id, long long *seats,
+                              struct db_ticket *tickets, size_t max, size_t *count);
+
+/* db_blocking_pids asks pg_blocking_pids() which backends the backend PID is
+ * waiting for: up to MAX go to PIDS, *COUNT is how many (0: not blocked). */
+enum lab_status db_blocking_pids(PGconn *db, int pid, int *pids, size_t max, size_t *count);
+
 #endif

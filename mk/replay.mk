@@ -1,0 +1,41 @@
+# replay.mk -- `make replay`: the race made deterministic (tools/replay).
+#
+#   make replay             the lost-update interleaving on phase 2, then the
+#                           same interleaving on phase 3 (event 900)
+#   make replay REPLAY_ARGS="--interleaving overtake --sessions 3"
+#
+# build/replay and build/san/replay link the replay's files with the
+# shared library (db.c's statements: the same SQL as the phases).
+
+REPLAY_CORE := $(addprefix tools/replay/replay_,plan.c options.c session.c timeline.c driver.c)
+REPLAY_SRC  := $(REPLAY_CORE) tools/replay/replay.c
+REPLAY_ARGS ?=
+
+build/replay: $(call obj,$(REPLAY_SRC),release) build/liblab.a
+	$(CC) $(OPT_release) $^ -o $@ $(PKG_LIBS) -pthread
+
+build/san/replay: $(call obj,$(REPLAY_SRC),san) build/san/liblab.a
+	$(CC) $(OPT_san) $^ -o $@ $(PKG_LIBS) -pthread
+
+# The tests link the replay's modules. Two details of the generic test
+# rules: the extra objects come after build/san/liblab.a on the link line,
+# so the library is named once more after them (in PKG_LIBS, which the link
+# expands late) for what only they need (options.o: parse_long); and their
+# headers live in tools/replay (PKG_CFLAGS, which the compile expands late).
+REPLAY_TESTS := build/san/test_replay build/san/test_replay_options
+build/san/test_replay: $(call obj,$(REPLAY_CORE),san)
+build/san/test_replay_options: $(call obj,$(addprefix tools/replay/replay_,plan.c options.c),san)
+$(REPLAY_TESTS): PKG_LIBS := build/san/liblab.a $(PKG_LIBS)
+$(call obj,tests/integration/test_replay.c tests/unit/test_replay_options.c,san): \
+    PKG_CFLAGS += -Itools/replay
+
+# With the default interleaving the lesson is checked too: phase 2 must end
+# in a lost update and phase 3 clean, or `make replay` fails.
+replay_expect = $(if $(REPLAY_ARGS),,--expect $(1))
+
+.PHONY: replay
+replay: deps build/replay
+	@bash infra/services.sh up
+	@build/replay --phase 2 --event 900 $(call replay_expect,lost-update) $(REPLAY_ARGS)
+	@echo
+	@build/replay --phase 3 --event 900 $(call replay_expect,clean) $(REPLAY_ARGS)
