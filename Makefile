@@ -77,11 +77,11 @@ $(eval $(call BUILD,san))
 # harness/X.c, or phases/shared/X.c from the library)
 $(foreach t,$(UNIT_TESTS),$(eval \
 build/san/$(t): $(call obj,tests/unit/$(t).c $(wildcard harness/$(t:test_%=%).c),san) build/san/liblab.a ; \
-	$$(CC) $(OPT_san) $$^ -o $$@ $$(PKG_LIBS) $$(CMOCKA_LIBS) -pthread -lm))
+	$$(CC) $(OPT_san) $$(filter-out %.a,$$^) $$(filter %.a,$$^) -o $$@ $$(PKG_LIBS) $$(CMOCKA_LIBS) -pthread -lm))
 
 $(foreach t,$(INT_TESTS),$(eval \
 build/san/$(t): $(call obj,tests/integration/$(t).c $(INT_HELPERS),san) build/san/liblab.a ; \
-	$$(CC) $(OPT_san) $$^ -o $$@ $$(PKG_LIBS) $$(CMOCKA_LIBS) -pthread -lm))
+	$$(CC) $(OPT_san) $$(filter-out %.a,$$^) $$(filter %.a,$$^) -o $$@ $$(PKG_LIBS) $$(CMOCKA_LIBS) -pthread -lm))
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

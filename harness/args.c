@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "timeline.h"
 
 /* ------------------------------------------------------------------------
  * Small helpers
@@ -121,7 +122,7 @@ bool args_is_custom(const struct attack_args *a)
 static const char *const valued_options[] = {
     "url", "mode", "event", "seats", "users", "user-base", "connections", "requests",
     "threads", "reads-per-booking", "method", "path", "run-id", "timeout-ms",
-    "drain-timeout-ms", "csv", NULL,
+    "drain-timeout-ms", "csv", "timeline", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -223,6 +224,10 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
             return 0;
         }
         return copy_string(name, v, a->csv_path, sizeof a->csv_path, err, err_len);
+    } else if (strcmp(name, "timeline") == 0) {
+        if (v[0] == '\0')
+            return fail(err, err_len, "--timeline wants a file name");
+        return copy_string(name, v, a->timeline_path, sizeof a->timeline_path, err, err_len);
     } else if (strcmp(name, "no-csv") == 0) {
         a->csv_path[0] = '\0';
     } else if (strcmp(name, "no-reset") == 0) {
@@ -260,6 +265,8 @@ static int check_combination(struct attack_args *a, const struct given *g, char 
             return fail(err, err_len, "--reads-per-booking is for the booking workload, not --path");
         if (a->expect_clean || a->expect_oversell)
             return fail(err, err_len, "--expect-* needs the audit, which --path skips");
+        if (a->timeline_path[0])
+            return fail(err, err_len, "--timeline counts bookings, which --path skips");
     }
     if (a->expect_clean && a->expect_oversell)
         return fail(err, err_len, "--expect-clean and --expect-oversell exclude each other");
@@ -363,6 +370,8 @@ void args_usage(FILE *out, const char *program)
         "  --json                    the summary as one JSON object on stdout\n"
         "  --csv FILE                append a row to FILE (default %s)\n"
         "  --no-csv, --csv -         append nothing\n"
+        "  --timeline FILE           write FILE: every %d ms, users answered, bookings\n"
+        "                            accepted and decided (CSV), until the queue is drained\n"
         "  --expect-clean            exit 1 when the audit finds a bug\n"
         "  --expect-oversell         exit 1 when the audit finds none\n"
         "  -h, --help                this text\n"
@@ -371,5 +380,6 @@ void args_usage(FILE *out, const char *program)
         "3 the service or the database cannot be reached, 4 the harness miscounted.\n",
         program, ARGS_DEFAULT_EVENT, ARGS_DEFAULT_SEATS, ARGS_DEFAULT_USERS,
         ARGS_DEFAULT_CONNECTIONS, ARGS_DEFAULT_REQUESTS, ARGS_DEFAULT_THREADS,
-        ARGS_DEFAULT_TIMEOUT_MS, ARGS_DEFAULT_DRAIN_TIMEOUT_MS, ARGS_DEFAULT_CSV);
+        ARGS_DEFAULT_TIMEOUT_MS, ARGS_DEFAULT_DRAIN_TIMEOUT_MS, ARGS_DEFAULT_CSV,
+        TIMELINE_EVERY_MS);
 }

@@ -46,6 +46,7 @@ struct attack_args {
     /* what to do around the attack and with its result */
     bool reset;                   /* false with --no-reset */
     char csv_path[ARGS_PATH_MAX]; /* --csv; empty with --no-csv or --csv - */
+    char timeline_path[ARGS_PATH_MAX]; /* --timeline; empty: none */
     bool json;                    /* --json */
     bool expect_clean;            /* --expect-clean */
     bool expect_oversell;         /* --expect-oversell */

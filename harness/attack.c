@@ -12,6 +12,8 @@
  *      users, and whether the answers agree with the ticket rows;
  *   6. print the verdict and the figures, append a CSV row.
  *
+ * With --timeline, steps 3 and 4 also write the run over time (timeline.h).
+ *
  * The load itself is client.c; the arithmetic of the counts and the
  * writing of the results is report.c. */
 #include <errno.h>
@@ -33,6 +35,7 @@
 #include "lab.h"
 #include "report.h"
 #include "stats.h"
+#include "timeline.h"
 
 /* Exit statuses: the usage text and harness/README.md quote them. */
 enum {
@@ -174,6 +177,34 @@ static void utc_timestamp(char *out, size_t out_len)
  * The attack
  * --------------------------------------------------------------------- */
 
+/* What a timeline sample needs besides the threads' counters: the file,
+ * and the database for the decided count. */
+struct timeline_source {
+    struct timeline tl;
+    PGconn *db;
+    long long event_id;
+    long long decided_before;   /* ticket and decision rows before the attack */
+};
+
+/* sample_attack writes one timeline row while the users are being
+ * answered: the threads' published counters (relaxed loads, no lock on
+ * their path) and the decided count from the database. A failed count
+ * skips the row: the audit afterwards reports a database that is gone. */
+static void sample_attack(struct timeline_source *src, struct client_thread *threads, int n)
+{
+    long long finished = 0, accepted = 0, decided = 0;
+
+    if (!src->tl.out)
+        return;
+    for (int i = 0; i < n; i++) {
+        finished += atomic_load_explicit(&threads[i].progress_jobs, memory_order_relaxed);
+        accepted += atomic_load_explicit(&threads[i].progress_accepted, memory_order_relaxed);
+    }
+    if (db_count_decided(src->db, src->event_id, &decided) != LAB_OK)
+        return;
+    timeline_row(&src->tl, lab_now_us(), finished, accepted, decided - src->decided_before);
+}
+
 /* What the threads did, merged once they are joined. */
 struct outcome_totals {
     struct counts bookings, reads;
@@ -215,11 +246,13 @@ static bool all_finished(struct client_thread *threads, int n)
 /* run_attack splits CONNS connections and JOBS jobs over the threads (the
  * jobs in proportion to the connections, so that no thread runs dry while
  * another has a backlog), starts the threads, releases them together once
- * every connection is open, shows the progress, and merges the results.
- * The clock starts at the release: wall_s is the attack, not the connects. */
+ * every connection is open, shows the progress, samples the timeline, and
+ * merges the results. The clock starts at the release: wall_s is the
+ * attack, not the connects. */
 static int run_attack(const struct attack_args *args, const struct client_work *work,
-                      long long conns, long long jobs, struct client_thread **threads_out,
-                      int *thread_count, struct outcome_totals *out)
+                      long long conns, long long jobs, struct timeline_source *src,
+                      struct client_thread **threads_out, int *thread_count,
+                      struct outcome_totals *out)
 {
     int n = args->threads < conns ? args->threads : (int)conns;
     struct client_thread *threads = calloc((size_t)n, sizeof *threads);
@@ -256,12 +289,16 @@ static int run_attack(const struct attack_args *args, const struct client_work *
     pthread_barrier_wait(&start_line);
     start_us = lab_now_us();
     last_us = start_us;
+    timeline_start(&src->tl, start_us);
+    sample_attack(src, threads, n);
     while (!all_finished(threads, n)) {
-        lab_sleep_ms(tty ? PROGRESS_EVERY_MS : 50);
-        if (tty)
+        lab_sleep_ms(TIMELINE_EVERY_MS);
+        sample_attack(src, threads, n);
+        if (tty && lab_now_us() - last_us >= PROGRESS_EVERY_MS * 1000u)
             show_progress(threads, n, jobs, work->booking ? "users" : "requests",
                           &last_requests, &last_us);
     }
+    sample_attack(src, threads, n);
     if (tty)
         fprintf(stderr, "\r\033[K");
     memset(out, 0, sizeof *out);
@@ -296,10 +333,12 @@ static int run_attack(const struct attack_args *args, const struct client_work *
  * a decisions row) for every request the service accepted: the 202s, and
  * the 201s, whose ticket rows count as decided too. DECIDED_BEFORE is the
  * count before the attack, so --no-reset works. Bounded by
- * --drain-timeout-ms; the progress goes to stderr. */
+ * --drain-timeout-ms; the progress goes to stderr, and every poll is a row
+ * of the timeline. */
 static int drain_queue(PGconn *db, const struct attack_args *args, long long decided_before,
-                       long long accepted, struct summary *s)
+                       long long accepted, struct timeline_source *src, struct summary *s)
 {
+    long long finished = counts_ended(&s->bookings);
     uint64_t start_us = lab_now_us(), last_log_us = start_us;
     uint64_t limit_us = (uint64_t)args->drain_timeout_ms * 1000u;
     bool tty = isatty(STDERR_FILENO);
@@ -313,6 +352,7 @@ static int drain_queue(PGconn *db, const struct attack_args *args, long long dec
             return -1;
         decided -= decided_before;
         now = lab_now_us();
+        timeline_row(&src->tl, now, finished, accepted, decided);
         if (decided >= accepted)
             break;
         if (now - start_us >= limit_us) {
@@ -406,6 +446,7 @@ int main(int argc, char **argv)
     struct outcome_totals totals;
     struct client_thread *threads = NULL;
     struct audit before = { 0 }, after = { 0 };
+    struct timeline_source src = { 0 };
     struct rlimit rl;
     PGconn *db = NULL;
     long long conns, jobs, decided_before = 0;
@@ -461,6 +502,15 @@ int main(int argc, char **argv)
             return EXIT_UNREACHABLE;
         }
     }
+    if (timeline_open(&src.tl, args.timeline_path, err, sizeof err)) {
+        lab_log("%s", err);
+        if (db)
+            PQfinish(db);
+        return EXIT_USAGE;
+    }
+    src.db = db;
+    src.event_id = args.event_id;
+    src.decided_before = decided_before;
 
     /* 3. the attack */
     memset(&work, 0, sizeof work);
@@ -479,7 +529,8 @@ int main(int argc, char **argv)
                 args.mode == ATTACK_BURST ? "burst" : "sustained", jobs,
                 booking ? "users" : "requests", conns,
                 args.threads < conns ? args.threads : (int)conns);
-    if (run_attack(&args, &work, conns, jobs, &threads, &thread_count, &totals)) {
+    if (run_attack(&args, &work, conns, jobs, &src, &threads, &thread_count, &totals)) {
+        timeline_close(&src.tl, err, sizeof err);
         if (db)
             PQfinish(db);
         return EXIT_INTERNAL;
@@ -511,7 +562,7 @@ int main(int argc, char **argv)
         long long later_booked = 0;
 
         if ((svc.async || queued > 0) &&
-            (drain_queue(db, &args, decided_before, booked + queued, &s) ||
+            (drain_queue(db, &args, decided_before, booked + queued, &src, &s) ||
              queued_booked(db, &args, threads, thread_count, &later_booked))) {
             status = EXIT_UNREACHABLE;
         } else if (audit_now(db, args.event_id, &after)) {
@@ -529,6 +580,8 @@ int main(int argc, char **argv)
         }
         PQfinish(db);
     }
+    if (timeline_close(&src.tl, err, sizeof err))
+        lab_log("%s", err);
     for (int i = 0; i < thread_count; i++)
         client_thread_free(&threads[i]);
     free(threads);

@@ -302,6 +302,10 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
         stats_record(read ? &t->read_latency : &t->latency, now - c->sent_us);
     if (o == OUTCOME_QUEUED)
         remember_queued(t, c->job);
+    if (o == OUTCOME_BOOKED || o == OUTCOME_QUEUED)
+        atomic_store_explicit(&t->progress_accepted,
+                              t->bookings.n[OUTCOME_BOOKED] + t->bookings.n[OUTCOME_QUEUED],
+                              memory_order_relaxed);
     if (!answered || !c->resp.keep_alive || c->state != CONN_RECEIVING)
         conn_close(c);
     else

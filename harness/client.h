@@ -11,8 +11,8 @@
  *
  * Nothing is shared while the attack runs: each thread counts into its own
  * struct counts and histograms, read by main only after pthread_join. The
- * progress line reads two counters per thread, published with relaxed
- * atomic stores. */
+ * progress line and the timeline read three counters per thread, published
+ * with relaxed atomic stores. */
 #ifndef HARNESS_CLIENT_H
 #define HARNESS_CLIENT_H
 
@@ -71,6 +71,7 @@ struct client_thread {
     /* published while running, read without locks by the progress line */
     _Atomic long long progress_jobs;      /* jobs (users) finished */
     _Atomic long long progress_requests;  /* HTTP requests finished */
+    _Atomic long long progress_accepted;  /* bookings answered booked or queued */
     _Atomic bool finished;
 
     /* results: the thread's own until it is joined */

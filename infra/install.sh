@@ -10,7 +10,8 @@ source "$(dirname "$0")/common.sh"
 packages=(build-essential pkg-config postgresql redis-server libpq-dev libhiredis-dev
           librdkafka-dev libmicrohttpd-dev libcmocka-dev gnuplot-nox
           openjdk-17-jre-headless maven wrk
-          curl) # curl: infra/attack.sh talks to the service with it
+          curl  # curl: infra/attack.sh talks to the service with it
+          jq)   # jq: scripts/regress.sh (make regress) reads the attack's JSON summary
 
 # as_root runs a command as root: directly, or through sudo when there is one.
 as_root() {

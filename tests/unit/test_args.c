@@ -87,6 +87,7 @@ static void test_defaults(void **state)
     assert_int_equal(a.drain_timeout_ms, 60000);
     assert_true(a.reset);
     assert_string_equal(a.csv_path, "results/attacks.csv");
+    assert_string_equal(a.timeline_path, "");
     assert_false(a.json);
     assert_false(a.expect_clean);
     assert_false(a.expect_oversell);
@@ -168,6 +169,22 @@ static void test_flags(void **state)
     assert_int_equal(parse(&a, "--no-reset", "--expect-clean", NULL), 0);
     assert_false(a.reset);
     assert_true(a.expect_clean);
+}
+
+/* --timeline names the file of the run over time, in both spellings; it
+ * needs the booking workload, and a file name. */
+static void test_timeline(void **state)
+{
+    struct attack_args a;
+
+    (void)state;
+    assert_int_equal(parse(&a, "--timeline", "/tmp/t.csv", NULL), 0);
+    assert_string_equal(a.timeline_path, "/tmp/t.csv");
+    assert_int_equal(parse(&a, "--mode=sustained", "--timeline=out/t.csv", NULL), 0);
+    assert_string_equal(a.timeline_path, "out/t.csv");
+    refused("--timeline wants a file name", "--timeline=", NULL);
+    refused("--timeline needs a value", "--timeline", NULL);
+    refused("which --path skips", "--path", "/healthz", "--timeline", "t.csv", NULL);
 }
 
 /* --help wins over anything after it, even a bad argument. */
@@ -292,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_equals_form),
         cmocka_unit_test(test_custom_path),
         cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_default_url_used_or_ignored),
