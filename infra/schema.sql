@@ -1,6 +1,6 @@
 -- schema.sql -- the lab's tables and its one event. Idempotent: applied on
--- every `infra/services.sh up` (as the lab role) and by docker-compose's
--- PostgreSQL on its first start.
+-- every `infra/services.sh up` (as the lab role), whether the services are the
+-- native ones or docker-compose's.
 
 -- events: one row per event. available_seats is the counter the services
 -- decrement, what the audit calls "Database Says". Deliberately NO check

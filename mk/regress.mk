@@ -1,0 +1,12 @@
+# mk/regress.mk -- `make regress`: the lab as a CI gate. Runs every scenario
+# of regress/expectations.conf against every phase (scripts/regress.sh),
+# prints PASS or FAIL per scenario and phase, writes
+# results/regress-junit.xml, and fails when a figure is not as expected.
+#
+#   make regress
+#   make regress REGRESS_PHASES=3 REGRESS_SCENARIOS=burst,last-seat
+#   make regress LAB_HTTP=127.0.0.1:18501 REGRESS_EVENT=51
+# (the other knobs: scripts/regress.sh --help)
+.PHONY: regress
+regress: all
+	@bash scripts/regress.sh
