@@ -5,6 +5,11 @@
 #   make attack PHASE=3 USERS=2000 SEATS=100
 #   make test               unit + integration tests (sanitized builds, real services)
 #   make services           phase 1: install and start PostgreSQL, Redis, Kafka
+#   make regress            every scenario against every phase, PASS/FAIL, JUnit XML
+#   make compare            phases 2-6 side by side; make sweep, make plots, results/REPORT.md
+#   make demo               a narrated walk through phases 2-6 (DEMO_PAUSE=0: no pauses)
+#   make replay             the race step by step on two database sessions
+#   make tsan               the harness under ThreadSanitizer
 #   make help               everything else
 
 include infra/lab.env
