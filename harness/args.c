@@ -370,7 +370,7 @@ void args_usage(FILE *out, const char *program)
         "  --json                    the summary as one JSON object on stdout\n"
         "  --csv FILE                append a row to FILE (default %s)\n"
         "  --no-csv, --csv -         append nothing\n"
-        "  --timeline FILE           write FILE: every %d ms, users answered, bookings\n"
+        "  --timeline FILE           write FILE: every %d ms, users finished, bookings\n"
         "                            accepted and decided (CSV), until the queue is drained\n"
         "  --expect-clean            exit 1 when the audit finds a bug\n"
         "  --expect-oversell         exit 1 when the audit finds none\n"

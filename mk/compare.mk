@@ -1,0 +1,31 @@
+# compare.mk -- the phases side by side (issue 4): results, charts, report.
+#
+#   make compare    phases 2-6, the same burst and sustained attacks each:
+#                   results/compare-<stamp>.{csv,json} + -timeline.csv, a table
+#   make sweep      throughput and p99 against concurrent users, every phase:
+#                   results/sweep-<stamp>.{csv,json}
+#   make plots      charts of the latest results into plots/out/ (PNG and
+#                   SVG), then results/REPORT.md and REPORT.html; runs nothing
+#   make report     only the report, from the latest results and charts
+#   make reference  the latest results, charts and report copied into
+#                   results/reference/ (what the README shows)
+# Settings by environment: COMPARE_EVENT, COMPARE_TOPIC, COMPARE_GROUP,
+# COMPARE_PHASES, SWEEP_USERS... (docs/compare.md); LAB_HTTP for the port.
+
+.PHONY: compare sweep plots report reference
+
+compare: all
+	@bash scripts/compare.sh
+
+sweep: all
+	@bash scripts/sweep.sh
+
+plots:
+	@bash scripts/plots.sh
+	@bash scripts/report.sh
+
+report:
+	@bash scripts/report.sh
+
+reference:
+	@bash scripts/reference.sh

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# report.sh -- what `make plots` runs second: the report of the latest
+# results, written from the results files and the charts, never by hand:
+#
+#   REPORT.md    the run's metadata, the table, the charts (linked PNGs)
+#   REPORT.html  the same as one self-contained page (the PNGs inlined)
+#
+#   bash scripts/report.sh [--compare FILE.csv] [--sweep FILE.csv]
+#                          [--charts DIR] [--out DIR]
+#
+# Defaults: results/latest-compare.csv (its .json beside it),
+# results/latest-sweep.csv, the charts of plots/out/, the report into
+# results/. A chart or a sweep that is missing is said so in the report.
+# Exit 1 when there are no results, 2 on bad usage.
+set -euo pipefail
+source "$(dirname "$0")/compare-lib.sh"   # json_field
+
+compare=$LAB_ROOT/results/latest-compare.csv
+sweep=$LAB_ROOT/results/latest-sweep.csv
+charts=$LAB_ROOT/plots/out
+out=$LAB_ROOT/results
+
+usage() {
+    echo "usage: report.sh [--compare FILE.csv] [--sweep FILE.csv] [--charts DIR] [--out DIR]" >&2
+    exit 2
+}
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --compare) [ $# -ge 2 ] || usage; compare=$2; shift 2 ;;
+        --sweep) [ $# -ge 2 ] || usage; sweep=$2; shift 2 ;;
+        --charts) [ $# -ge 2 ] || usage; charts=$2; shift 2 ;;
+        --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+        -h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        *) usage ;;
+    esac
+done
+if [ ! -f "$compare" ]; then
+    echo "report.sh: no results in $compare: run make compare first" >&2
+    exit 1
+fi
+json=${compare%.csv}.json
+mkdir -p "$out"
+table=$LAB_ROOT/scripts/table.sh
+
+# ---------------------------------------------------------------------------
+# What the report says, format by format
+# ---------------------------------------------------------------------------
+
+# field NAME: a metadata field of the run, "unknown" when absent.
+field() {
+    local v
+    v=$(json_field "$json" "$1")
+    printf '%s' "${v:-unknown}"
+}
+
+# html_escape makes text safe inside HTML.
+html_escape() {
+    local s=$1
+    s=${s//&/&amp;}
+    s=${s//</&lt;}
+    s=${s//>/&gt;}
+    printf '%s' "$s"
+}
+
+# shown names a file as the report shows it: relative to the repository.
+shown() { printf '%s' "${1#"$LAB_ROOT"/}"; }
+
+dirty=""
+[ "$(field git_dirty)" != true ] || dirty=" (with uncommitted changes)"
+# The metadata as "name|value" lines, for both formats.
+metadata() {
+    echo "started|$(field started)"
+    echo "revision|$(field git_rev)$dirty"
+    echo "machine|$(field nproc) CPUs (nproc), $(field cpu_model), $(field kernel)"
+    echo "PostgreSQL|$(field postgresql)"
+    echo "Redis|$(field redis)"
+    echo "Kafka|$(field kafka)"
+    echo "burst|$(field users) users at once on $(field seats) seats (event $(field event))"
+    echo "sustained|$(field requests) requests over $(field connections) connections, $(field seats) seats"
+    echo "service|$(field think_ms) ms of think time per booking; Kafka topic $(field topic)"
+    echo "results|$(shown "$compare")"
+}
+
+# off_zero names the phases whose burst left wrong tickets (oversold or
+# phantom), what the headline chart shows off its zero line.
+off_zero() {
+    tr -d '\r' <"$compare" | awk -F, "$(cat "$LAB_ROOT/scripts/phases.awk")"'
+        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        $col["mode"] == "burst" && ($col["oversold"] > 0 || $col["phantom"] != 0) {
+            list = list (list == "" ? "" : ", ") phase_label($col["phase"])
+        }
+        END { print list }'
+}
+wrong=$(off_zero)
+if [ -n "$wrong" ]; then
+    off_zero_note="Off the zero line in this run: $wrong."
+else
+    off_zero_note="Every phase is on the zero line in this run."
+fi
+
+# The charts: file name, title, what to look at.
+charts_list() {
+    cat <<EOF
+headline|Wrong tickets against throughput|One point per phase: the tickets that went wrong in the burst (oversold: tickets beyond the seats; phantom: sales the seat counter missed) against the throughput of the sustained run. $off_zero_note
+latency|Latency per phase|p50, p90, p99 and the slowest answer, burst and sustained run, log scale. For phases 5 and 6 this is the time to the 202 answer, not to the decision.
+drain|The queue draining|Asynchronous phases only: requests accepted (dashed) and decided in the database (solid) over time. The gap is the queue.
+sweep|Concurrency sweep|Throughput and p99 latency against the number of concurrent users, a line per phase (make sweep); a cross marks an attack whose audit found a bug.
+EOF
+}
+
+column_notes="booked: ticket rows in the database. oversold: tickets beyond the seats. phantom: how far the seat counter is from the tickets sold. lost: requests accepted but never decided. failed: requests that got no answer of the API. req/s: answers per second during the attack (for phases 5 and 6, answers 202 before the queue has drained). p99: the 99th percentile of the time to an answer. drain: seconds after the attack until the queue had decided every accepted request."
+generated="Generated by scripts/report.sh from $(shown "$compare") on $(date -u +%Y-%m-%dT%H:%M:%SZ). Do not edit: run make plots."
+
+# ---------------------------------------------------------------------------
+# REPORT.md
+# ---------------------------------------------------------------------------
+
+md_relative() { realpath -m --relative-to="$out" "$1"; }
+
+write_md() {
+    local name title text
+    echo "# The ticket race lab: the phases compared"
+    echo
+    echo "_${generated}_"
+    echo
+    echo "## The run"
+    echo
+    echo "| | |"
+    echo "| --- | --- |"
+    metadata | while IFS='|' read -r name text; do echo "| $name | $text |"; done
+    echo
+    echo "## Results"
+    echo
+    bash "$table" "$compare" md
+    echo
+    echo "$column_notes"
+    echo
+    echo "## Charts"
+    while IFS='|' read -r name title text; do
+        echo
+        echo "### $title"
+        echo
+        if [ -s "$charts/$name.png" ]; then
+            echo "![$title]($(md_relative "$charts/$name.png"))"
+            echo
+            echo "$text"
+        else
+            echo "No chart: $(missing_reason "$name")"
+        fi
+    done < <(charts_list)
+    if [ -f "$sweep" ]; then
+        echo
+        echo "Sweep figures (req/s, p99 ms), from $(shown "$sweep"):"
+        echo
+        bash "$table" --sweep "$sweep" md
+    fi
+}
+
+# missing_reason NAME says why a chart is not there.
+missing_reason() {
+    case "$1" in
+        sweep) [ -f "$sweep" ] && echo "run make plots." || echo "no sweep results yet: run make sweep, then make plots." ;;
+        drain) echo "no asynchronous phase with a timeline in these results." ;;
+        *) echo "run make plots." ;;
+    esac
+}
+
+# ---------------------------------------------------------------------------
+# REPORT.html
+# ---------------------------------------------------------------------------
+
+write_html() {
+    local name title text
+    cat <<'EOF'
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>The ticket race lab: the phases compared</title>
+<style>
+body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; max-width: 1240px;
+       margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; }
+th { background: #f2f2f2; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.bug td { background: #fde2e2; } .meta th { text-align: left; }
+img { max-width: 100%; border: 1px solid #eee; } .note { color: #555; font-size: 0.95em; }
+</style>
+</head>
+<body>
+<h1>The ticket race lab: the phases compared</h1>
+EOF
+    echo "<p class=\"note\"><em>$(html_escape "$generated")</em></p>"
+    echo "<h2>The run</h2>"
+    echo "<table class=\"meta\">"
+    metadata | while IFS='|' read -r name text; do
+        echo "<tr><th>$(html_escape "$name")</th><td>$(html_escape "$text")</td></tr>"
+    done
+    echo "</table>"
+    echo "<h2>Results</h2>"
+    bash "$table" "$compare" html
+    echo "<p class=\"note\">$(html_escape "$column_notes")</p>"
+    echo "<h2>Charts</h2>"
+    while IFS='|' read -r name title text; do
+        echo "<h3>$(html_escape "$title")</h3>"
+        if [ -s "$charts/$name.png" ]; then
+            printf '<p><img alt="%s" src="data:image/png;base64,' "$(html_escape "$title")"
+            base64 -w 0 "$charts/$name.png"
+            echo '"></p>'
+            echo "<p class=\"note\">$(html_escape "$text")</p>"
+        else
+            echo "<p class=\"note\">No chart: $(html_escape "$(missing_reason "$name")")</p>"
+        fi
+    done < <(charts_list)
+    if [ -f "$sweep" ]; then
+        echo "<p class=\"note\">Sweep figures (req/s, p99 ms), from $(html_escape "$(shown "$sweep")"):</p>"
+        bash "$table" --sweep "$sweep" html
+    fi
+    echo "</body>"
+    echo "</html>"
+}
+
+# Both files are written beside their final names and renamed at the end:
+# a failed run leaves the previous report whole.
+write_md >"$out/REPORT.md.tmp"
+write_html >"$out/REPORT.html.tmp"
+mv "$out/REPORT.md.tmp" "$out/REPORT.md"
+mv "$out/REPORT.html.tmp" "$out/REPORT.html"
+echo "[lab] report: $(shown "$out")/REPORT.md and REPORT.html"
