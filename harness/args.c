@@ -6,7 +6,6 @@
  * or 0. Options take their value as "--opt value" or "--opt=value". */
 #include "args.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,31 +16,6 @@
  * Small helpers
  * --------------------------------------------------------------------- */
 
-/* fail writes the one-line reason for refusing the command line. */
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* number reads the value of option NAME as a whole number in [MIN, MAX]
- * and says which option and which range when it is not one. */
-static int number(const char *name, const char *value, long long min, long long max,
-                  long long *out, char *err, size_t err_len)
-{
-    if (!parse_long(value, min, max, out))
-        return fail(err, err_len, "--%s wants a whole number from %lld to %lld, not '%s'",
-                    name, min, max, value);
-    return 0;
-}
-
 /* copy_string stores VALUE into a fixed buffer, refusing what does not fit
  * rather than cutting it silently. */
 static int copy_string(const char *name, const char *value, char *dst, size_t dst_len,
@@ -50,8 +24,8 @@ static int copy_string(const char *name, const char *value, char *dst, size_t ds
     size_t n = strlen(value);
 
     if (n >= dst_len)
-        return fail(err, err_len, "--%s is too long (at most %zu characters)", name,
-                    dst_len - 1);
+        return parse_fail(err, err_len, "--%s is too long (at most %zu characters)", name,
+                          dst_len - 1);
     memcpy(dst, value, n + 1);
     return 0;
 }
@@ -169,56 +143,56 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
         else if (strcmp(v, "sustained") == 0)
             a->mode = ATTACK_SUSTAINED;
         else
-            return fail(err, err_len, "--mode is burst or sustained, not '%s'", v);
+            return parse_fail(err, err_len, "--mode is burst or sustained, not '%s'", v);
     } else if (strcmp(name, "event") == 0) {
-        return number(name, v, 1, PARSE_ID_MAX, &a->event_id, err, err_len);
+        return parse_option_long(name, v, 1, PARSE_ID_MAX, &a->event_id, err, err_len);
     } else if (strcmp(name, "seats") == 0) {
         g->seats = true;
-        return number(name, v, 1, 1000000000, &a->seats, err, err_len);
+        return parse_option_long(name, v, 1, 1000000000, &a->seats, err, err_len);
     } else if (strcmp(name, "users") == 0) {
         g->users = true;
-        return number(name, v, 1, 1000000, &a->users, err, err_len);
+        return parse_option_long(name, v, 1, 1000000, &a->users, err, err_len);
     } else if (strcmp(name, "user-base") == 0) {
-        return number(name, v, 0, PARSE_ID_MAX - 1, &a->user_base, err, err_len);
+        return parse_option_long(name, v, 0, PARSE_ID_MAX - 1, &a->user_base, err, err_len);
     } else if (strcmp(name, "connections") == 0) {
         g->connections = true;
-        return number(name, v, 1, 100000, &a->connections, err, err_len);
+        return parse_option_long(name, v, 1, 100000, &a->connections, err, err_len);
     } else if (strcmp(name, "requests") == 0) {
         g->requests = true;
-        return number(name, v, 1, 1000000000, &a->requests, err, err_len);
+        return parse_option_long(name, v, 1, 1000000000, &a->requests, err, err_len);
     } else if (strcmp(name, "threads") == 0) {
-        if (number(name, v, 1, 256, &n, err, err_len))
+        if (parse_option_long(name, v, 1, 256, &n, err, err_len))
             return -1;
         a->threads = (int)n;
     } else if (strcmp(name, "reads-per-booking") == 0) {
-        if (number(name, v, 0, 1000, &n, err, err_len))
+        if (parse_option_long(name, v, 0, 1000, &n, err, err_len))
             return -1;
         a->reads_per_booking = (int)n;
     } else if (strcmp(name, "timeout-ms") == 0) {
-        if (number(name, v, 1, 3600000, &n, err, err_len))
+        if (parse_option_long(name, v, 1, 3600000, &n, err, err_len))
             return -1;
         a->timeout_ms = (int)n;
     } else if (strcmp(name, "drain-timeout-ms") == 0) {
-        if (number(name, v, 0, 86400000, &n, err, err_len))
+        if (parse_option_long(name, v, 0, 86400000, &n, err, err_len))
             return -1;
         a->drain_timeout_ms = (int)n;
     } else if (strcmp(name, "method") == 0) {
         g->method = true;
         if (strcmp(v, "GET") != 0 && strcmp(v, "POST") != 0)
-            return fail(err, err_len, "--method is GET or POST, not '%s'", v);
+            return parse_fail(err, err_len, "--method is GET or POST, not '%s'", v);
         strcpy(a->method, v);
     } else if (strcmp(name, "path") == 0) {
         if (!valid_path(v))
-            return fail(err, err_len, "--path must start with '/' and hold no blanks: '%s'", v);
+            return parse_fail(err, err_len, "--path must start with '/' and hold no blanks: '%s'", v);
         return copy_string(name, v, a->path, sizeof a->path, err, err_len);
     } else if (strcmp(name, "run-id") == 0) {
         if (strlen(v) > ARGS_RUN_ID_MAX || !parse_request_id(v))
-            return fail(err, err_len, "--run-id is 1 to %d characters of [A-Za-z0-9_-]: '%s'",
+            return parse_fail(err, err_len, "--run-id is 1 to %d characters of [A-Za-z0-9_-]: '%s'",
                         ARGS_RUN_ID_MAX, v);
         strcpy(a->run_id, v);
     } else if (strcmp(name, "csv") == 0) {
         if (v[0] == '\0')
-            return fail(err, err_len, "--csv wants a file name, or - for none");
+            return parse_fail(err, err_len, "--csv wants a file name, or - for none");
         if (strcmp(v, "-") == 0) {
             a->csv_path[0] = '\0';
             return 0;
@@ -226,7 +200,7 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
         return copy_string(name, v, a->csv_path, sizeof a->csv_path, err, err_len);
     } else if (strcmp(name, "timeline") == 0) {
         if (v[0] == '\0')
-            return fail(err, err_len, "--timeline wants a file name");
+            return parse_fail(err, err_len, "--timeline wants a file name");
         return copy_string(name, v, a->timeline_path, sizeof a->timeline_path, err, err_len);
     } else if (strcmp(name, "no-csv") == 0) {
         a->csv_path[0] = '\0';
@@ -241,7 +215,7 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
     } else if (strcmp(name, "help") == 0) {
         a->help = true;
     } else {
-        return fail(err, err_len, "unknown option --%s", name);
+        return parse_fail(err, err_len, "unknown option --%s", name);
     }
     return 0;
 }
@@ -253,29 +227,29 @@ static int check_combination(struct attack_args *a, const struct given *g, char 
                              size_t err_len)
 {
     if (a->mode == ATTACK_BURST && (g->connections || g->requests))
-        return fail(err, err_len, "--connections and --requests are for --mode sustained");
+        return parse_fail(err, err_len, "--connections and --requests are for --mode sustained");
     if (a->mode == ATTACK_SUSTAINED && g->users)
-        return fail(err, err_len, "--users is for burst mode; sustained mode uses --requests");
+        return parse_fail(err, err_len, "--users is for burst mode; sustained mode uses --requests");
     if (g->method && !args_is_custom(a))
-        return fail(err, err_len, "--method goes with --path");
+        return parse_fail(err, err_len, "--method goes with --path");
     if (args_is_custom(a)) {
         if (a->method[0] == '\0')
             strcpy(a->method, "GET");
         if (a->reads_per_booking > 0)
-            return fail(err, err_len, "--reads-per-booking is for the booking workload, not --path");
+            return parse_fail(err, err_len, "--reads-per-booking is for the booking workload, not --path");
         if (a->expect_clean || a->expect_oversell)
-            return fail(err, err_len, "--expect-* needs the audit, which --path skips");
+            return parse_fail(err, err_len, "--expect-* needs the audit, which --path skips");
         if (a->timeline_path[0])
-            return fail(err, err_len, "--timeline counts bookings, which --path skips");
+            return parse_fail(err, err_len, "--timeline counts bookings, which --path skips");
     }
     if (a->expect_clean && a->expect_oversell)
-        return fail(err, err_len, "--expect-clean and --expect-oversell exclude each other");
+        return parse_fail(err, err_len, "--expect-clean and --expect-oversell exclude each other");
     if (!a->reset && g->seats)
-        return fail(err, err_len, "--seats sets the reset; it means nothing with --no-reset");
+        return parse_fail(err, err_len, "--seats sets the reset; it means nothing with --no-reset");
     {
         long long people = a->mode == ATTACK_BURST ? a->users : a->requests;
         if (a->user_base > PARSE_ID_MAX - people)
-            return fail(err, err_len, "--user-base %lld plus %lld users passes the id limit %lld",
+            return parse_fail(err, err_len, "--user-base %lld plus %lld users passes the id limit %lld",
                         a->user_base, people, PARSE_ID_MAX);
     }
     return 0;
@@ -304,12 +278,12 @@ int args_parse(struct attack_args *a, int argc, char *const argv[], const char *
             return 0;
         }
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-            return fail(err, err_len, "unexpected argument '%s'", arg);
+            return parse_fail(err, err_len, "unexpected argument '%s'", arg);
         arg += 2;
         eq = strchr(arg, '=');
         name_len = eq ? (size_t)(eq - arg) : strlen(arg);
         if (name_len >= sizeof name)
-            return fail(err, err_len, "unknown option --%s", arg);
+            return parse_fail(err, err_len, "unknown option --%s", arg);
         memcpy(name, arg, name_len);
         name[name_len] = '\0';
         if (takes_value(name)) {
@@ -318,9 +292,9 @@ int args_parse(struct attack_args *a, int argc, char *const argv[], const char *
             else if (i + 1 < argc)
                 value = argv[++i];
             else
-                return fail(err, err_len, "--%s needs a value", name);
+                return parse_fail(err, err_len, "--%s needs a value", name);
         } else if (eq) {
-            return fail(err, err_len, "--%s takes no value", name);
+            return parse_fail(err, err_len, "--%s takes no value", name);
         }
         if (apply_option(a, &g, &url, name, value, err, err_len))
             return -1;
@@ -330,7 +304,7 @@ int args_parse(struct attack_args *a, int argc, char *const argv[], const char *
     if (!url)
         url = default_url;
     if (!args_parse_url(url, a->host, sizeof a->host, &a->port))
-        return fail(err, err_len, "bad URL '%s': want http://host:port", url ? url : "");
+        return parse_fail(err, err_len, "bad URL '%s': want http://host:port", url ? url : "");
     return check_combination(a, &g, err, err_len);
 }
 

@@ -40,5 +40,5 @@ fi
 jars=$LAB_ROOT/infra/kafka/target/dependency
 if ! compgen -G "$jars/kafka_2.13-*.jar" >/dev/null; then
     say "fetching Kafka's jars with Maven into ${jars#"$LAB_ROOT"/}"
-    mvn -q -B -f "$LAB_ROOT/infra/kafka/pom.xml" dependency:copy-dependencies -DincludeScope=runtime
+    mvn -q -B -Dstyle.color=never -f "$LAB_ROOT/infra/kafka/pom.xml" dependency:copy-dependencies -DincludeScope=runtime
 fi

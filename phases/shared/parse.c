@@ -2,6 +2,8 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,4 +63,23 @@ bool parse_host_port(const char *s, char *host, int host_len, int *port)
     host[n] = '\0';
     *port = (int)p;
     return true;
+}
+
+int parse_fail(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int parse_option_long(const char *name, const char *value, long long min, long long max,
+                      long long *out, char *err, size_t err_len)
+{
+    if (!parse_long(value, min, max, out))
+        return parse_fail(err, err_len, "--%s wants a whole number from %lld to %lld, not '%s'",
+                          name, min, max, value ? value : "");
+    return 0;
 }

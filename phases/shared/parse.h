@@ -4,6 +4,7 @@
 #define LAB_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Largest id accepted: 2^53, so an id survives a trip through JSON. */
@@ -22,5 +23,15 @@ bool parse_request_id(const char *s);
 
 /* parse_host_port: "host:port" into HOST (size HOST_LEN) and PORT. */
 bool parse_host_port(const char *s, char *host, int host_len, int *port);
+
+/* parse_fail writes a printf-style reason for refusing a command line into
+ * ERR (size ERR_LEN) and returns -1: how every option parser refuses. */
+int parse_fail(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* parse_option_long reads option NAME's VALUE as a whole number in
+ * [MIN, MAX]; 0, or -1 with a reason naming the option and the range. */
+int parse_option_long(const char *name, const char *value, long long min, long long max,
+                      long long *out, char *err, size_t err_len);
 
 #endif

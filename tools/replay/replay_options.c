@@ -5,7 +5,6 @@
  * Options take their value as "--opt value" or "--opt=value". */
 #include "replay_options.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,30 +30,6 @@ const char replay_help[] =
     "  --expect OUTCOME     exit 1 unless the end state is a lost-update or clean\n"
     "PostgreSQL: LAB_PG (default from infra/lab.env).\n"
     "Exit status: 0 done, 1 database error or --expect not met, 2 bad command line.\n";
-
-/* fail writes the one-line reason for refusing the command line. */
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* number reads option NAME's value as a whole number in [MIN, MAX]. */
-static int number(const char *name, const char *value, long long min, long long max,
-                  long long *out, char *err, size_t err_len)
-{
-    if (!parse_long(value, min, max, out))
-        return fail(err, err_len, "--%s wants a whole number from %lld to %lld, not '%s'",
-                    name, min, max, value);
-    return 0;
-}
 
 /* The options; every one takes a value. */
 static const char *const option_names[] = {
@@ -85,14 +60,14 @@ static int apply_option(struct replay_options *o, struct given *g, const char *n
 
     if (strcmp(name, "phase") == 0) {
         if (strcmp(v, "2") != 0 && strcmp(v, "3") != 0)
-            return fail(err, err_len, "--phase is 2 or 3, not '%s'", v);
+            return parse_fail(err, err_len, "--phase is 2 or 3, not '%s'", v);
         o->phase = v[0] - '0';
     } else if (strcmp(name, "event") == 0) {
-        return number(name, v, 1, PARSE_ID_MAX, &o->event_id, err, err_len);
+        return parse_option_long(name, v, 1, PARSE_ID_MAX, &o->event_id, err, err_len);
     } else if (strcmp(name, "seats") == 0) {
-        return number(name, v, 0, 1000000000, &o->seats, err, err_len);
+        return parse_option_long(name, v, 0, 1000000000, &o->seats, err, err_len);
     } else if (strcmp(name, "sessions") == 0) {
-        if (number(name, v, 1, REPLAY_MAX_SESSIONS, &n, err, err_len))
+        if (parse_option_long(name, v, 1, REPLAY_MAX_SESSIONS, &n, err, err_len))
             return -1;
         g->sessions = n;
     } else if (strcmp(name, "interleaving") == 0) {
@@ -105,7 +80,7 @@ static int apply_option(struct replay_options *o, struct given *g, const char *n
         else if (strcmp(v, "clean") == 0)
             o->expect = REPLAY_EXPECT_CLEAN;
         else
-            return fail(err, err_len, "--expect is lost-update or clean, not '%s'", v);
+            return parse_fail(err, err_len, "--expect is lost-update or clean, not '%s'", v);
     }
     return 0;
 }
@@ -117,12 +92,12 @@ static int make_plan(struct replay_options *o, const struct given *g, char *err,
     char why[200];
 
     if (g->steps && (g->interleaving || g->sessions))
-        return fail(err, err_len, "--steps is an interleaving of its own: not with "
+        return parse_fail(err, err_len, "--steps is an interleaving of its own: not with "
                     "--interleaving or --sessions");
     if (g->steps) {
         snprintf(o->interleaving, sizeof o->interleaving, "custom");
         if (!replay_plan_parse(&o->plan, g->steps, why, sizeof why))
-            return fail(err, err_len, "--steps: %s", why);
+            return parse_fail(err, err_len, "--steps: %s", why);
         return 0;
     }
     snprintf(o->interleaving, sizeof o->interleaving, "%s",
@@ -130,7 +105,7 @@ static int make_plan(struct replay_options *o, const struct given *g, char *err,
     if (!replay_plan_preset(&o->plan, o->interleaving,
                             g->sessions ? (int)g->sessions : REPLAY_DEFAULT_SESSIONS, why,
                             sizeof why))
-        return fail(err, err_len, "--interleaving: %s", why);
+        return parse_fail(err, err_len, "--interleaving: %s", why);
     return 0;
 }
 
@@ -153,22 +128,22 @@ int replay_options_parse(struct replay_options *o, int argc, char **argv, char *
             return 0;
         }
         if (strncmp(arg, "--", 2) != 0)
-            return fail(err, err_len, "unexpected argument '%s'", arg);
+            return parse_fail(err, err_len, "unexpected argument '%s'", arg);
         arg += 2;
         eq = strchr(arg, '=');
         len = eq ? (size_t)(eq - arg) : strlen(arg);
         if (len == 0 || len >= sizeof name)
-            return fail(err, err_len, "unknown option '%s'", argv[i]);
+            return parse_fail(err, err_len, "unknown option '%s'", argv[i]);
         memcpy(name, arg, len);
         name[len] = '\0';
         if (!known_option(name))
-            return fail(err, err_len, "unknown option --%s", name);
+            return parse_fail(err, err_len, "unknown option --%s", name);
         if (eq) {
             value = eq + 1;
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            return fail(err, err_len, "--%s wants a value", name);
+            return parse_fail(err, err_len, "--%s wants a value", name);
         }
         if (apply_option(o, &g, name, value, err, err_len))
             return -1;
