@@ -8,21 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 fixture=tests/fixtures/compare
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-# fail records a failed assertion and goes on, so one run shows them all.
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# run CMD... keeps the command's output in $out and its exit status in $status.
-run() {
-    status=0
-    out=$("$@" 2>&1) || status=$?
-}
+source tests/scripts/lib.sh
 
 # is_png and is_svg check a file's first bytes, not only its name.
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
@@ -88,8 +74,4 @@ run bash scripts/plots.sh --compare "$tmp/other.csv" --out "$tmp/y"
 [ "$status" -ne 0 ] || fail "a CSV of other columns was plotted"
 [[ $out == *"no column"* ]] || fail "a CSV of other columns: no word of the missing column: $out"
 
-if [ "$failures" -gt 0 ]; then
-    echo "test_plots: $failures failed" >&2
-    exit 1
-fi
-echo "test_plots: ok"
+finish test_plots

@@ -9,15 +9,7 @@ cd "$(dirname "$0")/../.."
 
 regress=scripts/regress.sh
 conf=regress/expectations.conf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-# fail records a failed assertion and goes on, so one run shows them all.
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+source tests/scripts/lib.sh
 
 # run CMD... runs a command, keeping its stdout in $out, its stderr in $err
 # and its exit status in $status.
@@ -195,9 +187,4 @@ expect_status 1 "a true/false figure that differs"
 expect_line '^FAIL burst phase3: async = true, expected false' "a true/false figure that differs"
 
 echo
-if [ "$failures" -eq 0 ]; then
-    echo "test_regress: all assertions passed"
-else
-    echo "test_regress: $failures assertions failed"
-    exit 1
-fi
+finish test_regress

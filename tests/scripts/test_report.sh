@@ -9,21 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 fixture=tests/fixtures/compare
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-# fail records a failed assertion and goes on, so one run shows them all.
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# run CMD... keeps the command's output in $out and its exit status in $status.
-run() {
-    status=0
-    out=$("$@" 2>&1) || status=$?
-}
+source tests/scripts/lib.sh
 
 # has FILE LINE: FILE holds LINE as a whole line.
 has() {
@@ -111,8 +97,4 @@ run bash scripts/report.sh --nope
 run bash scripts/report.sh --compare "$tmp/missing.csv" --out "$tmp/z"
 [ "$status" -eq 1 ] || fail "missing results exited $status, not 1"
 
-if [ "$failures" -gt 0 ]; then
-    echo "test_report: $failures failed" >&2
-    exit 1
-fi
-echo "test_report: ok"
+finish test_report
