@@ -3,27 +3,45 @@
  * The access handler is called several times per request: first with the
  * headers (we set up per-request state), then once per piece of body (we
  * only count it: no route takes a body), then once with nothing left, when
- * we route and answer. Every answer, errors included, is JSON. */
+ * we route. Errors and quick routes are answered there and then. Any other
+ * request is suspended and queued; a booking worker runs its handler into
+ * the request's reply and resumes the connection, and libmicrohttpd calls
+ * the access handler once more, which sends that reply. Every answer,
+ * errors included, is JSON. */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define HTTP_POLL_THREADS 2       /* libmicrohttpd's threads: they never block */
+#define HTTP_QUEUE_MAX 4096       /* requests waiting for a worker; more get 503 */
+
 struct http_request {
     struct MHD_Connection *conn;
     size_t body_len;              /* bytes of body received (and dropped) */
+    const struct http_route *route;   /* what the worker runs */
+    struct http_reply reply;      /* what the worker answered */
+    atomic_bool answered;         /* reply is filled in: send it */
+    struct http_request *next;    /* in the queue */
 };
 
 struct http_server {
     const struct service *svc;
     const struct http_route *routes;
+    struct MHD_Daemon *daemon;
+    pthread_mutex_t lock;         /* guards the queue and closing */
+    pthread_cond_t ready;         /* a request was queued, or closing was set */
+    struct http_request *head, *tail;
+    size_t queued;
+    bool closing;                 /* http_stop has begun: queue nothing more */
+    int workers_started;
+    pthread_t workers[];          /* cfg->threads booking workers */
 };
-
-/* MHD keeps a pointer to this for the daemon's life. */
-static struct http_server http_server;
 
 /* ---------------------------------------------------------------------- */
 /* Building replies                                                         */
@@ -101,10 +119,12 @@ static enum MHD_Result http_count_arg(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-/* http_route finds the handler of METHOD PATH. A known path with another
+/* http_route finds the route of METHOD PATH. A quick route is answered at
+ * once and any other is returned, for a worker. A known path with another
  * method gives 405 and the method it takes in ALLOW; no path gives 404. */
-static void http_route(struct http_request *req, const char *method, const char *url,
-                       struct http_reply *reply, const char **allow)
+static const struct http_route *http_route(struct http_server *s, struct http_request *req,
+                                           const char *method, const char *url,
+                                           struct http_reply *reply, const char **allow)
 {
     const struct http_route *r;
     size_t query_len = 0;
@@ -113,14 +133,16 @@ static void http_route(struct http_request *req, const char *method, const char 
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, http_count_arg, &query_len);
     if (strlen(url) + query_len > HTTP_BODY_MAX || req->body_len > HTTP_BODY_MAX) {
         http_error(reply, 413, "too_large", "request larger than %d bytes", HTTP_BODY_MAX);
-        return;
+        return NULL;
     }
-    for (r = http_server.routes; r->path; r++) {
+    for (r = s->routes; r->path; r++) {
         if (strcmp(r->path, url) != 0)
             continue;
         if (strcmp(r->method, method) == 0) {
-            r->handler(http_server.svc, req, reply);
-            return;
+            if (!r->quick)
+                return r;
+            r->handler(s->svc, req, reply);
+            return NULL;
         }
         *allow = r->method;
     }
@@ -128,7 +150,89 @@ static void http_route(struct http_request *req, const char *method, const char 
         http_error(reply, 405, "method_not_allowed", "use %s on this path", *allow);
     else
         http_error(reply, 404, "not_found", "no such path; see GET /healthz and docs/");
+    return NULL;
 }
+
+/* ---------------------------------------------------------------------- */
+/* The queue between the polling threads and the booking workers            */
+/* ---------------------------------------------------------------------- */
+
+/* http_push suspends REQ's connection and queues REQ for ROUTE's handler.
+ * The suspension comes first, under the lock, so that no worker can resume
+ * a connection before it is suspended. When the server is closing or the
+ * queue is full it fills REPLY with a 503 instead and returns false. */
+static bool http_push(struct http_server *s, struct http_request *req,
+                      const struct http_route *route, struct http_reply *reply)
+{
+    bool queued = false;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->closing) {
+        http_error(reply, 503, "unavailable", "the service is shutting down");
+    } else if (s->queued >= HTTP_QUEUE_MAX) {
+        http_error(reply, 503, "unavailable", "more than %d requests waiting", HTTP_QUEUE_MAX);
+    } else {
+        req->route = route;
+        MHD_suspend_connection(req->conn);
+        if (s->tail)
+            s->tail->next = req;
+        else
+            s->head = req;
+        s->tail = req;
+        s->queued++;
+        queued = true;
+        pthread_cond_signal(&s->ready);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return queued;
+}
+
+/* http_pop waits for the oldest queued request; NULL once closing. */
+static struct http_request *http_pop(struct http_server *s)
+{
+    struct http_request *req;
+
+    pthread_mutex_lock(&s->lock);
+    while (!s->head && !s->closing)
+        pthread_cond_wait(&s->ready, &s->lock);
+    req = s->closing ? NULL : s->head;
+    if (req) {
+        s->head = req->next;
+        if (!s->head)
+            s->tail = NULL;
+        s->queued--;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return req;
+}
+
+/* http_resume hands REQ back to its polling thread, which sends the reply.
+ * REQ may be freed as soon as this returns: the caller must let go of it. */
+static void http_resume(struct http_request *req)
+{
+    atomic_store_explicit(&req->answered, true, memory_order_release);
+    MHD_resume_connection(req->conn);
+}
+
+/* A booking worker runs queued requests until the server closes. Its
+ * connections (worker_self) are made on first use and closed when the
+ * thread returns. The handler reads the query string while the connection
+ * is suspended, when libmicrohttpd leaves it alone. */
+static void *http_worker(void *arg)
+{
+    struct http_server *s = arg;
+    struct http_request *req;
+
+    while ((req = http_pop(s))) {
+        req->route->handler(s->svc, req, &req->reply);
+        http_resume(req);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Answering a request                                                      */
+/* ---------------------------------------------------------------------- */
 
 /* The access handler: see the comment at the top of the file. */
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -136,11 +240,12 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
                                    const char *upload_data, size_t *upload_data_size,
                                    void **con_cls)
 {
+    struct http_server *s = cls;
     struct http_request *req = *con_cls;
     struct http_reply reply = { 0 };
+    const struct http_route *route;
     const char *allow;
 
-    (void)cls;
     (void)version;
     (void)upload_data;
     if (!req) {
@@ -160,7 +265,11 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         *upload_data_size = 0;
         return MHD_YES;
     }
-    http_route(req, method, url, &reply, &allow);
+    if (atomic_load_explicit(&req->answered, memory_order_acquire))
+        return http_send(conn, &req->reply, NULL);      /* back from a worker */
+    route = http_route(s, req, method, url, &reply, &allow);
+    if (route && http_push(s, req, route, &reply))
+        return MHD_YES;
     return http_send(conn, &reply, allow);
 }
 
@@ -179,31 +288,76 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 /* Start and stop                                                           */
 /* ---------------------------------------------------------------------- */
 
-struct MHD_Daemon *http_start(const struct service *svc, const struct http_route *routes)
+/* http_start starts the workers before the daemon, so that nothing is
+ * queued with nobody to take it. */
+struct http_server *http_start(const struct service *svc, const struct http_route *routes)
 {
     const struct config *cfg = svc->cfg;
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(cfg->http_port) };
+    struct http_server *s;
 
     if (inet_pton(AF_INET, cfg->http_host, &addr.sin_addr) != 1) {
         lab_log("http: '%s' is not an IPv4 address", cfg->http_host);
         return NULL;
     }
-    http_server.svc = svc;
-    http_server.routes = routes;
-    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-                            (uint16_t)cfg->http_port, NULL, NULL, http_access, NULL,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                            MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-                            MHD_OPTION_END);
+    if (!(s = calloc(1, sizeof *s + (size_t)cfg->threads * sizeof s->workers[0])))
+        return NULL;
+    s->svc = svc;
+    s->routes = routes;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->ready, NULL);
+    for (; s->workers_started < cfg->threads; s->workers_started++) {
+        if (pthread_create(&s->workers[s->workers_started], NULL, http_worker, s) != 0) {
+            lab_log("http: cannot start booking worker %d", s->workers_started + 1);
+            http_stop(s);
+            return NULL;
+        }
+    }
+    s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                                 (uint16_t)cfg->http_port, NULL, NULL, http_access, s,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_POLL_THREADS,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
+                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                                 MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+                                 MHD_OPTION_END);
+    if (!s->daemon) {
+        http_stop(s);
+        return NULL;
+    }
+    return s;
 }
 
-void http_stop(struct MHD_Daemon *d)
+/* libmicrohttpd must not be stopped with a connection still suspended, so
+ * every queued request is answered and resumed first, and the workers
+ * finish the ones they hold; from then on the access handler answers 503
+ * instead of queueing. */
+void http_stop(struct http_server *s)
 {
-    if (d)
-        MHD_stop_daemon(d);
+    struct http_request *left, *next;
+
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->closing = true;
+    left = s->head;
+    s->head = s->tail = NULL;
+    s->queued = 0;
+    pthread_cond_broadcast(&s->ready);
+    pthread_mutex_unlock(&s->lock);
+    for (; left; left = next) {
+        next = left->next;
+        http_error(&left->reply, 503, "unavailable", "the service is shutting down");
+        http_resume(left);
+    }
+    for (int i = 0; i < s->workers_started; i++)
+        pthread_join(s->workers[i], NULL);
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    pthread_cond_destroy(&s->ready);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
 }

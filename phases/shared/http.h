@@ -1,9 +1,11 @@
 /* http.h -- the HTTP server of every phase, on libmicrohttpd.
  *
- * libmicrohttpd runs a pool of threads, each with its own epoll set of
- * keep-alive connections; a request is handled on the thread that read it,
- * so a handler may block on PostgreSQL (phases 2-4) without stopping the
- * others. The routes and their handlers live in api.c. */
+ * Two kinds of threads. A few libmicrohttpd polling threads read requests and
+ * write answers and never block. Routes that touch PostgreSQL, Redis or Kafka
+ * go through one shared queue to the booking workers, cfg->threads of them,
+ * each with its own connections (worker.h): whichever worker is free takes
+ * the oldest request, so a burst spreads evenly over the pool. The routes and
+ * their handlers live in api.c. */
 #ifndef LAB_HTTP_H
 #define LAB_HTTP_H
 
@@ -36,16 +38,25 @@ void http_json(struct http_reply *reply, int code, const char *fmt, ...)
 void http_error(struct http_reply *reply, int code, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* One route: METHOD on PATH goes to HANDLER. */
+/* One route: METHOD on PATH goes to HANDLER, on a booking worker unless
+ * QUICK: a quick handler needs no PostgreSQL, Redis or Kafka connection and
+ * runs on the polling thread. */
 struct http_route {
     const char *method;
     const char *path;
     http_handler *handler;
+    bool quick;
 };
 
-/* http_start listens on the configured address with cfg->threads threads and
- * serves ROUTES (terminated by a zeroed entry). NULL on failure. */
-struct MHD_Daemon *http_start(const struct service *svc, const struct http_route *routes);
-void http_stop(struct MHD_Daemon *d);
+struct http_server;               /* opaque: the daemon, the queue, the workers */
+
+/* http_start starts cfg->threads booking workers and listens on the
+ * configured address, serving ROUTES (terminated by a zeroed entry). NULL on
+ * failure. */
+struct http_server *http_start(const struct service *svc, const struct http_route *routes);
+
+/* http_stop answers the requests still queued with 503, lets the workers
+ * finish the ones they hold, joins them, and stops the daemon. */
+void http_stop(struct http_server *s);
 
 #endif

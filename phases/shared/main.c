@@ -4,7 +4,6 @@
  * clear message if one is missing (the only place the lab exits on an
  * error). Then it serves until SIGINT or SIGTERM, and shuts down in order:
  * stop taking requests, stop the consumer, flush Kafka, close connections. */
-#include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,7 +40,7 @@ int main(int argc, char **argv)
     struct service svc = { .cfg = &cfg };
     struct consumer consumer = { .svc = &svc };
     pthread_t consumer_thread;
-    struct MHD_Daemon *http = NULL;
+    struct http_server *http = NULL;
     bool run_api, run_worker;
     sigset_t stop_signals;
     int sig;

@@ -19,7 +19,7 @@ void worker_free(struct worker *w)
     free(w);
 }
 
-/* Thread-exit destructor of the key: each HTTP thread closes its own. */
+/* Thread-exit destructor of the key: each booking worker closes its own. */
 static void worker_destroy(void *p)
 {
     worker_free(p);

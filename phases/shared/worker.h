@@ -2,8 +2,8 @@
  * connection, and a pointer to the service it works for.
  *
  * libpq and hiredis connections must not be shared between threads, so each
- * HTTP thread (and the Kafka consumer thread) gets its own, made on first use
- * and remade after a failure. No lock is taken on the request path. */
+ * booking worker of http.c (and the Kafka consumer thread) gets its own, made
+ * on first use and remade after a failure. No lock guards them. */
 #ifndef LAB_WORKER_H
 #define LAB_WORKER_H
 

@@ -103,6 +103,17 @@ bool svc_start(struct svc *s, int phase, const char *const *args)
     argv[n++] = path;
     argv[n++] = "--listen";
     argv[n++] = s->addr;
+    /* An asynchronous phase gets a Kafka topic and group of its own: a
+     * message that an earlier service left unconsumed (one it accepted just
+     * before it was stopped) must not be booked into this test's event. */
+    if (phase == 5 || phase == 6) {
+        static int started;
+        snprintf(s->topic, sizeof s->topic, "lab-test-%d-%d", (int)getpid(), ++started);
+        argv[n++] = "--topic";
+        argv[n++] = s->topic;
+        argv[n++] = "--group";
+        argv[n++] = s->topic;
+    }
     for (; args && *args && n < 30; args++)
         argv[n++] = *args;
     argv[n] = NULL;

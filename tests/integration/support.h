@@ -12,6 +12,7 @@ struct svc {
     int phase;
     char addr[64];           /* host:port it listens on */
     char log[256];           /* its stderr */
+    char topic[64];          /* phases 5 and 6: its own Kafka topic and group */
 };
 
 /* svc_start runs LAB_TEST_BIN_DIR/phaseN (default build/san) on a test port

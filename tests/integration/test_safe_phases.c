@@ -32,8 +32,10 @@ static void expect_clean(const struct svc *s, int users, int seats)
     long long v;
 
     snprintf(args, sizeof args, "--users %d --seats %d --expect-clean", users, seats);
-    assert_int_equal(run_attack(s, args, json, sizeof json), 0);
+    int status = run_attack(s, args, json, sizeof json);
+
     print_message("phase %d, %d users on %d seats: %s\n", s->phase, users, seats, json);
+    assert_int_equal(status, 0);
     static const char *const zero[] = { "oversold", "phantom", "lost", "duplicates",
                                         "mismatch", "errors" };
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++) {
