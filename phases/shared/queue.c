@@ -684,7 +684,11 @@ struct queue_consumer *queue_consumer_open(const char *brokers, const char *topi
     if (!conf_set(conf, "group.id", group, err, err_len) ||
         !conf_set(conf, "enable.auto.commit", "false", err, err_len) ||
         !conf_set(conf, "enable.auto.offset.store", "false", err, err_len) ||
-        !conf_set(conf, "auto.offset.reset", "earliest", err, err_len)) {
+        !conf_set(conf, "auto.offset.reset", "earliest", err, err_len) ||
+        /* A worker started on its own (--role worker) may subscribe before
+         * the API has created the topic; librdkafka finds a new topic at its
+         * next metadata refresh, every 5 minutes by default: every second. */
+        !conf_set(conf, "topic.metadata.refresh.interval.ms", "1000", err, err_len)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
