@@ -40,5 +40,8 @@ fi
 jars=$LAB_ROOT/infra/kafka/target/dependency
 if ! compgen -G "$jars/kafka_2.13-*.jar" >/dev/null; then
     say "fetching Kafka's jars with Maven into ${jars#"$LAB_ROOT"/}"
-    mvn -q -B -Dstyle.color=never -f "$LAB_ROOT/infra/kafka/pom.xml" dependency:copy-dependencies -DincludeScope=runtime
+    mkdir -p "$LAB_LOGS"
+    mvn -B -Dstyle.color=never -f "$LAB_ROOT/infra/kafka/pom.xml" \
+        dependency:copy-dependencies -DincludeScope=runtime >"$LAB_LOGS/maven.log" 2>&1 ||
+        { tail -n 30 "$LAB_LOGS/maven.log" >&2; die "Maven could not fetch Kafka's jars (log: .lab/log/maven.log)"; }
 fi
