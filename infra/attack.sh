@@ -22,6 +22,10 @@ while [ $# -gt 0 ]; do
         --harness-dir) harness_dir=${2:?}; shift 2 ;;
         --service-arg) service_args+=("${2:?}"); shift 2 ;;
         --event) event=${2:?--event needs an id}; attack_args+=("$1" "$2"); shift 2 ;;
+        -h|--help)
+            sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
+            echo "attack options (passed to the harness):"
+            exec "$LAB_ROOT/${harness_dir:-$bin_dir}/attack" --help ;;
         *) attack_args+=("$1"); shift ;;
     esac
 done

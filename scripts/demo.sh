@@ -171,7 +171,7 @@ say_after() {
        [ ! -s "$out_dir/phase3.out" ] || versus=" (phase 3: $(seconds "$(figure 3 p50_us)"))"
        tell "NOTICE: clean again, and PostgreSQL saw only the $(figure 4 booked) admitted" \
             "requests. Yet p50 is $(seconds "$(figure 4 p50_us)")$versus: in a burst the" \
-            "cheap 'sold out' answers still wait for handler threads that are blocked" \
+            "cheap 'sold out' answers still wait for booking workers that are blocked" \
             "on the row lock." ;;
     5) tell "NOTICE: the API answered all $(figure 5 attempted) in $(figure 5 wall_s) s" \
             "($(figure 5 req_per_s) req/s), but deciding them took $(figure 5 drain_s) s" \
