@@ -9,7 +9,9 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-PG_DIR=$LAB_RUN/pg
+PG_DIR=$LAB_RUN/pg   # pg_paths may move these three: see there
+PG_RUN=$LAB_PIDS
+PG_LOGS=$LAB_LOGS
 REDIS_DIR=$LAB_RUN/redis
 KAFKA_DIR=$LAB_RUN/kafka
 KAFKA_JARS=$LAB_ROOT/infra/kafka/target/dependency
@@ -20,7 +22,7 @@ KAFKA_OPTS=(-Djava.awt.headless=true -Dkafka.logs.dir="$LAB_LOGS"
 # PostgreSQL refuses to run as root: as root, its commands run as the
 # postgres user (created by Debian's package); otherwise as the caller.
 as_pg=()
-[ "$(id -u)" -ne 0 ] || as_pg=(runuser -u postgres --)
+[ "$(id -u)" -ne 0 ] || as_pg=(runuser -u postgres -- env --chdir=/)
 
 # pid_of FILE PATTERN prints the pid kept in FILE when that process is alive
 # and its command line contains PATTERN (so a recycled pid is never taken
@@ -43,6 +45,22 @@ wait_gone() {
 
 # ---------------------------------------------------------------- PostgreSQL
 
+# pg_paths: as root, PostgreSQL runs as the postgres user, which must be
+# able to reach its data folder. A checkout under a private folder (/root is
+# mode 700) is out of its reach: then the cluster, its socket and its log
+# live in /var/tmp/ticketlab-pg-<checksum of the checkout's path> instead,
+# the same folder on every call for the same checkout.
+pg_paths() {
+    local home
+    [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 || return 0
+    mkdir -p "$LAB_RUN"
+    runuser -u postgres -- test -x "$LAB_RUN" 2>/dev/null && return 0
+    home=/var/tmp/ticketlab-pg-$(printf %s "$LAB_ROOT" | cksum | cut -d' ' -f1)
+    PG_DIR=$home/data
+    PG_RUN=$home/run
+    PG_LOGS=$home/log
+}
+
 # pg_bindir prints the newest PostgreSQL's bin folder of Debian's packages.
 pg_bindir() {
     local dir
@@ -51,16 +69,22 @@ pg_bindir() {
     echo "$dir"
 }
 
+# pg_log_tail prints the end of PostgreSQL's logs, wherever pg_paths put them.
+pg_log_tail() {
+    LAB_LOGS=$PG_LOGS log_tail postgres
+}
+
 # pg_start creates the cluster once (initdb, trust auth: the lab listens on
 # loopback only), writes lab.conf (included by postgresql.conf) with the
 # address, socket folder and pid file, and starts the server with pg_ctl.
 pg_start() {
     local bin d
     bin=$(pg_bindir)
-    mkdir -p "$PG_DIR" "$LAB_PIDS" "$LAB_LOGS"
+    pg_paths
+    mkdir -p "$PG_DIR" "$PG_RUN" "$PG_LOGS" "$LAB_PIDS" "$LAB_LOGS"
     if [ "$(id -u)" -eq 0 ]; then
-        chown postgres: "$PG_DIR" "$LAB_PIDS" "$LAB_LOGS"
-        for d in "$PG_DIR" "$LAB_PIDS" "$LAB_LOGS"; do
+        chown postgres: "$PG_DIR" "$PG_RUN" "$PG_LOGS"
+        for d in "$PG_DIR" "$PG_RUN" "$PG_LOGS"; do
             runuser -u postgres -- test -w "$d" ||
                 die "the postgres user cannot write $d: are all its parent folders world-traversable (chmod o+x)?"
         done
@@ -68,7 +92,7 @@ pg_start() {
     if [ ! -s "$PG_DIR/PG_VERSION" ]; then
         say "initdb into ${PG_DIR#"$LAB_ROOT"/}"
         "${as_pg[@]}" "$bin/initdb" -D "$PG_DIR" --auth=trust -U postgres --encoding=UTF8 --locale=C \
-            >"$LAB_LOGS/postgres.initdb.log" 2>&1 || { log_tail postgres; die "initdb failed"; }
+            >"$PG_LOGS/postgres.initdb.log" 2>&1 || { pg_log_tail; die "initdb failed"; }
         echo "include 'lab.conf'" >>"$PG_DIR/postgresql.conf"
     fi
     # fsync, synchronous_commit and full_page_writes off: a lab's data may be
@@ -77,16 +101,16 @@ pg_start() {
 # written by infra/services.sh at every start: edit that, not this
 listen_addresses = '$PG_HOST'
 port = $PG_PORT
-unix_socket_directories = '$LAB_PIDS'
-external_pid_file = '$LAB_PIDS/postgres.pid'
+unix_socket_directories = '$PG_RUN'
+external_pid_file = '$PG_RUN/postgres.pid'
 max_connections = 200
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
     say "starting postgres on $PG_HOST:$PG_PORT"
-    "${as_pg[@]}" "$bin/pg_ctl" -D "$PG_DIR" -l "$LAB_LOGS/postgres.log" -w -t 60 start >/dev/null ||
-        { log_tail postgres; die "postgres did not start"; }
+    "${as_pg[@]}" "$bin/pg_ctl" -D "$PG_DIR" -l "$PG_LOGS/postgres.log" -w -t 60 start >/dev/null ||
+        { pg_log_tail; die "postgres did not start"; }
     wait_port "$PG_HOST" "$PG_PORT" 10 postgres
 }
 
@@ -115,6 +139,7 @@ pg_up() {
 
 pg_down() {
     local bin
+    pg_paths
     [ -f "$PG_DIR/postmaster.pid" ] && bin=$(pg_bindir) &&
         "${as_pg[@]}" "$bin/pg_ctl" -D "$PG_DIR" status >/dev/null 2>&1 ||
         { say "postgres not running"; return; }
@@ -296,7 +321,7 @@ down)
 status)
     for s in "${services[@]}"; do
         case $s in
-        pg) status_line postgres "$PG_HOST" "$PG_PORT" "$LAB_PIDS/postgres.pid" postgres ;;
+        pg) pg_paths; status_line postgres "$PG_HOST" "$PG_PORT" "$PG_RUN/postgres.pid" postgres ;;
         redis) status_line redis "$REDIS_HOST" "$REDIS_PORT" "$LAB_PIDS/redis.pid" redis-server ;;
         kafka) status_line kafka "$KAFKA_HOST" "$KAFKA_PORT" "$LAB_PIDS/kafka.pid" kafka.Kafka ;;
         esac
