@@ -87,7 +87,11 @@ struct summary {
     long long mismatch;          /* ticket rows of this run - booked_decisions */
 };
 
-/* The run found a bug: oversold, phantom, duplicates, mismatch or lost. */
+/* report_unanswered: bookings that timed out or lost their connection. */
+long long report_unanswered(const struct summary *s);
+
+/* The run found a bug: oversold, phantom, duplicates, lost, or a mismatch
+ * that the unanswered bookings cannot explain. */
 bool report_is_bug(const struct summary *s);
 
 /* report_verdict: the human verdict line, "clean" or the bugs found. */

@@ -16,12 +16,40 @@
 #include "db.h"
 #include "phase.h"
 
+/* consumer_pause sleeps RETRY_MS and doubles it, up to 2 s: the pause
+ * between two tries at PostgreSQL or Redis while they are down. */
+static void consumer_pause(int *retry_ms)
+{
+    lab_sleep_ms(*retry_ms);
+    *retry_ms = *retry_ms < 2000 ? *retry_ms * 2 : 2000;
+}
+
+/* consumer_record writes a refusal (step 3), trying again until it is
+ * written or the consumer stops. The decision itself is never taken twice
+ * for one delivery: in phase 6 it gave the seat back to Redis already, and
+ * deciding again would give it back a second time. */
+static enum lab_status consumer_record(struct consumer *c, struct worker *w,
+                                       const struct booking *b, const char *decision)
+{
+    bool recorded;
+    int retry_ms = 100;
+
+    while (worker_db(w) != LAB_OK || db_record_decision(w->db, b, decision, &recorded) != LAB_OK) {
+        if (atomic_load(&c->stop))
+            return LAB_ERR_DB;
+        lab_log("consumer: cannot record %s for %s; trying again in %d ms", decision,
+                b->request_id, retry_ms);
+        consumer_pause(&retry_ms);
+    }
+    return LAB_OK;
+}
+
 /* consumer_decide runs steps 1 to 3 for one booking. */
-static enum lab_status consumer_decide(struct worker *w, const struct booking *b)
+static enum lab_status consumer_decide(struct consumer *c, struct worker *w,
+                                       const struct booking *b)
 {
     struct booking_reply reply;
     enum lab_status st, before;
-    bool recorded;
 
     if ((st = worker_db(w)) != LAB_OK)
         return st;
@@ -33,8 +61,7 @@ static enum lab_status consumer_decide(struct worker *w, const struct booking *b
         return before;
     st = lab_phase.decide(w, b, &reply);
     if ((st == LAB_SOLD_OUT || st == LAB_NOT_FOUND) &&
-        db_record_decision(w->db, b, st == LAB_SOLD_OUT ? "sold_out" : "failed", &recorded) !=
-            LAB_OK)
+        consumer_record(c, w, b, st == LAB_SOLD_OUT ? "sold_out" : "failed") != LAB_OK)
         return LAB_ERR_DB;
     return st == LAB_DUPLICATE ? LAB_BOOKED : st;
 }
@@ -59,11 +86,10 @@ void *consumer_run(void *arg)
         /* A failed decision (PostgreSQL or Redis down) is tried again with a
          * growing pause: the message stays uncommitted until it is decided. */
         retry_ms = 100;
-        while ((st = consumer_decide(w, &b)) >= LAB_ERR_DB && !atomic_load(&c->stop)) {
+        while ((st = consumer_decide(c, w, &b)) >= LAB_ERR_DB && !atomic_load(&c->stop)) {
             lab_log("consumer: %s deciding %s; trying again in %d ms", lab_status_name(st),
                     b.request_id, retry_ms);
-            lab_sleep_ms(retry_ms);
-            retry_ms = retry_ms < 2000 ? retry_ms * 2 : 2000;
+            consumer_pause(&retry_ms);
         }
         if (st < LAB_ERR_DB)
             queue_done(c->queue, m);

@@ -72,6 +72,10 @@ void http_error(struct http_reply *reply, int code, const char *kind, const char
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    /* a reason may quote what the client sent: keep the JSON well formed */
+    for (char *c = reason; *c; c++)
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+            *c = '?';
     http_json(reply, code, "{\"status\":\"error\",\"error\":\"%s\",\"reason\":\"%s\"}", kind,
               reason);
 }
@@ -108,14 +112,29 @@ static enum MHD_Result http_send(struct MHD_Connection *conn, const struct http_
 /* Routing                                                                  */
 /* ---------------------------------------------------------------------- */
 
-/* Adds up the size of the query string as parsed, to refuse huge ones. */
-static enum MHD_Result http_count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
+/* What http_scan_arg learns of the query string: its size, to refuse a huge
+ * one with 413, and whether a parameter comes twice (which value would be
+ * meant?) or there are too many, to refuse them with 400. */
+struct query_scan {
+    size_t bytes;
+    int count;
+    const char *keys[HTTP_PARAMS_MAX];
+    const char *twice;            /* the first key seen twice, or NULL */
+};
+
+static enum MHD_Result http_scan_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
 {
-    size_t *total = cls;
+    struct query_scan *q = cls;
 
     (void)kind;
-    *total += strlen(key) + (value ? strlen(value) : 0) + 2;
+    q->bytes += strlen(key) + (value ? strlen(value) : 0) + 2;
+    for (int i = 0; i < q->count && i < HTTP_PARAMS_MAX && !q->twice; i++)
+        if (strcmp(q->keys[i], key) == 0)
+            q->twice = q->keys[i];
+    if (q->count < HTTP_PARAMS_MAX)
+        q->keys[q->count] = key;
+    q->count++;
     return MHD_YES;
 }
 
@@ -127,12 +146,20 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
                                            struct http_reply *reply, const char **allow)
 {
     const struct http_route *r;
-    size_t query_len = 0;
+    struct query_scan q = { 0 };
 
     *allow = NULL;
-    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, http_count_arg, &query_len);
-    if (strlen(url) + query_len > HTTP_BODY_MAX || req->body_len > HTTP_BODY_MAX) {
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, http_scan_arg, &q);
+    if (strlen(url) + q.bytes > HTTP_BODY_MAX || req->body_len > HTTP_BODY_MAX) {
         http_error(reply, 413, "too_large", "request larger than %d bytes", HTTP_BODY_MAX);
+        return NULL;
+    }
+    if (q.count > HTTP_PARAMS_MAX) {
+        http_error(reply, 400, "bad_request", "more than %d query parameters", HTTP_PARAMS_MAX);
+        return NULL;
+    }
+    if (q.twice) {
+        http_error(reply, 400, "bad_request", "parameter %.64s given more than once", q.twice);
         return NULL;
     }
     for (r = s->routes; r->path; r++) {
@@ -321,7 +348,7 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
                                  MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
                                  MHD_OPTION_END);
     if (!s->daemon) {

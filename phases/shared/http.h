@@ -14,6 +14,11 @@
 #include "worker.h"
 
 #define HTTP_BODY_MAX 4096        /* bigger bodies or query strings: 413 */
+#define HTTP_PARAMS_MAX 16        /* more query parameters: 400 */
+/* libmicrohttpd's memory per connection: enough to parse a query string of
+ * HTTP_BODY_MAX bytes cut into 2048 one-letter parameters, so that such a
+ * request reaches our 413/400 instead of being dropped unanswered. */
+#define HTTP_CONN_MEMORY (256 * 1024)
 
 struct http_request;              /* opaque: one request being answered */
 

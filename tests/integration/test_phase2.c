@@ -82,7 +82,10 @@ static void bad_input_is_refused(void **state)
         { "GET", "/api/bookings?eventId=1&userId=1", NULL, NULL, 405 },
         { "DELETE", "/healthz", NULL, NULL, 405 },
         { "POST", "/api/bookings?eventId=1&userId=1", "Content-Length: 100000\r\n", NULL, 413 },
+        { "POST", "/api/bookings?eventId=1&eventId=2&userId=1", NULL, NULL, 400 },
+        { "POST", "/api/bookings?eventId=1&userId=1&a%22b=1&a%22b=2", NULL, NULL, 400 },
         { "GET", NULL, NULL, NULL, 413 },   /* the huge query string below */
+        { "GET", "MANY", NULL, NULL, 400 }, /* 1000 short parameters, below 4 KB */
     };
     char target[7000], body[2048];
 
@@ -94,6 +97,11 @@ static void bad_input_is_refused(void **state)
 
         if (!t) {
             snprintf(target, sizeof target, "/api/bookings/status?eventId=1&pad=%s", huge);
+            t = target;
+        } else if (strcmp(t, "MANY") == 0) {
+            size_t n = snprintf(target, sizeof target, "/api/bookings/status?eventId=1");
+            for (int k = 0; k < 1000; k++)
+                n += snprintf(target + n, sizeof target - n, "&a=b");
             t = target;
         }
         status = http_call(service.addr, cases[i].method, t, cases[i].headers, cases[i].body,

@@ -282,6 +282,28 @@ static void test_verdict_mismatch_and_lost(void **state)
     assert_true(report_is_bug(&s));
 }
 
+/* Ticket rows for bookings whose answers never came (timeouts, resets) are
+ * the client's blind spot: reported, but a bug only beyond their number. */
+static void test_verdict_mismatch_unanswered(void **state)
+{
+    struct summary s = clean_summary();
+    char v[256];
+
+    (void)state;
+    s.booked_decisions = 97;
+    s.mismatch = 3;
+    s.bookings.n[OUTCOME_ERR_TIMEOUT] = 2;
+    s.bookings.n[OUTCOME_ERR_PROTOCOL] = 1;
+    assert_int_equal(report_unanswered(&s), 3);
+    assert_false(report_is_bug(&s));
+    report_verdict(&s, v, sizeof v);
+    assert_non_null(strstr(v, "(no more than the requests left unanswered)"));
+    s.mismatch = 4;                         /* one row too many to explain */
+    assert_true(report_is_bug(&s));
+    s.mismatch = -1;                        /* a booked answer without its row */
+    assert_true(report_is_bug(&s));
+}
+
 static void test_verdict_duplicates(void **state)
 {
     struct summary s = clean_summary();
@@ -511,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_verdict_clean),
         cmocka_unit_test(test_verdict_clean_with_errors),
         cmocka_unit_test(test_verdict_mismatch_and_lost),
+        cmocka_unit_test(test_verdict_mismatch_unanswered),
         cmocka_unit_test(test_verdict_duplicates),
         cmocka_unit_test(test_verdict_custom),
         cmocka_unit_test(test_verdict_short_buffer),
