@@ -340,7 +340,10 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
             return NULL;
         }
     }
-    s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+    /* poll, not epoll: with libmicrohttpd 0.9.75's edge-triggered epoll a
+     * freshly started service sometimes never served one polling thread's
+     * share of a burst (docs/architecture.md has the figures). */
+    s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                                  MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                                  (uint16_t)cfg->http_port, NULL, NULL, http_access, s,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
