@@ -340,7 +340,7 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
             return NULL;
         }
     }
-    /* poll, not epoll: with libmicrohttpd 0.9.75's edge-triggered epoll a
+    /* poll, not epoll: with libmicrohttpd 0.9.75's epoll mode a
      * freshly started service sometimes never served one polling thread's
      * share of a burst (docs/architecture.md has the figures). */
     s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
