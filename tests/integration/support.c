@@ -1,4 +1,7 @@
-/* support.c -- helpers of the integration tests (see support.h). */
+/* support.c -- what the integration tests share (see support.h): starting
+ * and stopping real services, blocking HTTP, running the real harness. It
+ * asserts nothing itself; the tests (test_*.c) do. Every failure here says
+ * why on stderr, so that a failed assertion in a test has its cause beside it. */
 #include "support.h"
 
 #include <arpa/inet.h>
@@ -89,6 +92,54 @@ out:
 /* Services                                                                 */
 /* ---------------------------------------------------------------------- */
 
+/* log_tail copies the last lines of a service's log to stderr. */
+static void log_tail(const char *log)
+{
+    char cmd[320];
+
+    fflush(NULL);
+    snprintf(cmd, sizeof cmd, "tail -n 15 '%s' >&2", log);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no log at %s)\n", log);
+}
+
+pid_t proc_spawn(const char *const *argv, const char *log)
+{
+    pid_t pid;
+
+    fflush(NULL);
+    if ((pid = fork()) < 0) {
+        fprintf(stderr, "proc_spawn: fork: %s\n", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        FILE *f = freopen(log, "w", stderr);
+        (void)f;
+        execv(argv[0], (char *const *)argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+int proc_stop(pid_t pid)
+{
+    int status;
+
+    if (pid <= 0)
+        return -1;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 300; i++) {        /* 30 s for a clean shutdown */
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        lab_sleep_ms(100);
+    }
+    fprintf(stderr, "proc_stop: pid %d ignored SIGTERM for 30 s: killed\n", (int)pid);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
 bool svc_start(struct svc *s, int phase, const char *const *args)
 {
     char path[256];
@@ -123,48 +174,39 @@ bool svc_start(struct svc *s, int phase, const char *const *args)
         fprintf(stderr, "svc_start: something already answers on %s\n", s->addr);
         return false;
     }
-    fflush(NULL);
-    if ((s->pid = fork()) < 0)
+    if ((s->pid = proc_spawn(argv, s->log)) < 0)
         return false;
-    if (s->pid == 0) {
-        FILE *log = freopen(s->log, "w", stderr);
-        (void)log;
-        execv(path, (char *const *)argv);
-        fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
-        _exit(127);
-    }
     /* Readiness: poll /healthz until it answers or the process died. */
     for (int i = 0; i < 200; i++) {
         if (http_call(s->addr, "GET", "/healthz", NULL, NULL, NULL, 0, 500) == 200)
             return true;
         if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+            fprintf(stderr, "svc_start: phase %d exited before answering; %s says:\n", phase,
+                    s->log);
+            log_tail(s->log);
             s->pid = 0;
             return false;
         }
         lab_sleep_ms(100);
     }
+    fprintf(stderr, "svc_start: phase %d did not answer on %s within 20 s; %s says:\n", phase,
+            s->addr, s->log);
+    log_tail(s->log);
     svc_stop(s);
     return false;
 }
 
 int svc_stop(struct svc *s)
 {
-    int status;
+    int status = proc_stop(s->pid);
 
-    if (s->pid <= 0)
-        return -1;
-    kill(s->pid, SIGTERM);
-    for (int i = 0; i < 300; i++) {        /* 30 s for a clean shutdown */
-        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
-            s->pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        lab_sleep_ms(100);
+    if (status != 0 && s->pid > 0) {
+        fprintf(stderr, "svc_stop: phase %d exited with %d; %s says:\n", s->phase, status,
+                s->log);
+        log_tail(s->log);
     }
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, &status, 0);
     s->pid = 0;
-    return -1;
+    return status;
 }
 
 int services_ctl(const char *action, const char *name)
@@ -172,9 +214,14 @@ int services_ctl(const char *action, const char *name)
     char cmd[256];
     int st;
 
+    /* stdout (progress) is dropped, stderr (the reason of a failure) is kept */
     snprintf(cmd, sizeof cmd, "bash infra/services.sh %s %s >/dev/null", action, name);
+    fflush(NULL);
     st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (st != 0)
+        fprintf(stderr, "services_ctl: '%s' failed with %d\n", cmd, st);
+    return st;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -191,8 +238,10 @@ int run_attack(const struct svc *s, const char *args, char *out, size_t len)
     snprintf(cmd, sizeof cmd, "%s/attack --url http://%s --json --no-csv %s", bin_dir(), s->addr,
              args ? args : "");
     fflush(NULL);
-    if (!(p = popen(cmd, "r")))
+    if (!(p = popen(cmd, "r"))) {
+        fprintf(stderr, "run_attack: cannot run %s: %s\n", cmd, strerror(errno));
         return -1;
+    }
     while (got < len - 1) {
         size_t n = fread(out + got, 1, len - 1 - got, p);
         if (n == 0)
@@ -200,8 +249,20 @@ int run_attack(const struct svc *s, const char *args, char *out, size_t len)
         got += n;
     }
     out[got] = '\0';
+    if (got == len - 1) {       /* read the rest, or the harness blocks on a full pipe */
+        char scrap[4096];
+        size_t more = 0, n;
+        while ((n = fread(scrap, 1, sizeof scrap, p)) > 0)
+            more += n;
+        if (more)
+            fprintf(stderr, "run_attack: %zu bytes of output beyond %zu were dropped\n", more,
+                    len - 1);
+    }
     st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (st != 0)
+        fprintf(stderr, "run_attack: '%s' exited with %d\n", cmd, st);
+    return st;
 }
 
 bool json_ll(const char *json, const char *key, long long *out)

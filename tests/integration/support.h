@@ -15,6 +15,14 @@ struct svc {
     char topic[64];          /* phases 5 and 6: its own Kafka topic and group */
 };
 
+/* proc_spawn runs ARGV (ARGV[0] a path) with its stderr in the file LOG;
+ * the child's pid, or -1 with the reason on stderr. */
+pid_t proc_spawn(const char *const *argv, const char *log);
+
+/* proc_stop sends SIGTERM and waits at most 30 s (then SIGKILL); the exit
+ * status (0: a clean shutdown with no sanitizer report), or -1. */
+int proc_stop(pid_t pid);
+
 /* svc_start runs LAB_TEST_BIN_DIR/phaseN (default build/san) on a test port
  * with the extra flags ARGS (NULL-terminated, may be NULL) and waits, at most
  * 20 s, until GET /healthz answers. false if it never does. */

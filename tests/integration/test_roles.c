@@ -9,48 +9,24 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "lab.h"
 #include "support.h"
 
 #define WORKERS 2
 
-/* start_worker runs phaseN --role worker on TOPIC (also its group), its
- * stderr in .lab/log/test-worker-I.log; returns its pid. */
+/* start_worker runs phase 5 as a worker only, on TOPIC (also its group),
+ * its stderr in .lab/log/test-worker-I.log; returns its pid. */
 static pid_t start_worker(const char *topic, int i)
 {
     char path[256], log[128];
-    pid_t pid;
+    const char *argv[] = { path, "--role", "worker", "--topic", topic, "--group", topic, NULL };
 
     snprintf(path, sizeof path, "%s/phase5", lab_env("LAB_TEST_BIN_DIR", "build/san"));
     snprintf(log, sizeof log, ".lab/log/test-worker-%d.log", i);
-    fflush(NULL);
-    if ((pid = fork()) == 0) {
-        FILE *f = freopen(log, "w", stderr);
-        (void)f;
-        execl(path, path, "--role", "worker", "--topic", topic, "--group", topic, (char *)NULL);
-        fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
-        _exit(127);
-    }
-    return pid;
-}
-
-/* stop_worker sends SIGTERM and returns the exit status (0: clean, no
- * sanitizer report). A worker shuts down within its poll timeout. */
-static int stop_worker(pid_t pid)
-{
-    int status;
-
-    kill(pid, SIGTERM);
-    if (waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return proc_spawn(argv, log);
 }
 
 static void api_and_workers_apart(void **state)
@@ -72,7 +48,7 @@ static void api_and_workers_apart(void **state)
     print_message("api + %d workers: %s\n", WORKERS, json);
     assert_int_equal(svc_stop(&api), 0);
     for (int i = 0; i < WORKERS; i++)
-        assert_int_equal(stop_worker(workers[i]), 0);
+        assert_int_equal(proc_stop(workers[i]), 0);
 
     assert_int_equal(status, 0);
     assert_true(json_ll(json, "queued", &v));
