@@ -117,6 +117,7 @@ pid_t proc_spawn(const char *const *argv, const char *log)
         (void)f;
         execv(argv[0], (char *const *)argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        fflush(stderr);         /* _exit() does not flush, and the file is buffered */
         _exit(127);
     }
     return pid;
