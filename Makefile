@@ -4,6 +4,7 @@
 #   make phase2 attack      services up, phase 2 started, attacked, audited, stopped
 #   make attack PHASE=3 USERS=2000 SEATS=100
 #   make test               unit + integration tests (sanitized builds, real services)
+#   make unit               the unit tests alone, no service needed; make integration: the rest
 #   make services           phase 1: install and start PostgreSQL, Redis, Kafka
 #   make regress            every scenario against every phase, PASS/FAIL, JUnit XML
 #   make compare            phases 2-6 side by side; make sweep, make plots, results/REPORT.md
@@ -24,7 +25,6 @@ PKGS     := libpq hiredis rdkafka libmicrohttpd
 WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 DEFAULTS := -DLAB_PG_DEFAULT='"$(LAB_PG)"' -DLAB_REDIS_DEFAULT='"$(LAB_REDIS)"' \
             -DLAB_KAFKA_DEFAULT='"$(LAB_KAFKA)"' -DLAB_HTTP_DEFAULT='"$(LAB_HTTP)"'
-INCLUDES := -Iphases/shared -Iharness
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -38,37 +38,71 @@ DIR_san     := build/san
 
 # ---------------------------------------------------------------------------
 # What is made of what
+#
+#   lib/            liblab.a: what every program shares (lab, parse, db, audit)
+#   phases/shared/  libservice.a: the booking service's frame (HTTP, config,
+#                   connections, Redis, Kafka, consumer, service_main)
+#   phases/phaseN-*/  one phase: its booking and its main()
+#   harness/, tools/replay/  programs on liblab.a alone
 # ---------------------------------------------------------------------------
 
-PHASES      := 2 3 4 5 6
-phase_dir    = $(wildcard phases/phase$(1)-*)
-SHARED_SRC  := $(filter-out phases/shared/main.c,$(wildcard phases/shared/*.c))
-HARNESS_SRC := $(wildcard harness/*.c)
-# phases 4-6 build on phase 3's transaction
+# The phases, from phases/phases.list: number, name, folder, phases it uses.
+PHASE_ROWS  := $(shell awk '!/^\#/ && NF { print $$1 ":" $$3 ":" $$4 }' phases/phases.list)
+PHASES      := $(foreach r,$(PHASE_ROWS),$(word 1,$(subst :, ,$(r))))
+phase_row    = $(filter $(1):%,$(PHASE_ROWS))
+phase_dir    = phases/$(word 2,$(subst :, ,$(call phase_row,$(1))))
+phase_uses   = $(filter-out -,$(word 3,$(subst :, ,$(call phase_row,$(1)))))
+# a phase's sources: its own booking and main, and the bookings of the
+# phases it uses (phase 4 calls phase 3's transaction unchanged)
 phase_src    = $(wildcard $(call phase_dir,$(1))/*.c) \
-               $(if $(filter 4 5 6,$(1)),$(call phase_dir,3)/book.c)
+               $(foreach u,$(call phase_uses,$(1)),$(call phase_dir,$(u))/book.c)
+
+LIB_SRC     := $(wildcard lib/*.c)
+SERVICE_SRC := $(wildcard phases/shared/*.c)
+HARNESS_SRC := $(wildcard harness/*.c)
 
 UNIT_TESTS  := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 INT_TESTS   := $(patsubst tests/integration/%.c,%,$(wildcard tests/integration/test_*.c))
 INT_HELPERS := $(filter-out tests/integration/test_%,$(wildcard tests/integration/*.c))
 obj = $(patsubst %.c,$(DIR_$(2))/obj/%.o,$(1))
 
+# Each folder sees only the headers it needs: the harness and the tools never
+# see the service's, the library sees only its own.
+INC_lib      := -Ilib
+INC_service  := -Ilib -Iphases/shared
+INC_harness  := -Ilib -Iharness
+INC_tools    := -Ilib -Itools/replay
+INC_tests    := -Ilib -Iphases/shared -Iharness -Itools/replay
+
+
 # ---------------------------------------------------------------------------
 # Rules, for both builds
 # ---------------------------------------------------------------------------
 
+# A phase folder's -I for the phases it uses is found from its name:
+# phases/phase4-redis/x.c -> phase 4 -> uses 3 -> -Iphases/phase3-lock.
+phase_of_src = $(firstword $(subst -, ,$(patsubst phase%,%,$(word 2,$(subst /, ,$(1))))))
+src_includes = $(if $(filter lib/%,$(1)),$(INC_lib),\
+               $(if $(filter harness/%,$(1)),$(INC_harness),\
+               $(if $(filter tools/%,$(1)),$(INC_tools),\
+               $(if $(filter tests/%,$(1)),$(INC_tests),\
+               $(INC_service) $(foreach u,$(call phase_uses,$(call phase_of_src,$(1))),-I$(call phase_dir,$(u)))))))
+
 define BUILD
-$(DIR_$(1))/obj/%.o: %.c $(wildcard phases/shared/*.h harness/*.h) infra/lab.env
+$(DIR_$(1))/obj/%.o: %.c infra/lab.env
 	@mkdir -p $$(@D)
 	@echo "  CC  $$<"
-	@$$(CC) $(WARN) $(OPT_$(1)) $(DEFAULTS) $(INCLUDES) $$(PKG_CFLAGS) -MMD -c $$< -o $$@
+	@$$(CC) $(WARN) $(OPT_$(1)) $(DEFAULTS) $$(call src_includes,$$<) $$(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
 
-# the shared code as a library: a program links only the modules it uses
-$(DIR_$(1))/liblab.a: $(call obj,$(SHARED_SRC),$(1))
+# the shared code as libraries: a program links only the modules it uses
+$(DIR_$(1))/liblab.a: $(call obj,$(LIB_SRC),$(1))
+	rm -f $$@ && ar rcs $$@ $$^
+
+$(DIR_$(1))/libservice.a: $(call obj,$(SERVICE_SRC),$(1))
 	rm -f $$@ && ar rcs $$@ $$^
 
 $(foreach n,$(PHASES),
-$(DIR_$(1))/phase$(n): $(call obj,phases/shared/main.c $(call phase_src,$(n)),$(1)) $(DIR_$(1))/liblab.a
+$(DIR_$(1))/phase$(n): $(call obj,$(call phase_src,$(n)),$(1)) $(DIR_$(1))/libservice.a $(DIR_$(1))/liblab.a
 	$$(CC) $(OPT_$(1)) $$^ -o $$@ $$(PKG_LIBS) -pthread
 )
 
@@ -79,13 +113,14 @@ $(eval $(call BUILD,release))
 $(eval $(call BUILD,san))
 
 # a unit test links the module it is named after (tests/unit/test_X.c:
-# harness/X.c, or phases/shared/X.c from the library)
+# harness/X.c, or lib/X.c and phases/shared/X.c from the libraries)
+TEST_LIBS := build/san/libservice.a build/san/liblab.a
 $(foreach t,$(UNIT_TESTS),$(eval \
-build/san/$(t): $(call obj,tests/unit/$(t).c $(wildcard harness/$(t:test_%=%).c),san) build/san/liblab.a ; \
+build/san/$(t): $(call obj,tests/unit/$(t).c $(wildcard harness/$(t:test_%=%).c),san) $(TEST_LIBS) ; \
 	$$(CC) $(OPT_san) $$(filter-out %.a,$$^) $$(filter %.a,$$^) -o $$@ $$(PKG_LIBS) $$(CMOCKA_LIBS) -pthread -lm))
 
 $(foreach t,$(INT_TESTS),$(eval \
-build/san/$(t): $(call obj,tests/integration/$(t).c $(INT_HELPERS),san) build/san/liblab.a ; \
+build/san/$(t): $(call obj,tests/integration/$(t).c $(INT_HELPERS),san) $(TEST_LIBS) ; \
 	$$(CC) $(OPT_san) $$(filter-out %.a,$$^) $$(filter %.a,$$^) -o $$@ $$(PKG_LIBS) $$(CMOCKA_LIBS) -pthread -lm))
 
 -include $(shell find build -name '*.d' 2>/dev/null)
@@ -100,9 +135,13 @@ build/san/$(t): $(call obj,tests/integration/$(t).c $(INT_HELPERS),san) build/sa
 
 all: deps $(addprefix build/phase,$(PHASES)) build/attack
 
-# The libraries must be there before anything compiles (a fresh machine).
-deps:
+# The libraries must be there before anything compiles (a fresh machine):
+# the installer runs on a fresh checkout and when it changed, not on every build.
+# build/.installed remembers that infra/install.sh ran to the end.
+deps: build/.installed
+build/.installed: infra/install.sh
 	@bash infra/install.sh
+	@mkdir -p $(@D) && touch $@
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -131,8 +170,17 @@ SEATS ?= 100
 attack: all
 	@bash infra/attack.sh --phase $(PHASE) --users $(USERS) --seats $(SEATS) $(ATTACK_ARGS)
 
+# make test = make unit + make integration, in one run and one closing line.
 test: services
-	@bash tests/run.sh
+	@bash tests/run.sh all
+
+# The unit tests need no PostgreSQL, Redis or Kafka.
+unit: deps
+	@bash tests/run.sh unit
+
+# The integration tests (real services) and the tests of the scripts.
+integration: services
+	@bash tests/run.sh integration
 
 clean:
 	rm -rf build

@@ -1,6 +1,7 @@
 /* attack.c -- the attack: 500 users click Buy on the last 100 seats.
  *
- * main() strings the steps together:
+ * main() strings the steps together (run_setup: 1-2, run_attack_step: 3,
+ * run_audit_step: 4-5, run_report: 6; run_cleanup on every path):
  *
  *   1. ask /healthz which phase is listening (and whether it is async);
  *   2. reset the event through the service (unless --no-reset);
@@ -405,7 +406,7 @@ static int queued_booked(PGconn *db, const struct attack_args *args,
 }
 
 /* ------------------------------------------------------------------------
- * main
+ * main: setup, attack, audit, report, cleanup
  * --------------------------------------------------------------------- */
 
 /* fill_summary copies into S what the threads measured. */
@@ -436,190 +437,238 @@ static int audit_now(PGconn *db, long long event_id, struct audit *a)
     return st == LAB_OK ? 0 : -1;
 }
 
-int main(int argc, char **argv)
-{
+/* One run of the harness, from the command line to the verdict: what the
+ * four steps of main() hand each other, and what cleanup() releases. */
+struct run {
     struct attack_args args;
+    bool booking;                      /* the lab's API (audited), not a custom --path */
+    long long conns, jobs;             /* connections opened; users or requests */
     struct client_target target;
     struct client_work work;
-    struct phase_info svc;
-    struct summary s;
+    struct phase_info svc;             /* what /healthz said */
+    PGconn *db;                        /* the audit's connection (booking runs only) */
+    struct audit before, after;
+    long long decided_before;          /* decisions of the event before the attack */
+    struct timeline_source src;
+    struct client_thread *threads;
+    int thread_count;
     struct outcome_totals totals;
-    struct client_thread *threads = NULL;
-    struct audit before = { 0 }, after = { 0 };
-    struct timeline_source src = { 0 };
+    struct summary s;
+};
+
+#define RUN_GOING (-1)   /* a step's return: not an exit status, go on */
+
+/* run_setup reads the command line and gets everything ready: the file
+ * limit, the service's phase, the database, the reset, the timeline. It
+ * returns RUN_GOING, or the exit status to stop with. */
+static int run_setup(struct run *r, int argc, char **argv)
+{
+    struct attack_args *args = &r->args;
     struct rlimit rl;
-    PGconn *db = NULL;
-    long long conns, jobs, decided_before = 0;
-    int thread_count = 0, status = EXIT_RAN;
     char err[512];
-    bool booking;
 
     lab_set_program("attack");
-    if (args_parse(&args, argc, argv, lab_env("LAB_HTTP", LAB_HTTP_DEFAULT), err, sizeof err)) {
+    if (args_parse(args, argc, argv, lab_env("LAB_HTTP", LAB_HTTP_DEFAULT), err, sizeof err)) {
         fprintf(stderr, "attack: %s\n\n", err);
         args_usage(stderr, "attack");
         return EXIT_USAGE;
     }
-    if (args.help) {
+    if (args->help) {
         args_usage(stdout, "attack");
         return EXIT_RAN;
     }
-    booking = !args_is_custom(&args);
-    if (args.run_id[0] == '\0')
-        make_run_id(args.run_id, sizeof args.run_id);
-    conns = args.mode == ATTACK_BURST ? args.users : args.connections;
-    jobs = args.mode == ATTACK_BURST ? args.users : args.requests;
-    if (conns > jobs)
-        conns = jobs;   /* a connection without a job would only sit there */
+    r->booking = !args_is_custom(args);
+    if (args->run_id[0] == '\0')
+        make_run_id(args->run_id, sizeof args->run_id);
+    r->conns = args->mode == ATTACK_BURST ? args->users : args->connections;
+    r->jobs = args->mode == ATTACK_BURST ? args->users : args->requests;
+    if (r->conns > r->jobs)
+        r->conns = r->jobs;   /* a connection without a job would only sit there */
 
     lab_raise_fd_limit();
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        (rlim_t)conns + 64 > rl.rlim_cur) {
+        (rlim_t)r->conns + 64 > rl.rlim_cur) {
         fprintf(stderr, "attack: %lld connections need more open files than the limit of %llu\n",
-                conns, (unsigned long long)rl.rlim_cur);
+                r->conns, (unsigned long long)rl.rlim_cur);
         return EXIT_USAGE;
     }
 
-    /* 1. the service */
-    if (client_resolve(args.host, args.port, &target, err, sizeof err)) {
+    /* the service */
+    if (client_resolve(args->host, args->port, &r->target, err, sizeof err)) {
         lab_log("%s", err);
         return EXIT_UNREACHABLE;
     }
-    if (ask_health(&target, args.timeout_ms, booking, &svc))
+    if (ask_health(&r->target, args->timeout_ms, r->booking, &r->svc))
         return EXIT_UNREACHABLE;
 
-    /* 2. the database and the reset */
-    if (booking) {
-        db = db_connect(lab_env("LAB_PG", LAB_PG_DEFAULT), err, sizeof err);
-        if (!db) {
+    /* the database and the reset */
+    if (r->booking) {
+        r->db = db_connect(lab_env("LAB_PG", LAB_PG_DEFAULT), err, sizeof err);
+        if (!r->db) {
             lab_log("the database is not reachable: %s", err);
             return EXIT_UNREACHABLE;
         }
-        if ((args.reset && reset_event(&target, args.timeout_ms, args.event_id, args.seats)) ||
-            audit_now(db, args.event_id, &before) ||
-            db_count_decided(db, args.event_id, &decided_before) != LAB_OK) {
-            PQfinish(db);
+        if ((args->reset && reset_event(&r->target, args->timeout_ms, args->event_id,
+                                        args->seats)) ||
+            audit_now(r->db, args->event_id, &r->before) ||
+            db_count_decided(r->db, args->event_id, &r->decided_before) != LAB_OK)
             return EXIT_UNREACHABLE;
-        }
     }
-    if (timeline_open(&src.tl, args.timeline_path, err, sizeof err)) {
+    if (timeline_open(&r->src.tl, args->timeline_path, err, sizeof err)) {
         lab_log("%s", err);
-        if (db)
-            PQfinish(db);
         return EXIT_USAGE;
     }
-    src.db = db;
-    src.event_id = args.event_id;
-    src.decided_before = decided_before;
+    r->src.db = r->db;
+    r->src.event_id = args->event_id;
+    r->src.decided_before = r->decided_before;
+    return RUN_GOING;
+}
 
-    /* 3. the attack */
-    memset(&work, 0, sizeof work);
-    work.target = &target;
-    work.booking = booking;
-    work.method = args.method;
-    work.path = args.path;
-    work.event_id = args.event_id;
-    work.user_base = args.user_base;
-    work.run_id = args.run_id;
-    work.reads_per_booking = args.reads_per_booking;
-    work.timeout_ms = args.timeout_ms;
-    if (!args.json)
-        lab_log("phase %d (%s): %s, %lld %s over %lld connections, %d threads", svc.phase,
-                svc.name[0] ? svc.name : "unknown",
-                args.mode == ATTACK_BURST ? "burst" : "sustained", jobs,
-                booking ? "users" : "requests", conns,
-                args.threads < conns ? args.threads : (int)conns);
-    if (run_attack(&args, &work, conns, jobs, &src, &threads, &thread_count, &totals)) {
-        timeline_close(&src.tl, err, sizeof err);
-        if (db)
-            PQfinish(db);
+/* run_attack_step fires the load (run_attack) and fills the summary with
+ * what the threads measured. */
+static int run_attack_step(struct run *r)
+{
+    const struct attack_args *args = &r->args;
+    struct client_work *work = &r->work;
+    struct summary *s = &r->s;
+
+    work->target = &r->target;
+    work->booking = r->booking;
+    work->method = args->method;
+    work->path = args->path;
+    work->event_id = args->event_id;
+    work->user_base = args->user_base;
+    work->run_id = args->run_id;
+    work->reads_per_booking = args->reads_per_booking;
+    work->timeout_ms = args->timeout_ms;
+    if (!args->json)
+        lab_log("phase %d (%s): %s, %lld %s over %lld connections, %d threads", r->svc.phase,
+                r->svc.name[0] ? r->svc.name : "unknown",
+                args->mode == ATTACK_BURST ? "burst" : "sustained", r->jobs,
+                r->booking ? "users" : "requests", r->conns,
+                args->threads < r->conns ? args->threads : (int)r->conns);
+    if (run_attack(args, work, r->conns, r->jobs, &r->src, &r->threads, &r->thread_count,
+                   &r->totals))
         return EXIT_INTERNAL;
-    }
-    if (totals.connected < conns)
-        lab_log("%lld of %lld connections could not be opened before the start", conns -
-                totals.connected, conns);
+    if (r->totals.connected < r->conns)
+        lab_log("%lld of %lld connections could not be opened before the start",
+                r->conns - r->totals.connected, r->conns);
 
-    memset(&s, 0, sizeof s);
-    s.phase = svc.phase;
-    snprintf(s.phase_name, sizeof s.phase_name, "%s", svc.name);
-    s.async = svc.async;
-    s.think_ms = svc.think_ms;
-    s.mode = args.mode == ATTACK_BURST ? "burst" : "sustained";
-    s.audited = booking;
-    if (!booking)
-        snprintf(s.path, sizeof s.path, "%s %s", args.method, args.path);
-    s.event_id = args.event_id;
-    s.users = jobs;
-    s.concurrency = conns;
-    s.threads = thread_count;
-    s.reads_per_booking = args.reads_per_booking;
-    fill_summary(&s, &totals);
+    s->phase = r->svc.phase;
+    snprintf(s->phase_name, sizeof s->phase_name, "%s", r->svc.name);
+    s->async = r->svc.async;
+    s->think_ms = r->svc.think_ms;
+    s->mode = args->mode == ATTACK_BURST ? "burst" : "sustained";
+    s->audited = r->booking;
+    if (!r->booking)
+        snprintf(s->path, sizeof s->path, "%s %s", args->method, args->path);
+    s->event_id = args->event_id;
+    s->users = r->jobs;
+    s->concurrency = r->conns;
+    s->threads = r->thread_count;
+    s->reads_per_booking = args->reads_per_booking;
+    fill_summary(s, &r->totals);
+    return RUN_GOING;
+}
 
-    /* 4. the queue, and 5. the audit */
-    if (booking) {
-        long long booked = totals.bookings.n[OUTCOME_BOOKED];
-        long long queued = totals.bookings.n[OUTCOME_QUEUED];
-        long long later_booked = 0;
+/* run_audit_step waits for the asynchronous phases' queue to decide what it
+ * accepted, then audits the database and compares it with the answers. */
+static int run_audit_step(struct run *r)
+{
+    struct summary *s = &r->s;
+    long long booked = r->totals.bookings.n[OUTCOME_BOOKED];
+    long long queued = r->totals.bookings.n[OUTCOME_QUEUED];
+    long long later_booked = 0;
 
-        if ((svc.async || queued > 0) &&
-            (drain_queue(db, &args, decided_before, booked + queued, &src, &s) ||
-             queued_booked(db, &args, threads, thread_count, &later_booked))) {
-            status = EXIT_UNREACHABLE;
-        } else if (audit_now(db, args.event_id, &after)) {
-            status = EXIT_UNREACHABLE;
-        } else {
-            s.seats = after.total_seats;
-            s.total_seats = after.total_seats;
-            s.available = after.available;
-            s.sold = after.sold;
-            s.oversold = after.oversold;
-            s.phantom = after.phantom;
-            s.duplicates = after.duplicate_users;
-            s.booked_decisions = booked + later_booked;
-            s.mismatch = (after.sold - before.sold) - s.booked_decisions;
-        }
-        PQfinish(db);
-    }
-    if (timeline_close(&src.tl, err, sizeof err))
-        lab_log("%s", err);
-    for (int i = 0; i < thread_count; i++)
-        client_thread_free(&threads[i]);
-    free(threads);
-    if (status != EXIT_RAN)
-        return status;
+    if (!r->booking)
+        return RUN_GOING;
+    if ((r->svc.async || queued > 0) &&
+        (drain_queue(r->db, &r->args, r->decided_before, booked + queued, &r->src, s) ||
+         queued_booked(r->db, &r->args, r->threads, r->thread_count, &later_booked)))
+        return EXIT_UNREACHABLE;
+    if (audit_now(r->db, r->args.event_id, &r->after))
+        return EXIT_UNREACHABLE;
+    s->seats = r->after.total_seats;
+    s->total_seats = r->after.total_seats;
+    s->available = r->after.available;
+    s->sold = r->after.sold;
+    s->oversold = r->after.oversold;
+    s->phantom = r->after.phantom;
+    s->duplicates = r->after.duplicate_users;
+    s->booked_decisions = booked + later_booked;
+    s->mismatch = (r->after.sold - r->before.sold) - s->booked_decisions;
+    return RUN_GOING;
+}
 
-    /* 6. the results */
-    if (args.json)
-        report_write_json(stdout, &s);
+/* run_report prints the figures (text or JSON), appends the CSV row, checks
+ * the harness's own counting rule and the --expect-* flags: the exit status. */
+static int run_report(struct run *r)
+{
+    const struct attack_args *args = &r->args;
+    const struct summary *s = &r->s;
+    char err[512];
+
+    if (args->json)
+        report_write_json(stdout, s);
     else
-        report_write_human(stdout, &s);
+        report_write_human(stdout, s);
     fflush(stdout);
-    if (args.csv_path[0]) {
+    if (args->csv_path[0]) {
         char stamp[32], rev[64];
 
         utc_timestamp(stamp, sizeof stamp);
         git_revision(rev, sizeof rev);
-        if (report_append_csv(args.csv_path, &s, stamp, rev, err, sizeof err))
+        if (report_append_csv(args->csv_path, s, stamp, rev, err, sizeof err))
             lab_log("%s", err);
     }
 
-    if (!counts_balanced(&s.bookings, booking) || !counts_balanced(&s.reads, false)) {
+    if (!counts_balanced(&s->bookings, r->booking) || !counts_balanced(&s->reads, false)) {
         lab_log("harness bug: attempted %lld but %lld outcomes (reads: %lld, %lld)",
-                s.bookings.attempted, counts_ended(&s.bookings), s.reads.attempted,
-                counts_ended(&s.reads));
+                s->bookings.attempted, counts_ended(&s->bookings), s->reads.attempted,
+                counts_ended(&s->reads));
         return EXIT_INTERNAL;
     }
-    if ((args.expect_clean || args.expect_oversell) &&
-        s.bookings.n[OUTCOME_BOOKED] + s.bookings.n[OUTCOME_QUEUED] +
-                s.bookings.n[OUTCOME_SOLD_OUT] == 0) {
+    if ((args->expect_clean || args->expect_oversell) &&
+        s->bookings.n[OUTCOME_BOOKED] + s->bookings.n[OUTCOME_QUEUED] +
+                s->bookings.n[OUTCOME_SOLD_OUT] == 0) {
         /* every booking failed: the audit of an untouched event proves
          * nothing, and CI must not read that as "clean" */
         lab_log("no booking got an answer of the API: the expectation cannot be met");
         return EXIT_EXPECTATION;
     }
-    if (args.expect_clean && report_is_bug(&s))
+    if (args->expect_clean && report_is_bug(s))
         return EXIT_EXPECTATION;
-    if (args.expect_oversell && !report_is_bug(&s))
+    if (args->expect_oversell && !report_is_bug(s))
         return EXIT_EXPECTATION;
     return EXIT_RAN;
+}
+
+/* run_cleanup is the one way out: it closes the timeline (a failed write is
+ * an error of the run) and the database, and frees the threads, whatever
+ * step stopped. */
+static void run_cleanup(struct run *r)
+{
+    char err[512];
+
+    if (timeline_close(&r->src.tl, err, sizeof err))
+        lab_log("%s", err);
+    if (r->db)
+        PQfinish(r->db);
+    for (int i = 0; i < r->thread_count; i++)
+        client_thread_free(&r->threads[i]);
+    free(r->threads);
+}
+
+/* main: setup, attack, audit, report; cleanup on every path. */
+int main(int argc, char **argv)
+{
+    static struct run r;    /* zeroed; large (the summary, the totals) */
+    int status = run_setup(&r, argc, argv);
+
+    if (status == RUN_GOING)
+        status = run_attack_step(&r);
+    if (status == RUN_GOING)
+        status = run_audit_step(&r);
+    run_cleanup(&r);
+    return status == RUN_GOING ? run_report(&r) : status;
 }

@@ -23,16 +23,13 @@ while [ $# -gt 0 ]; do
         --service-arg) service_args+=("${2:?}"); shift 2 ;;
         --event) event=${2:?--event needs an id}; attack_args+=("$1" "$2"); shift 2 ;;
         -h|--help)
-            sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
+            script_help "$0"
             echo "attack options (passed to the harness):"
             exec "$LAB_ROOT/${harness_dir:-$bin_dir}/attack" --help ;;
         *) attack_args+=("$1"); shift ;;
     esac
 done
-case "$phase" in
-    2|3|4|5|6) ;;
-    *) echo "attack.sh: --phase must be 2 to 6, not '$phase'" >&2; exit 2 ;;
-esac
+lab_is_phase "$phase" || { echo "attack.sh: --phase must be $(lab_phase_range), not '$phase'" >&2; exit 2; }
 
 url="http://$LAB_HTTP"
 if curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1; then

@@ -10,6 +10,8 @@ LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # `: "${NAME:=value}"`, which keeps a value already in the environment.
 eval "$(sed -n 's/^\(LAB_[A-Z_]*\) ?= \(.*\)$/: "${\1:=\2}"/p' "$LAB_ROOT/infra/lab.env")"
 export LAB_PG LAB_REDIS LAB_KAFKA LAB_HTTP
+export LAB_ROOT   # the awk tools find phases/phases.list through it
+source "$LAB_ROOT/infra/phases.sh"
 
 # Runtime state, ignored by git: LAB_RUN is .lab itself (attack.sh keeps its
 # logs in $LAB_RUN/log); pid files and the PostgreSQL socket go in .lab/run.
@@ -71,4 +73,10 @@ wait_port() {
         fi
         sleep 0.2
     done
+}
+
+# script_help FILE prints FILE's header comment, the block of '#' lines after
+# the '#!' line, without the '# ': what a script's --help shows.
+script_help() {
+    awk 'NR == 1 && /^#!/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"
 }

@@ -17,17 +17,14 @@ build/replay: $(call obj,$(REPLAY_SRC),release) build/liblab.a
 build/san/replay: $(call obj,$(REPLAY_SRC),san) build/san/liblab.a
 	$(CC) $(OPT_san) $^ -o $@ $(PKG_LIBS) -pthread
 
-# The tests link the replay's modules. Two details of the generic test
+# The tests link the replay's modules. One detail of the generic test
 # rules: the extra objects come after build/san/liblab.a on the link line,
 # so the library is named once more after them (in PKG_LIBS, which the link
-# expands late) for what only they need (options.o: parse_long); and their
-# headers live in tools/replay (PKG_CFLAGS, which the compile expands late).
+# expands late) for what only they need (options.o: parse_long).
 REPLAY_TESTS := build/san/test_replay build/san/test_replay_options
 build/san/test_replay: $(call obj,$(REPLAY_CORE),san)
 build/san/test_replay_options: $(call obj,$(addprefix tools/replay/replay_,plan.c options.c),san)
 $(REPLAY_TESTS): PKG_LIBS := build/san/liblab.a $(PKG_LIBS)
-$(call obj,tests/integration/test_replay.c tests/unit/test_replay_options.c,san): \
-    PKG_CFLAGS += -Itools/replay
 
 # With the default interleaving the lesson is checked too: phase 2 must end
 # in a lost update and phase 3 clean, or `make replay` fails.

@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../infra/common.sh"
 # Settings: the lab's defaults, overridden by COMPARE_* in the environment
 # ---------------------------------------------------------------------------
 
-COMPARE_PHASES=${COMPARE_PHASES:-2 3 4 5 6}
+COMPARE_PHASES=${COMPARE_PHASES:-$LAB_PHASES}
 COMPARE_EVENT=${COMPARE_EVENT:-1}
 COMPARE_SEATS=${COMPARE_SEATS:-100}
 COMPARE_USERS=${COMPARE_USERS:-500}              # the burst
@@ -33,8 +33,8 @@ check_settings() {
         }
     done
     for value in $COMPARE_PHASES; do
-        [[ $value =~ ^[2-6]$ ]] || {
-            echo "COMPARE_PHASES holds phases 2 to 6, not '$value'" >&2
+        lab_is_phase "$value" || {
+            echo "COMPARE_PHASES holds phases $(lab_phase_range), not '$value'" >&2
             exit 2
         }
     done

@@ -42,11 +42,11 @@ phases=()
 for arg in "$@"; do
     case "$arg" in
         -h|--help) usage ;;
-        [2-6]) phases+=("$arg") ;;
-        *) echo "demo.sh: '$arg' is not a phase from 2 to 6" >&2; usage ;;
+        *) lab_is_phase "$arg" || { echo "demo.sh: '$arg' is not a phase from $(lab_phase_range)" >&2; usage; }
+           phases+=("$arg") ;;
     esac
 done
-[ ${#phases[@]} -gt 0 ] || phases=(2 3 4 5 6)
+[ ${#phases[@]} -gt 0 ] || read -ra phases <<<"$LAB_PHASES"
 
 # the ranges are the harness's to check; here, only that they are numbers
 for name in DEMO_USERS DEMO_SEATS DEMO_EVENT; do
@@ -171,7 +171,7 @@ say_after() {
        [ ! -s "$out_dir/phase3.out" ] || versus=" (phase 3: $(seconds "$(figure 3 p50_us)"))"
        tell "NOTICE: clean again, and PostgreSQL saw only the $(figure 4 booked) admitted" \
             "requests. Yet p50 is $(seconds "$(figure 4 p50_us)")$versus: in a burst the" \
-            "cheap 'sold out' answers still wait for booking workers that are blocked" \
+            "cheap 'sold out' answers still wait for booking threads that are blocked" \
             "on the row lock." ;;
     5) tell "NOTICE: the API answered all $(figure 5 attempted) in $(figure 5 wall_s) s" \
             "($(figure 5 req_per_s) req/s), but deciding them took $(figure 5 drain_s) s" \

@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
         --compare) [ $# -ge 2 ] || usage; compare=$2; shift 2 ;;
         --sweep) [ $# -ge 2 ] || usage; sweep=$2; shift 2 ;;
         --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-        -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        -h|--help) script_help "$0"; exit 0 ;;
         *) usage ;;
     esac
 done

@@ -10,7 +10,7 @@ source "$(dirname "$0")/compare-lib.sh"
 
 if [ $# -gt 0 ]; then
     case "$1" in
-        -h|--help) sed -n '2,7s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        -h|--help) script_help "$0"; exit 0 ;;
         *) echo "usage: reference.sh" >&2; exit 2 ;;
     esac
 fi

@@ -18,6 +18,7 @@ set -euo pipefail
 set -f # no file names expanded from the phase and scenario lists
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$LAB_ROOT/infra/phases.sh"
 
 # usage prints the help text; with an argument, to stderr, and exits 2.
 usage() {
@@ -66,7 +67,7 @@ conf_error() {
 phase_list() {
     local p out=" "
     for p in ${1//,/ }; do
-        [[ $p =~ ^[2-6]$ ]] || return 1
+        lab_is_phase "$p" || return 1
         [[ $out == *" $p "* ]] && return 1
         out+="$p "
     done
@@ -331,7 +332,7 @@ junit_write() {
 if [ "${1:-}" = "--check" ]; then
     [ $# -eq 5 ] || usage "--check takes EXPECTATIONS PHASE SCENARIO FILE.json"
     load_expectations "$2"
-    [[ $3 =~ ^[2-6]$ ]] || usage "PHASE must be 2 to 6, not '$3'"
+    lab_is_phase "$3" || usage "PHASE must be $(lab_phase_range), not '$3'"
     [[ " ${scenario_phases[$4]-} " == *" $3 "* ]] ||
         usage "$2 has no scenario '$4' running against phase $3"
     check_summary "$4" "$3" "$5" "$5 is missing or empty" && exit 0 || exit 1

@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
         --sweep) [ $# -ge 2 ] || usage; sweep=$2; shift 2 ;;
         --charts) [ $# -ge 2 ] || usage; charts=$2; shift 2 ;;
         --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-        -h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        -h|--help) script_help "$0"; exit 0 ;;
         *) usage ;;
     esac
 done

@@ -23,7 +23,7 @@ SWEEP_MODE=${SWEEP_MODE:-sustained}
 
 if [ $# -gt 0 ]; then
     case "$1" in
-        -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        -h|--help) script_help "$0"; exit 0 ;;
         *) echo "usage: sweep.sh   (settings by environment: see --help)" >&2; exit 2 ;;
     esac
 fi

@@ -8,6 +8,7 @@
 set -euo pipefail
 
 here=$(dirname "$0")
+export LAB_ROOT=${LAB_ROOT:-$(cd "$here/.." && pwd)}   # phases.awk reads phases/phases.list
 program=table.awk
 if [ "${1:-}" = --sweep ]; then
     program=sweeptable.awk

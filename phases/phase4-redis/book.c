@@ -1,21 +1,20 @@
 /* Phase 4, Redis gatekeeper: take a seat from the Redis counter first; only
  * a request that got one goes on to phase 3's transaction. */
+#include "phase3.h"
 #include "steps.h"
 
-book_fn phase3_book;
-
-enum lab_status phase4_book(struct worker *w, const struct booking *b,
+enum lab_status phase4_book(struct conns *c, const struct booking *b,
                             struct booking_reply *reply)
 {
     enum lab_status st;
 
     /* Sold out in Redis: answered at once, PostgreSQL never sees it. */
-    if ((st = gate_take_seat(w, b->event_id)) != LAB_OK)
+    if ((st = gate_take_seat(c, b->event_id)) != LAB_OK)
         return st;
     /* RACE closed twice: the gate lets at most `seats` requests through, and
      * those still take phase 3's row lock. */
-    st = phase3_book(w, b, reply);
+    st = phase3_book(c, b, reply);
     if (st != LAB_BOOKED)
-        gate_give_back(w, b->event_id);   /* not sold: the seat goes back */
+        gate_give_back(c, b->event_id);   /* not sold: the seat goes back */
     return st;
 }

@@ -3,9 +3,14 @@
 
 book_fn phase4_book;
 
-const struct phase lab_phase = {
+static const struct phase phase4 = {
     .number = 4,
     .name = "redis",
     .needs = NEEDS_CACHE,
     .book = phase4_book,
 };
+
+int main(int argc, char **argv)
+{
+    return service_main(&phase4, argc, argv);
+}

@@ -1,21 +1,20 @@
 /* Phase 5, Kafka async: the API only queues the request; a consumer books it
  * later with phase 3's transaction, one message at a time per partition. */
+#include "phase3.h"
 #include "steps.h"
 
-book_fn phase3_book;
-
-enum lab_status phase5_book(struct worker *w, const struct booking *b,
+enum lab_status phase5_book(struct conns *c, const struct booking *b,
                             struct booking_reply *reply)
 {
     (void)reply;
     /* RACE moved: bookings of one event share a partition, so one consumer
      * decides them in order; the 202 only says the request is stored. */
-    return enqueue_booking(w, b);
+    return enqueue_booking(c, b);
 }
 
 /* The consumer's booking: phase 3, unchanged. */
-enum lab_status phase5_decide(struct worker *w, const struct booking *b,
+enum lab_status phase5_decide(struct conns *c, const struct booking *b,
                               struct booking_reply *reply)
 {
-    return phase3_book(w, b, reply);
+    return phase3_book(c, b, reply);
 }

@@ -3,10 +3,15 @@
 
 book_fn phase5_book, phase5_decide;
 
-const struct phase lab_phase = {
+static const struct phase phase5 = {
     .number = 5,
     .name = "kafka",
     .needs = NEEDS_QUEUE,
     .book = phase5_book,
     .decide = phase5_decide,
 };
+
+int main(int argc, char **argv)
+{
+    return service_main(&phase5, argc, argv);
+}

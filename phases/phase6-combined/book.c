@@ -1,32 +1,31 @@
 /* Phase 6, combined: the Redis gate at the API, Kafka behind it, and the
  * consumer's phase-3 transaction as the last word. */
+#include "phase3.h"
 #include "steps.h"
 
-book_fn phase3_book;
-
-enum lab_status phase6_book(struct worker *w, const struct booking *b,
+enum lab_status phase6_book(struct conns *c, const struct booking *b,
                             struct booking_reply *reply)
 {
     enum lab_status st;
 
     (void)reply;
     /* Sold out in Redis: 409 at once, nothing is queued. */
-    if ((st = gate_take_seat(w, b->event_id)) != LAB_OK)
+    if ((st = gate_take_seat(c, b->event_id)) != LAB_OK)
         return st;
     /* RACE closed: only requests holding a seat reach the queue. */
-    st = enqueue_booking(w, b);
+    st = enqueue_booking(c, b);
     if (st != LAB_QUEUED)
-        gate_give_back(w, b->event_id);   /* never queued: the seat goes back */
+        gate_give_back(c, b->event_id);   /* never queued: the seat goes back */
     return st;
 }
 
 /* The consumer's booking: phase 3; a refusal gives the gate its seat back. */
-enum lab_status phase6_decide(struct worker *w, const struct booking *b,
+enum lab_status phase6_decide(struct conns *c, const struct booking *b,
                               struct booking_reply *reply)
 {
-    enum lab_status st = phase3_book(w, b, reply);
+    enum lab_status st = phase3_book(c, b, reply);
 
     if (st == LAB_SOLD_OUT)
-        gate_give_back(w, b->event_id);
+        gate_give_back(c, b->event_id);
     return st;
 }

@@ -3,7 +3,7 @@
  * Each handler checks its parameters, makes sure the thread's connections
  * are up, does its work through db.h / cache.h / the phase's booking
  * function, and turns the lab_status it gets into an HTTP answer. Nothing
- * here differs between phases except through lab_phase. */
+ * here differs between phases except through svc->phase. */
 #include "api.h"
 
 #include <inttypes.h>
@@ -60,14 +60,14 @@ static void api_failed(struct http_reply *reply, enum lab_status st, long long e
 
 /* api_connect brings up the connections the API side of this phase uses:
  * PostgreSQL unless the booking only goes to Kafka, Redis if it has a gate. */
-static enum lab_status api_connect(struct worker *w, bool for_booking)
+static enum lab_status api_connect(struct conns *c, bool for_booking)
 {
     enum lab_status st = LAB_OK;
 
-    if (!for_booking || !(lab_phase.needs & NEEDS_QUEUE))
-        st = worker_db(w);
-    if (st == LAB_OK && for_booking && (lab_phase.needs & NEEDS_CACHE))
-        st = worker_cache(w);
+    if (!for_booking || !(c->svc->phase->needs & NEEDS_QUEUE))
+        st = conns_db(c);
+    if (st == LAB_OK && for_booking && (c->svc->phase->needs & NEEDS_CACHE))
+        st = conns_cache(c);
     return st;
 }
 
@@ -99,7 +99,7 @@ static void api_book(const struct service *svc, struct http_request *req, struct
     struct booking b = { 0 };
     struct booking_reply br = { 0 };
     const char *rid = http_arg(req, "requestId");
-    struct worker *w;
+    struct conns *c;
     enum lab_status st;
 
     if (!api_id(req, "eventId", &b.event_id, reply) || !api_id(req, "userId", &b.user_id, reply))
@@ -114,10 +114,10 @@ static void api_book(const struct service *svc, struct http_request *req, struct
     else
         api_make_request_id(b.request_id, sizeof b.request_id);
 
-    w = worker_self(svc);
-    st = w ? api_connect(w, true) : LAB_ERR_DB;
+    c = conns_self(svc);
+    st = c ? api_connect(c, true) : LAB_ERR_DB;
     if (st == LAB_OK)
-        st = lab_phase.book(w, &b, &br);
+        st = svc->phase->book(c, &b, &br);
 
     switch (st) {
     case LAB_BOOKED:
@@ -153,27 +153,27 @@ static void api_status(const struct service *svc, struct http_request *req,
 {
     long long event_id, seats;
     bool hit = false;
-    struct worker *w = worker_self(svc);
+    struct conns *c = conns_self(svc);
     enum lab_status st;
 
     if (!api_id(req, "eventId", &event_id, reply))
         return;
     /* Redis first; a miss, or Redis being down, falls through to PostgreSQL. */
-    if ((lab_phase.needs & NEEDS_CACHE) && w && worker_cache(w) == LAB_OK &&
-        cache_get_status(w->cache, event_id, &seats, &hit) == LAB_OK && hit) {
+    if ((svc->phase->needs & NEEDS_CACHE) && c && conns_cache(c) == LAB_OK &&
+        cache_get_status(c->cache, event_id, &seats, &hit) == LAB_OK && hit) {
         http_json(reply, 200, "{\"eventId\":%lld,\"available\":%lld,\"source\":\"cache\"}",
                   event_id, seats);
         return;
     }
-    st = w ? api_connect(w, false) : LAB_ERR_DB;
+    st = c ? api_connect(c, false) : LAB_ERR_DB;
     if (st == LAB_OK)
-        st = db_read_seats(w->db, event_id, DB_PLAIN, &seats);
+        st = db_read_seats(c->db, event_id, DB_PLAIN, &seats);
     if (st != LAB_OK) {
         api_failed(reply, st, event_id);
         return;
     }
-    if ((lab_phase.needs & NEEDS_CACHE) && w->cache && !w->cache->err)
-        cache_put_status(w->cache, event_id, seats, svc->cfg->cache_ttl_ms);
+    if ((svc->phase->needs & NEEDS_CACHE) && c->cache && !c->cache->err)
+        cache_put_status(c->cache, event_id, seats, svc->cfg->cache_ttl_ms);
     http_json(reply, 200, "{\"eventId\":%lld,\"available\":%lld,\"source\":\"db\"}", event_id,
               seats);
 }
@@ -188,22 +188,22 @@ static void api_audit(const struct service *svc, struct http_request *req,
     long long event_id, cached = 0;
     bool found = false;
     struct audit a = { 0 };
-    struct worker *w = worker_self(svc);
+    struct conns *c = conns_self(svc);
     char cache_part[128] = "";
     enum lab_status st;
 
     if (!api_id(req, "eventId", &event_id, reply))
         return;
-    st = w ? api_connect(w, false) : LAB_ERR_DB;
+    st = c ? api_connect(c, false) : LAB_ERR_DB;
     if (st == LAB_OK)
-        st = db_audit(w->db, event_id, &a);
+        st = db_audit(c->db, event_id, &a);
     if (st != LAB_OK) {
         api_failed(reply, st, event_id);
         return;
     }
-    if (lab_phase.needs & NEEDS_CACHE) {
-        if (worker_cache(w) == LAB_OK &&
-            cache_read_seats(w->cache, event_id, &cached, &found) == LAB_OK && found)
+    if (svc->phase->needs & NEEDS_CACHE) {
+        if (conns_cache(c) == LAB_OK &&
+            cache_read_seats(c->cache, event_id, &cached, &found) == LAB_OK && found)
             snprintf(cache_part, sizeof cache_part, ",\"cacheAvailable\":%lld,\"cacheDrift\":%lld",
                      cached, cached - a.available);
         else
@@ -224,7 +224,7 @@ static void api_result(const struct service *svc, struct http_request *req,
                        struct http_reply *reply)
 {
     const char *rid = http_arg(req, "requestId");
-    struct worker *w = worker_self(svc);
+    struct conns *c = conns_self(svc);
     enum lab_status st, result;
 
     if (!parse_request_id(rid)) {
@@ -232,9 +232,9 @@ static void api_result(const struct service *svc, struct http_request *req,
                    "A-Z a-z 0-9 _ -", PARSE_REQUEST_ID_MAX);
         return;
     }
-    st = w ? api_connect(w, false) : LAB_ERR_DB;
+    st = c ? api_connect(c, false) : LAB_ERR_DB;
     if (st == LAB_OK)
-        st = db_result(w->db, rid, &result);
+        st = db_result(c->db, rid, &result);
     if (st != LAB_OK) {
         api_failed(reply, st, 0);
         return;
@@ -252,7 +252,7 @@ static void api_reset(const struct service *svc, struct http_request *req,
 {
     long long event_id, seats;
     const char *v = http_arg(req, "seats");
-    struct worker *w = worker_self(svc);
+    struct conns *c = conns_self(svc);
     enum lab_status st;
 
     if (!api_id(req, "eventId", &event_id, reply))
@@ -261,11 +261,11 @@ static void api_reset(const struct service *svc, struct http_request *req,
         http_error(reply, 400, "bad_request", "seats must be a whole number from 0 to 1000000");
         return;
     }
-    st = w ? api_connect(w, false) : LAB_ERR_DB;
+    st = c ? api_connect(c, false) : LAB_ERR_DB;
     if (st == LAB_OK)
-        st = db_reset(w->db, event_id, seats);
-    if (st == LAB_OK && (lab_phase.needs & NEEDS_CACHE) && (st = worker_cache(w)) == LAB_OK)
-        st = cache_seed(w->cache, event_id, seats, false);
+        st = db_reset(c->db, event_id, seats);
+    if (st == LAB_OK && (svc->phase->needs & NEEDS_CACHE) && (st = conns_cache(c)) == LAB_OK)
+        st = cache_seed(c->cache, event_id, seats, false);
     if (st != LAB_OK) {
         api_failed(reply, st, event_id);
         return;
@@ -280,8 +280,8 @@ static void api_health(const struct service *svc, struct http_request *req,
     (void)req;
     http_json(reply, 200, "{\"status\":\"ok\",\"phase\":%d,\"name\":\"%s\",\"async\":%s,"
               "\"thinkMs\":%d,\"threads\":%d}",
-              lab_phase.number, lab_phase.name,
-              (lab_phase.needs & NEEDS_QUEUE) ? "true" : "false", svc->cfg->think_ms,
+              svc->phase->number, svc->phase->name,
+              (svc->phase->needs & NEEDS_QUEUE) ? "true" : "false", svc->cfg->think_ms,
               svc->cfg->threads);
 }
 

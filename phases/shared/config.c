@@ -12,7 +12,7 @@ void config_usage(const char *program)
     fprintf(stderr,
             "usage: %s [options]\n"
             "  --listen HOST:PORT      where to listen (env LAB_HTTP, default %s)\n"
-            "  --threads N             booking workers = PostgreSQL connections (default 16)\n"
+            "  --threads N             booking threads = PostgreSQL connections (default 16)\n"
             "  --think-ms MS           pause inside each booking, 0..10000 (default 20)\n"
             "  --cache-ttl-ms MS       life of a cached status in Redis (default 1000)\n"
             "  --queue-timeout-ms MS   longest wait for Kafka's ack (default 5000)\n"

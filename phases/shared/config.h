@@ -14,7 +14,7 @@ struct config {
     const char *pg;            /* LAB_PG: libpq connection string */
     const char *redis;         /* LAB_REDIS: host:port */
     const char *kafka;         /* LAB_KAFKA: bootstrap servers */
-    int threads;               /* --threads: booking workers, each with its own
+    int threads;               /* --threads: booking threads, each with its own
                                   PGconn and redisContext: the database pool */
     int think_ms;              /* --think-ms: the pause inside every booking */
     int cache_ttl_ms;          /* --cache-ttl-ms: life of a cached status */

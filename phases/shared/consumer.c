@@ -28,13 +28,13 @@ static void consumer_pause(int *retry_ms)
  * written or the consumer stops. The decision itself is never taken twice
  * for one delivery: in phase 6 it gave the seat back to Redis already, and
  * deciding again would give it back a second time. */
-static enum lab_status consumer_record(struct consumer *c, struct worker *w,
+static enum lab_status consumer_record(struct consumer *c, struct conns *conns,
                                        const struct booking *b, const char *decision)
 {
     bool recorded;
     int retry_ms = 100;
 
-    while (worker_db(w) != LAB_OK || db_record_decision(w->db, b, decision, &recorded) != LAB_OK) {
+    while (conns_db(conns) != LAB_OK || db_record_decision(conns->db, b, decision, &recorded) != LAB_OK) {
         if (atomic_load(&c->stop))
             return LAB_ERR_DB;
         lab_log("consumer: cannot record %s for %s; trying again in %d ms", decision,
@@ -45,23 +45,23 @@ static enum lab_status consumer_record(struct consumer *c, struct worker *w,
 }
 
 /* consumer_decide runs steps 1 to 3 for one booking. */
-static enum lab_status consumer_decide(struct consumer *c, struct worker *w,
+static enum lab_status consumer_decide(struct consumer *c, struct conns *conns,
                                        const struct booking *b)
 {
     struct booking_reply reply;
     enum lab_status st, before;
 
-    if ((st = worker_db(w)) != LAB_OK)
+    if ((st = conns_db(conns)) != LAB_OK)
         return st;
-    if ((lab_phase.needs & NEEDS_CACHE) && (st = worker_cache(w)) != LAB_OK)
+    if ((c->svc->phase->needs & NEEDS_CACHE) && (st = conns_cache(conns)) != LAB_OK)
         return st;
-    if ((st = db_result(w->db, b->request_id, &before)) != LAB_OK)
+    if ((st = db_result(conns->db, b->request_id, &before)) != LAB_OK)
         return st;
     if (before != LAB_QUEUED)
         return before;
-    st = lab_phase.decide(w, b, &reply);
+    st = c->svc->phase->decide(conns, b, &reply);
     if ((st == LAB_SOLD_OUT || st == LAB_NOT_FOUND) &&
-        consumer_record(c, w, b, st == LAB_SOLD_OUT ? "sold_out" : "failed") != LAB_OK)
+        consumer_record(c, conns, b, st == LAB_SOLD_OUT ? "sold_out" : "failed") != LAB_OK)
         return LAB_ERR_DB;
     return st == LAB_DUPLICATE ? LAB_BOOKED : st;
 }
@@ -69,24 +69,24 @@ static enum lab_status consumer_decide(struct consumer *c, struct worker *w,
 void *consumer_run(void *arg)
 {
     struct consumer *c = arg;
-    struct worker *w = calloc(1, sizeof *w);
+    struct conns *conns = calloc(1, sizeof *conns);
     struct booking b;
     struct queue_message *m;
     enum lab_status st;
     int retry_ms;
 
-    if (!w) {
+    if (!conns) {
         lab_log("consumer: out of memory");
         return NULL;
     }
-    w->svc = c->svc;
+    conns->svc = c->svc;
     while (!atomic_load(&c->stop)) {
         if (!(m = queue_next(c->queue, &b, 200)))
             continue;
         /* A failed decision (PostgreSQL or Redis down) is tried again with a
          * growing pause: the message stays uncommitted until it is decided. */
         retry_ms = 100;
-        while ((st = consumer_decide(c, w, &b)) >= LAB_ERR_DB && !atomic_load(&c->stop)) {
+        while ((st = consumer_decide(c, conns, &b)) >= LAB_ERR_DB && !atomic_load(&c->stop)) {
             lab_log("consumer: %s deciding %s; trying again in %d ms", lab_status_name(st),
                     b.request_id, retry_ms);
             consumer_pause(&retry_ms);
@@ -96,6 +96,6 @@ void *consumer_run(void *arg)
         else
             queue_drop(m);          /* shutting down: not committed, redelivered later */
     }
-    worker_free(w);
+    conns_free(conns);
     return NULL;
 }

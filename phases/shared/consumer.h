@@ -4,7 +4,7 @@
 
 #include <stdatomic.h>
 #include "queue.h"
-#include "worker.h"
+#include "conns.h"
 
 struct consumer {
     const struct service *svc;

@@ -4,8 +4,8 @@
  * headers (we set up per-request state), then once per piece of body (we
  * only count it: no route takes a body), then once with nothing left, when
  * we route. Errors and quick routes are answered there and then. Any other
- * request is suspended and queued; a booking worker runs its handler into
- * the request's reply and resumes the connection, and libmicrohttpd calls
+ * request is suspended and put in the backlog; a booking thread runs its
+ * handler into the request's reply and resumes the connection, and libmicrohttpd calls
  * the access handler once more, which sends that reply. Every answer,
  * errors included, is JSON. */
 #include "http.h"
@@ -19,28 +19,28 @@
 #include <string.h>
 
 #define HTTP_POLL_THREADS 2       /* libmicrohttpd's threads: they never block */
-#define HTTP_QUEUE_MAX 4096       /* requests waiting for a worker; more get 503 */
+#define HTTP_BACKLOG_MAX 4096     /* requests waiting for a booking thread; more get 503 */
 
 struct http_request {
     struct MHD_Connection *conn;
     size_t body_len;              /* bytes of body received (and dropped) */
-    const struct http_route *route;   /* what the worker runs */
-    struct http_reply reply;      /* what the worker answered */
+    const struct http_route *route;   /* what the booking thread runs */
+    struct http_reply reply;      /* what the booking thread answered */
     atomic_bool answered;         /* reply is filled in: send it */
-    struct http_request *next;    /* in the queue */
+    struct http_request *next;    /* in the backlog */
 };
 
 struct http_server {
     const struct service *svc;
     const struct http_route *routes;
     struct MHD_Daemon *daemon;
-    pthread_mutex_t lock;         /* guards the queue and closing */
-    pthread_cond_t ready;         /* a request was queued, or closing was set */
+    pthread_mutex_t lock;         /* guards the backlog and closing */
+    pthread_cond_t ready;         /* a request joined the backlog, or closing was set */
     struct http_request *head, *tail;
-    size_t queued;
-    bool closing;                 /* http_stop has begun: queue nothing more */
-    int workers_started;
-    pthread_t workers[];          /* cfg->threads booking workers */
+    size_t waiting;               /* requests in the backlog */
+    bool closing;                 /* http_stop has begun: take nothing more */
+    int threads_started;
+    pthread_t threads[];          /* cfg->threads booking threads */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -62,8 +62,9 @@ void http_json(struct http_reply *reply, int code, const char *fmt, ...)
     va_end(ap);
 }
 
-/* http_error's reason is made by our own code from checked values, so it
- * needs no JSON escaping; it must never echo raw user input. */
+/* http_error answers {"status":"error","error":KIND,"reason":...}. A reason
+ * may quote what the client sent, so every character that would break the
+ * JSON string (quote, backslash, control character) is replaced by '?'. */
 void http_error(struct http_reply *reply, int code, const char *kind, const char *fmt, ...)
 {
     char reason[512];
@@ -72,7 +73,6 @@ void http_error(struct http_reply *reply, int code, const char *kind, const char
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    /* a reason may quote what the client sent: keep the JSON well formed */
     for (char *c = reason; *c; c++)
         if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
             *c = '?';
@@ -139,7 +139,7 @@ static enum MHD_Result http_scan_arg(void *cls, enum MHD_ValueKind kind, const c
 }
 
 /* http_route finds the route of METHOD PATH. A quick route is answered at
- * once and any other is returned, for a worker. A known path with another
+ * once and any other is returned, for a booking thread. A known path with another
  * method gives 405 and the method it takes in ALLOW; no path gives 404. */
 static const struct http_route *http_route(struct http_server *s, struct http_request *req,
                                            const char *method, const char *url,
@@ -181,23 +181,23 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
 }
 
 /* ---------------------------------------------------------------------- */
-/* The queue between the polling threads and the booking workers            */
+/* The backlog between the polling threads and the booking threads            */
 /* ---------------------------------------------------------------------- */
 
-/* http_push suspends REQ's connection and queues REQ for ROUTE's handler.
- * The suspension comes first, under the lock, so that no worker can resume
+/* http_push suspends REQ's connection and adds REQ to the backlog for ROUTE's handler.
+ * The suspension comes first, under the lock, so that no booking thread can resume
  * a connection before it is suspended. When the server is closing or the
- * queue is full it fills REPLY with a 503 instead and returns false. */
+ * backlog is full it fills REPLY with a 503 instead and returns false. */
 static bool http_push(struct http_server *s, struct http_request *req,
                       const struct http_route *route, struct http_reply *reply)
 {
-    bool queued = false;
+    bool added = false;
 
     pthread_mutex_lock(&s->lock);
     if (s->closing) {
         http_error(reply, 503, "unavailable", "the service is shutting down");
-    } else if (s->queued >= HTTP_QUEUE_MAX) {
-        http_error(reply, 503, "unavailable", "more than %d requests waiting", HTTP_QUEUE_MAX);
+    } else if (s->waiting >= HTTP_BACKLOG_MAX) {
+        http_error(reply, 503, "unavailable", "more than %d requests waiting", HTTP_BACKLOG_MAX);
     } else {
         req->route = route;
         MHD_suspend_connection(req->conn);
@@ -206,15 +206,15 @@ static bool http_push(struct http_server *s, struct http_request *req,
         else
             s->head = req;
         s->tail = req;
-        s->queued++;
-        queued = true;
+        s->waiting++;
+        added = true;
         pthread_cond_signal(&s->ready);
     }
     pthread_mutex_unlock(&s->lock);
-    return queued;
+    return added;
 }
 
-/* http_pop waits for the oldest queued request; NULL once closing. */
+/* http_pop waits for the oldest request of the backlog; NULL once closing. */
 static struct http_request *http_pop(struct http_server *s)
 {
     struct http_request *req;
@@ -227,7 +227,7 @@ static struct http_request *http_pop(struct http_server *s)
         s->head = req->next;
         if (!s->head)
             s->tail = NULL;
-        s->queued--;
+        s->waiting--;
     }
     pthread_mutex_unlock(&s->lock);
     return req;
@@ -241,11 +241,11 @@ static void http_resume(struct http_request *req)
     MHD_resume_connection(req->conn);
 }
 
-/* A booking worker runs queued requests until the server closes. Its
- * connections (worker_self) are made on first use and closed when the
+/* A booking thread runs the backlog's requests until the server closes. Its
+ * connections (conns_self) are made on first use and closed when the
  * thread returns. The handler reads the query string while the connection
  * is suspended, when libmicrohttpd leaves it alone. */
-static void *http_worker(void *arg)
+static void *http_booking_thread(void *arg)
 {
     struct http_server *s = arg;
     struct http_request *req;
@@ -293,7 +293,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         return MHD_YES;
     }
     if (atomic_load_explicit(&req->answered, memory_order_acquire))
-        return http_send(conn, &req->reply, NULL);      /* back from a worker */
+        return http_send(conn, &req->reply, NULL);      /* back from a booking thread */
     route = http_route(s, req, method, url, &reply, &allow);
     if (route && http_push(s, req, route, &reply))
         return MHD_YES;
@@ -315,8 +315,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 /* Start and stop                                                           */
 /* ---------------------------------------------------------------------- */
 
-/* http_start starts the workers before the daemon, so that nothing is
- * queued with nobody to take it. */
+/* http_start starts the booking threads before the daemon, so that nothing is
+ * waiting with nobody to take it. */
 struct http_server *http_start(const struct service *svc, const struct http_route *routes)
 {
     const struct config *cfg = svc->cfg;
@@ -327,15 +327,15 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
         lab_log("http: '%s' is not an IPv4 address", cfg->http_host);
         return NULL;
     }
-    if (!(s = calloc(1, sizeof *s + (size_t)cfg->threads * sizeof s->workers[0])))
+    if (!(s = calloc(1, sizeof *s + (size_t)cfg->threads * sizeof s->threads[0])))
         return NULL;
     s->svc = svc;
     s->routes = routes;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->ready, NULL);
-    for (; s->workers_started < cfg->threads; s->workers_started++) {
-        if (pthread_create(&s->workers[s->workers_started], NULL, http_worker, s) != 0) {
-            lab_log("http: cannot start booking worker %d", s->workers_started + 1);
+    for (; s->threads_started < cfg->threads; s->threads_started++) {
+        if (pthread_create(&s->threads[s->threads_started], NULL, http_booking_thread, s) != 0) {
+            lab_log("http: cannot start booking thread %d", s->threads_started + 1);
             http_stop(s);
             return NULL;
         }
@@ -362,9 +362,9 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
 }
 
 /* libmicrohttpd must not be stopped with a connection still suspended, so
- * every queued request is answered and resumed first, and the workers
+ * every request of the backlog is answered and resumed first, and the booking threads
  * finish the ones they hold; from then on the access handler answers 503
- * instead of queueing. */
+ * instead of waiting. */
 void http_stop(struct http_server *s)
 {
     struct http_request *left, *next;
@@ -375,7 +375,7 @@ void http_stop(struct http_server *s)
     s->closing = true;
     left = s->head;
     s->head = s->tail = NULL;
-    s->queued = 0;
+    s->waiting = 0;
     pthread_cond_broadcast(&s->ready);
     pthread_mutex_unlock(&s->lock);
     for (; left; left = next) {
@@ -383,8 +383,8 @@ void http_stop(struct http_server *s)
         http_error(&left->reply, 503, "unavailable", "the service is shutting down");
         http_resume(left);
     }
-    for (int i = 0; i < s->workers_started; i++)
-        pthread_join(s->workers[i], NULL);
+    for (int i = 0; i < s->threads_started; i++)
+        pthread_join(s->threads[i], NULL);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     pthread_cond_destroy(&s->ready);

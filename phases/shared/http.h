@@ -2,8 +2,8 @@
  *
  * Two kinds of threads. A few libmicrohttpd polling threads read requests and
  * write answers and never block. Routes that touch PostgreSQL, Redis or Kafka
- * go through one shared queue to the booking workers, cfg->threads of them,
- * each with its own connections (worker.h): whichever worker is free takes
+ * go through one shared backlog to the booking threads, cfg->threads of them,
+ * each with its own connections (conns.h): whichever thread is free takes
  * the oldest request, so a burst spreads evenly over the pool. The routes and
  * their handlers live in api.c. */
 #ifndef LAB_HTTP_H
@@ -11,7 +11,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
-#include "worker.h"
+#include "conns.h"
 
 #define HTTP_BODY_MAX 4096        /* bigger bodies or query strings: 413 */
 #define HTTP_PARAMS_MAX 16        /* more query parameters: 400 */
@@ -43,7 +43,7 @@ void http_json(struct http_reply *reply, int code, const char *fmt, ...)
 void http_error(struct http_reply *reply, int code, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* One route: METHOD on PATH goes to HANDLER, on a booking worker unless
+/* One route: METHOD on PATH goes to HANDLER, on a booking thread unless
  * QUICK: a quick handler needs no PostgreSQL, Redis or Kafka connection and
  * runs on the polling thread. */
 struct http_route {
@@ -53,14 +53,14 @@ struct http_route {
     bool quick;
 };
 
-struct http_server;               /* opaque: the daemon, the queue, the workers */
+struct http_server;               /* opaque: the daemon, the backlog, the booking threads */
 
-/* http_start starts cfg->threads booking workers and listens on the
+/* http_start starts cfg->threads booking threads and listens on the
  * configured address, serving ROUTES (terminated by a zeroed entry). NULL on
  * failure. */
 struct http_server *http_start(const struct service *svc, const struct http_route *routes);
 
-/* http_stop answers the requests still queued with 503, lets the workers
+/* http_stop answers the requests still in the backlog with 503, lets the booking threads
  * finish the ones they hold, joins them, and stops the daemon. */
 void http_stop(struct http_server *s);
 

@@ -21,6 +21,10 @@
 #define QUEUE_TOPIC_DEFAULT "booking-requests"
 #define QUEUE_GROUP_DEFAULT "booking-workers"
 
+/* The longest message queue_encode() can write is about 140 bytes
+ * ({"eventId":<16 digits>,"userId":<16 digits>,"requestId":"<64 chars>"}). */
+#define QUEUE_MSG_MAX 256
+
 struct queue_producer;
 struct queue_consumer;
 struct queue_message;      /* one consumed message, owned by the caller until queue_done() */

@@ -5,37 +5,37 @@
 #include "db.h"
 #include "queue.h"
 
-enum lab_status gate_take_seat(struct worker *w, long long event_id)
+enum lab_status gate_take_seat(struct conns *c, long long event_id)
 {
     enum lab_status st;
     long long seats;
 
-    if ((st = worker_cache(w)) != LAB_OK)
+    if ((st = conns_cache(c)) != LAB_OK)
         return st;
-    st = cache_take_seat(w->cache, event_id);
+    st = cache_take_seat(c->cache, event_id);
     if (st != LAB_NOT_FOUND)
         return st;
     /* No counter: seed it from the database (SET NX: if several threads
      * race here, the first one's value stands), then try once more. */
-    if ((st = worker_db(w)) != LAB_OK ||
-        (st = db_read_seats(w->db, event_id, DB_PLAIN, &seats)) != LAB_OK ||
-        (st = cache_seed(w->cache, event_id, seats, true)) != LAB_OK)
+    if ((st = conns_db(c)) != LAB_OK ||
+        (st = db_read_seats(c->db, event_id, DB_PLAIN, &seats)) != LAB_OK ||
+        (st = cache_seed(c->cache, event_id, seats, true)) != LAB_OK)
         return st;
-    return cache_take_seat(w->cache, event_id);
+    return cache_take_seat(c->cache, event_id);
 }
 
 /* gate_give_back can fail only if Redis went away; the counter is then gone
  * or stale anyway, and the next reset puts it right. It is logged. */
-void gate_give_back(struct worker *w, long long event_id)
+void gate_give_back(struct conns *c, long long event_id)
 {
-    if (worker_cache(w) != LAB_OK || cache_give_back(w->cache, event_id) != LAB_OK)
+    if (conns_cache(c) != LAB_OK || cache_give_back(c->cache, event_id) != LAB_OK)
         lab_log("gate: could not give back a seat of event %lld", event_id);
 }
 
-enum lab_status enqueue_booking(struct worker *w, const struct booking *b)
+enum lab_status enqueue_booking(struct conns *c, const struct booking *b)
 {
     char err[256];
-    const struct service *svc = w->svc;
+    const struct service *svc = c->svc;
 
     if (queue_send(svc->queue, b, svc->cfg->queue_timeout_ms, err, sizeof err) != LAB_OK) {
         lab_log("queue: %s", err);

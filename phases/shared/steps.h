@@ -5,18 +5,18 @@
 #define LAB_STEPS_H
 
 #include "booking.h"
-#include "worker.h"
+#include "conns.h"
 
 /* gate_take_seat takes a seat from the Redis counter: LAB_OK, LAB_SOLD_OUT,
  * LAB_NOT_FOUND (no such event), LAB_ERR_CACHE or LAB_ERR_DB. A counter
  * that is missing (Redis restarted, never reset) is seeded from PostgreSQL. */
-enum lab_status gate_take_seat(struct worker *w, long long event_id);
+enum lab_status gate_take_seat(struct conns *c, long long event_id);
 
 /* gate_give_back returns a seat whose booking did not happen. */
-void gate_give_back(struct worker *w, long long event_id);
+void gate_give_back(struct conns *c, long long event_id);
 
 /* enqueue_booking sends B to Kafka and waits for the broker's ack:
  * LAB_QUEUED, or LAB_ERR_QUEUE. */
-enum lab_status enqueue_booking(struct worker *w, const struct booking *b);
+enum lab_status enqueue_booking(struct conns *c, const struct booking *b);
 
 #endif

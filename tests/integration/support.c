@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -223,6 +224,57 @@ int services_ctl(const char *action, const char *name)
     if (st != 0)
         fprintf(stderr, "services_ctl: '%s' failed with %d\n", cmd, st);
     return st;
+}
+
+/* service_address gives the host:port of the lab's service NAME (redis or
+ * kafka) as this checkout's LAB_* variables say. */
+static const char *service_address(const char *name)
+{
+    static char first[256];
+
+    if (strcmp(name, "redis") == 0)
+        return lab_env("LAB_REDIS", LAB_REDIS_DEFAULT);
+    /* LAB_KAFKA may list several brokers: the first is the lab's own */
+    snprintf(first, sizeof first, "%s", lab_env("LAB_KAFKA", LAB_KAFKA_DEFAULT));
+    first[strcspn(first, ",")] = '\0';
+    return first;
+}
+
+/* port_answers tries one TCP connection to HOST_PORT. */
+static bool port_answers(const char *host_port)
+{
+    char host[128], port[16];
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
+    int port_number, fd;
+    bool ok = false;
+
+    if (!parse_host_port(host_port, host, sizeof host, &port_number))
+        return false;
+    snprintf(port, sizeof port, "%d", port_number);
+    if (getaddrinfo(host, port, &hints, &ai) != 0)
+        return false;
+    fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd >= 0) {
+        ok = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return ok;
+}
+
+int services_down(const char *name)
+{
+    const char *addr = service_address(name);
+
+    if (services_ctl("down", name) != 0)
+        return -1;
+    if (port_answers(addr)) {
+        fprintf(stderr, "services_down: %s was stopped, but something still answers on %s: "
+                "a %s of another checkout or of the machine? Stop it, or give this checkout "
+                "other LAB_* ports (infra/lab.env)\n", name, addr, name);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -69,7 +69,7 @@ static void backing_outage(void **state)
                                NULL, body, sizeof body, CLIENT_TIMEOUT_MS), 200);
     assert_int_equal(book(c, 1, body, sizeof body), c->ok_status);
 
-    assert_int_equal(services_ctl("down", c->backing), 0);
+    assert_int_equal(services_down(c->backing), 0);
     status = book(c, 2, body, sizeof body);
     print_message("phase %d with %s down: %d %s\n", c->phase, c->backing, status, body);
     assert_int_equal(status, 503);

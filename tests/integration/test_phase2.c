@@ -5,7 +5,7 @@
  * The race is made reliable, not hoped for: the harness opens all 500
  * connections first and releases them together through a barrier, and the
  * service's think time (50 ms here) keeps every read-to-write window open
- * long enough for the 16 booking workers' windows to overlap. */
+ * long enough for the 16 booking threads' windows to overlap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

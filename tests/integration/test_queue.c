@@ -1,4 +1,4 @@
-/* test_queue.c -- queue.c against a real Kafka broker (LAB_KAFKA, by default
+/* test_queue.c -- the queue_*.c modules against a real Kafka broker (LAB_KAFKA, by default
  * the lab's 127.0.0.1:19092), plus the failure cases.
  *
  *   - bookings sent from several threads at once are all acknowledged, read
@@ -287,7 +287,7 @@ static void test_producer_closed_port(void **state)
     assert_non_null(strstr(err, "did not answer"));
 }
 
-/* The consumer's own reachability check, bounded by a constant of queue.c. */
+/* The consumer's own reachability check, bounded by a constant of queue_consumer.c. */
 static void test_consumer_closed_port(void **state)
 {
     struct queue_consumer *c;

@@ -1,4 +1,4 @@
-/* test_audit.c -- the lie detector's arithmetic (phases/shared/audit.c) on
+/* test_audit.c -- the lie detector's arithmetic (lib/audit.c) on
  * the cases a class will meet: a clean sale, the crash, a partial sale, and
  * the bugs that only one figure catches. */
 #include <setjmp.h>

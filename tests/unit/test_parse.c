@@ -1,5 +1,5 @@
 /* test_parse.c -- the strict parsers behind every id in a query string and
- * every number on a command line (phases/shared/parse.c): what they take,
+ * every number on a command line (lib/parse.c): what they take,
  * and everything a user could mistype that they must refuse. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -23,8 +23,11 @@
 #define LAB_HTTP_DEFAULT "127.0.0.1:18080"
 #endif
 
-/* Every booking step returns one of these. The first three are answers a
- * user can get; the others are failures, counted and answered with 503. */
+/* Every booking step returns one of these. LAB_OK is a step that worked;
+ * LAB_BOOKED, LAB_SOLD_OUT, LAB_QUEUED, LAB_DUPLICATE and LAB_NOT_FOUND are
+ * answers a user can get (201, 409, 202, 409, 404); the LAB_ERR_* are
+ * failures of a backing service, counted and answered with 503. Code that
+ * tests "st >= LAB_ERR_DB" relies on the failures coming last. */
 enum lab_status {
     LAB_OK = 0,        /* a step succeeded */
     LAB_BOOKED,        /* a ticket was written */

@@ -1,4 +1,5 @@
-/* main.c -- start-up and shutdown of a phase's service.
+/* service.c -- start-up and shutdown of a phase's service: service_main(),
+ * which each phase's main() calls with its descriptor.
  *
  * Start-up checks every backing service the phase needs and exits with a
  * clear message if one is missing (the only place the lab exits on an
@@ -16,7 +17,7 @@
 #include "phase.h"
 
 /* check_backends connects once to each service the phase needs. */
-static void check_backends(const struct config *cfg)
+static void check_backends(const struct phase *phase, const struct config *cfg)
 {
     char err[256];
     PGconn *db = db_connect(cfg->pg, err, sizeof err);
@@ -25,7 +26,7 @@ static void check_backends(const struct config *cfg)
         lab_fatal("cannot reach PostgreSQL (%s): %s. Start the services: make services", cfg->pg,
                   err);
     PQfinish(db);
-    if (lab_phase.needs & NEEDS_CACHE) {
+    if (phase->needs & NEEDS_CACHE) {
         redisContext *c = cache_connect(cfg->redis, err, sizeof err);
         if (!c)
             lab_fatal("cannot reach %s. Start the services: make services", err);
@@ -33,19 +34,19 @@ static void check_backends(const struct config *cfg)
     }
 }
 
-int main(int argc, char **argv)
+int service_main(const struct phase *phase, int argc, char **argv)
 {
     char name[32], err[256];
     struct config cfg;
-    struct service svc = { .cfg = &cfg };
+    struct service svc = { .cfg = &cfg, .phase = phase };
     struct consumer consumer = { .svc = &svc };
     pthread_t consumer_thread;
     struct http_server *http = NULL;
-    bool run_api, run_worker;
+    bool run_api, run_consumer;
     sigset_t stop_signals;
     int sig;
 
-    snprintf(name, sizeof name, "phase%d", lab_phase.number);
+    snprintf(name, sizeof name, "phase%d", phase->number);
     lab_set_program(name);
     if (!config_parse(&cfg, argc, argv, err, sizeof err)) {
         if (err[0])
@@ -53,8 +54,8 @@ int main(int argc, char **argv)
         config_usage(argv[0]);
         return err[0] ? 2 : 0;
     }
-    run_api = !(lab_phase.needs & NEEDS_QUEUE) || cfg.role != ROLE_WORKER;
-    run_worker = (lab_phase.needs & NEEDS_QUEUE) && cfg.role != ROLE_API;
+    run_api = !(phase->needs & NEEDS_QUEUE) || cfg.role != ROLE_WORKER;
+    run_consumer = (phase->needs & NEEDS_QUEUE) && cfg.role != ROLE_API;
 
     /* Signals go to sigwait() below, not to whichever thread is running. */
     sigemptyset(&stop_signals);
@@ -64,12 +65,12 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     lab_raise_fd_limit();
 
-    check_backends(&cfg);
-    if ((lab_phase.needs & NEEDS_QUEUE) && run_api &&
+    check_backends(phase, &cfg);
+    if ((phase->needs & NEEDS_QUEUE) && run_api &&
         !(svc.queue = queue_producer_open(cfg.kafka, cfg.topic, cfg.partitions,
                                           cfg.queue_timeout_ms, err, sizeof err)))
         lab_fatal("cannot reach Kafka: %s. Start the services: make services", err);
-    if (run_worker) {
+    if (run_consumer) {
         if (!(consumer.queue = queue_consumer_open(cfg.kafka, cfg.topic, cfg.group, err,
                                                    sizeof err)))
             lab_fatal("cannot start the Kafka consumer: %s", err);
@@ -80,14 +81,14 @@ int main(int argc, char **argv)
         lab_fatal("cannot listen on %s:%d (in use? see make services-status)", cfg.http_host,
                   cfg.http_port);
 
-    lab_log("phase %d (%s) ready%s%s%s, think %d ms, %d threads", lab_phase.number,
-            lab_phase.name, run_api ? " on " : "", run_api ? cfg.http_host : "",
-            run_worker ? " with a Kafka consumer" : "", cfg.think_ms, cfg.threads);
+    lab_log("phase %d (%s) ready%s%s%s, think %d ms, %d threads", phase->number,
+            phase->name, run_api ? " on " : "", run_api ? cfg.http_host : "",
+            run_consumer ? " with a Kafka consumer" : "", cfg.think_ms, cfg.threads);
     sigwait(&stop_signals, &sig);
     lab_log("%s: shutting down", strsignal(sig));
 
     http_stop(http);
-    if (run_worker) {
+    if (run_consumer) {
         atomic_store(&consumer.stop, true);
         pthread_join(consumer_thread, NULL);
         queue_consumer_close(consumer.queue);
