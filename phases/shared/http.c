@@ -30,6 +30,8 @@ struct http_request {
     const struct http_route *route;   /* what the booking thread runs */
     struct http_reply reply;      /* what the booking thread answered */
     atomic_bool answered;         /* reply is filled in: send it */
+    bool headers_seen;            /* the access handler's first call is past */
+    int query_refused;            /* http_uri_seen cut the query: 400 (too many) or 413 */
     struct http_request *next;    /* in the backlog */
 };
 
@@ -170,6 +172,14 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
     struct query_scan q = { 0 };
 
     *allow = NULL;
+    if (req->query_refused == 413) {
+        http_error(reply, 413, "too_large", "request larger than %d bytes", HTTP_BODY_MAX);
+        return NULL;
+    }
+    if (req->query_refused) {
+        http_error(reply, 400, "bad_request", "more than %d query parameters", HTTP_PARAMS_MAX);
+        return NULL;
+    }
     MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, http_scan_arg, &q);
     if (strlen(url) + q.bytes > HTTP_BODY_MAX || req->body_len > HTTP_BODY_MAX) {
         http_error(reply, 413, "too_large", "request larger than %d bytes", HTTP_BODY_MAX);
@@ -343,6 +353,43 @@ static void *http_booking_thread(void *arg)
 /* Answering a request                                                      */
 /* ---------------------------------------------------------------------- */
 
+/* http_uri_seen is libmicrohttpd's URI callback: it runs once per request,
+ * on the raw request target, before libmicrohttpd parses the query string
+ * into the connection's memory pool. Each parameter costs that pool about
+ * 56 bytes, so 1000 short parameters would not fit in HTTP_CONN_MEMORY and
+ * libmicrohttpd would drop the connection unanswered. A query string with
+ * more parameters than any route takes, or longer than HTTP_BODY_MAX, is
+ * noted and made one parameter here, so that it costs one record and the
+ * access handler answers 400 or 413. The request's
+ * state starts here too. */
+static void *http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_request *req = calloc(1, sizeof *req);
+    char *query = strchr(uri, '?');
+    int params = 1;
+
+    (void)cls;
+    if (!req)
+        return NULL;
+    req->conn = conn;
+    if (query) {
+        for (const char *p = query; *p; p++)
+            params += *p == '&';
+        if (strlen(query) > HTTP_BODY_MAX)
+            req->query_refused = 413;
+        else if (params > HTTP_PARAMS_MAX)
+            req->query_refused = 400;
+        /* libmicrohttpd has found the '?' already; what it has not done is
+         * split the rest at each '&'. With the '&'s gone it parses one
+         * parameter. The buffer is the connection's own and writable. */
+        if (req->query_refused)
+            for (char *p = query; *p; p++)
+                if (*p == '&')
+                    *p = '_';
+    }
+    return req;
+}
+
 /* The access handler: see the comment at the top of the file. */
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
                                    const char *method, const char *version,
@@ -357,12 +404,13 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 
     (void)version;
     (void)upload_data;
-    if (!req) {
+    if (!req || !req->headers_seen) {
         if (!http_framing(conn, &reply))
             return http_send(conn, &reply, NULL);
-        if (!(req = calloc(1, sizeof *req)))
+        if (!req && !(req = calloc(1, sizeof *req)))
             return MHD_NO;
         req->conn = conn;
+        req->headers_seen = true;
         *con_cls = req;
         return MHD_YES;
     }
@@ -441,6 +489,7 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
                                  MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+                                 MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, NULL,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         http_stop(s);
