@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include "http_accept.h"
 #include "parse.h"
 
 #define HTTP_POLL_THREADS 2       /* libmicrohttpd's threads: they never block */
@@ -39,6 +40,7 @@ struct http_server {
     const struct service *svc;
     const struct http_route *routes;
     struct MHD_Daemon *daemon;
+    struct http_acceptor *acceptor;   /* our listening socket (http_accept.h) */
     pthread_mutex_t lock;         /* guards the backlog and closing */
     pthread_cond_t ready;         /* a request joined the backlog, or closing was set */
     struct http_request *head, *tail;
@@ -447,13 +449,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 struct http_server *http_start(const struct service *svc, const struct http_route *routes)
 {
     const struct config *cfg = svc->cfg;
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(cfg->http_port) };
     struct http_server *s;
 
-    if (inet_pton(AF_INET, cfg->http_host, &addr.sin_addr) != 1) {
-        lab_log("http: '%s' is not an IPv4 address", cfg->http_host);
-        return NULL;
-    }
     if (!(s = calloc(1, sizeof *s + (size_t)cfg->threads * sizeof s->threads[0])))
         return NULL;
     s->svc = svc;
@@ -467,31 +464,36 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
             return NULL;
         }
     }
-    /* poll, not epoll: with libmicrohttpd 0.9.75's epoll mode a
-     * freshly started service sometimes never served one polling thread's
-     * share of a burst (docs/architecture.md has the figures). */
     /* Leave file descriptors for the booking threads' connections, Kafka
-     * and logs: past the limit libmicrohttpd accepts and closes at once, a
-     * quick refusal, where an exhausted fd table would leave the client
-     * waiting in the listen queue. */
+     * and logs; past the cap the acceptor refuses a client at once. */
     struct rlimit rl;
     long long fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long long)rl.rlim_cur : 1024;
     long long reserve = 64 + 4LL * cfg->threads;
     unsigned conn_max = fds - reserve > HTTP_CONN_MAX ? HTTP_CONN_MAX
                         : fds - reserve > 16 ? (unsigned)(fds - reserve) : 16;
+    if (!(s->acceptor = http_accept_open(cfg->http_host, cfg->http_port, conn_max))) {
+        http_stop(s);
+        return NULL;
+    }
+    /* poll, not epoll: with libmicrohttpd 0.9.75's epoll mode a
+     * freshly started service sometimes never served one polling thread's
+     * share of a burst (docs/architecture.md has the figures). The
+     * listening socket is ours (http_accept.c), libmicrohttpd gets the
+     * accepted connections. */
     s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
                                  MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-                                 (uint16_t)cfg->http_port, NULL, NULL, http_access, s,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 0, NULL, NULL, http_access, s,
                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_POLL_THREADS,
-                                 MHD_OPTION_CONNECTION_LIMIT, conn_max,
-                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
+                                 /* per polling thread: the acceptor keeps the total */
+                                 MHD_OPTION_CONNECTION_LIMIT, 2 * conn_max,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
                                  MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+                                 MHD_OPTION_NOTIFY_CONNECTION, http_accept_notify, s->acceptor,
                                  MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, NULL,
                                  MHD_OPTION_END);
-    if (!s->daemon) {
+    if (!s->daemon || !http_accept_start(s->acceptor, s->daemon)) {
         http_stop(s);
         return NULL;
     }
@@ -520,6 +522,7 @@ void http_stop(struct http_server *s)
         http_error(&left->reply, 503, "unavailable", "the service is shutting down");
         http_resume(left);
     }
+    http_accept_close(s->acceptor);     /* no new connection from here on */
     for (int i = 0; i < s->threads_started; i++)
         pthread_join(s->threads[i], NULL);
     if (s->daemon)

@@ -28,6 +28,25 @@
 /* Helpers                                                                  */
 /* ---------------------------------------------------------------------- */
 
+/* The service of the running test, stopped by stop_current even when an
+ * assertion failed half-way, so that the next test's port is free. */
+static struct svc current;
+static pid_t current_worker;
+
+static int stop_current(void **state)
+{
+    int rc = 0;
+
+    (void)state;
+    if (current_worker > 0 && proc_stop(current_worker) != 0)
+        rc = -1;
+    current_worker = 0;
+    if (current.pid > 0 && svc_stop(&current) != 0)
+        rc = -1;
+    memset(&current, 0, sizeof current);
+    return rc;
+}
+
 static PGconn *test_db(void)
 {
     char err[256];
@@ -95,22 +114,22 @@ static void audit(const struct svc *s, char *body, size_t len)
  * next buyer is queued, not refused, and the gate agrees with the database. */
 static void retry_takes_one_seat_phase6(void **state)
 {
-    struct svc s;
+    struct svc *const sp = &current;
     char body[2048], rid[64];
     long long v;
     PGconn *db = test_db();
 
     (void)state;
-    assert_true(svc_start(&s, 6, NULL));
-    assert_int_equal(reset(&s, "eventId=1&seats=100", body, sizeof body), 200);
+    assert_true(svc_start(sp, 6, NULL));
+    assert_int_equal(reset(sp, "eventId=1&seats=100", body, sizeof body), 200);
     snprintf(rid, sizeof rid, "retry-%d", (int)getpid());
     for (int i = 0; i < 100; i++) {
-        assert_int_equal(book(&s, 7, rid, body, sizeof body), 202);
+        assert_int_equal(book(sp, 7, rid, body, sizeof body), 202);
         assert_true(json_has(body, "requestId", rid));
     }
-    assert_int_equal(book(&s, 8, "retry-next", body, sizeof body), 202);
+    assert_int_equal(book(sp, 8, "retry-next", body, sizeof body), 202);
     wait_sql(db, "SELECT count(*) FROM tickets WHERE event_id = 1", 2);
-    audit(&s, body, sizeof body);
+    audit(sp, body, sizeof body);
     print_message("after 100 retries and one more buyer: %s\n", body);
     assert_true(json_ll(body, "sold", &v));
     assert_int_equal(v, 2);
@@ -118,32 +137,30 @@ static void retry_takes_one_seat_phase6(void **state)
     assert_int_equal(v, 98);                    /* the gate lost no seat */
     assert_true(json_has(body, "verdict", "clean"));
     /* the same id for another user is refused, and takes nothing */
-    assert_int_equal(book(&s, 9, rid, body, sizeof body), 422);
+    assert_int_equal(book(sp, 9, rid, body, sizeof body), 422);
     assert_non_null(strstr(body, "request_id_reused"));
     PQfinish(db);
-    assert_int_equal(svc_stop(&s), 0);
 }
 
 /* Phase 3: a retry of a booked request gets the same ticket. */
 static void retry_gets_first_answer_phase3(void **state)
 {
-    struct svc s;
+    struct svc *const sp = &current;
     char first[1024], again[1024];
     long long t1, t2;
 
     (void)state;
-    assert_true(svc_start(&s, 3, NULL));
-    assert_int_equal(reset(&s, "eventId=1&seats=10", first, sizeof first), 200);
-    assert_int_equal(book(&s, 1, "same-ticket", first, sizeof first), 201);
-    assert_int_equal(book(&s, 1, "same-ticket", again, sizeof again), 201);
+    assert_true(svc_start(sp, 3, NULL));
+    assert_int_equal(reset(sp, "eventId=1&seats=10", first, sizeof first), 200);
+    assert_int_equal(book(sp, 1, "same-ticket", first, sizeof first), 201);
+    assert_int_equal(book(sp, 1, "same-ticket", again, sizeof again), 201);
     assert_true(json_ll(first, "ticketId", &t1));
     assert_true(json_ll(again, "ticketId", &t2));
     assert_int_equal(t1, t2);
-    assert_int_equal(book(&s, 2, "same-ticket", again, sizeof again), 422);
-    audit(&s, again, sizeof again);
+    assert_int_equal(book(sp, 2, "same-ticket", again, sizeof again), 422);
+    audit(sp, again, sizeof again);
     assert_true(json_ll(again, "sold", &t1));
     assert_int_equal(t1, 1);
-    assert_int_equal(svc_stop(&s), 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -169,7 +186,7 @@ static void *book_in_flight(void *arg)
 static void reset_fences_booking_in_flight(void **state)
 {
     static const char *const args[] = { "--think-ms", "500", NULL };
-    struct svc s;
+    struct svc *const sp = &current;
     struct in_flight f = { 0 };
     pthread_t t;
     char body[2048];
@@ -177,15 +194,15 @@ static void reset_fences_booking_in_flight(void **state)
     PGconn *db = test_db();
 
     (void)state;
-    assert_true(svc_start(&s, 3, args));
-    assert_int_equal(reset(&s, "eventId=1&seats=100", body, sizeof body), 200);
-    f.s = &s;
+    assert_true(svc_start(sp, 3, args));
+    assert_int_equal(reset(sp, "eventId=1&seats=100", body, sizeof body), 200);
+    f.s = sp;
     assert_int_equal(pthread_create(&t, NULL, book_in_flight, &f), 0);
     wait_sql(db, "SELECT count(*) FROM requests WHERE request_id = 'in-flight'", 1);
-    assert_int_equal(reset(&s, "eventId=1&seats=100", body, sizeof body), 200);
+    assert_int_equal(reset(sp, "eventId=1&seats=100", body, sizeof body), 200);
     pthread_join(t, NULL);
     print_message("in-flight booking: %d %s", f.status, f.body);
-    audit(&s, body, sizeof body);
+    audit(sp, body, sizeof body);
     print_message("after the reset: %s", body);
     assert_true(json_ll(body, "sold", &v));
     assert_int_equal(v, 0);
@@ -195,7 +212,6 @@ static void reset_fences_booking_in_flight(void **state)
     assert_int_equal(v, 0);
     assert_true(json_has(body, "verdict", "clean"));
     PQfinish(db);
-    assert_int_equal(svc_stop(&s), 0);
 }
 
 /* Phase 5 split: 20 requests queued while no worker runs, then a reset,
@@ -205,7 +221,7 @@ static void queued_messages_of_earlier_run_are_stale(void **state)
     char topic[64], log[128], path[256], body[2048], rid[64];
     const char *api_args[] = { "--role", "api", "--topic", topic, "--group", topic, NULL };
     const char *worker[] = { path, "--role", "worker", "--topic", topic, "--group", topic, NULL };
-    struct svc api;
+    struct svc *const sp = &current;
     pid_t w;
     long long v;
     PGconn *db = test_db();
@@ -214,28 +230,28 @@ static void queued_messages_of_earlier_run_are_stale(void **state)
     snprintf(topic, sizeof topic, "lab-test-stale-%d", (int)getpid());
     snprintf(path, sizeof path, "%s/phase5", lab_env("LAB_TEST_BIN_DIR", "build/san"));
     snprintf(log, sizeof log, ".lab/log/test-stale-worker.log");
-    assert_true(svc_start(&api, 5, api_args));
-    assert_int_equal(reset(&api, "eventId=1&seats=100", body, sizeof body), 200);
+    assert_true(svc_start(sp, 5, api_args));
+    assert_int_equal(reset(sp, "eventId=1&seats=100", body, sizeof body), 200);
     for (int i = 1; i <= 20; i++) {
         snprintf(rid, sizeof rid, "old-run-%d", i);
-        assert_int_equal(book(&api, i, rid, body, sizeof body), 202);
+        assert_int_equal(book(sp, i, rid, body, sizeof body), 202);
     }
-    assert_int_equal(reset(&api, "eventId=1&seats=100", body, sizeof body), 200);
-    assert_true((w = proc_spawn(worker, log)) > 0);
+    assert_int_equal(reset(sp, "eventId=1&seats=100", body, sizeof body), 200);
+    assert_true((w = current_worker = proc_spawn(worker, log)) > 0);
     wait_sql(db, "SELECT count(*) FROM decisions WHERE request_id LIKE 'old-run-%' "
                  "AND decision = 'stale'", 20);
     assert_int_equal(sql_ll(db, "SELECT count(*) FROM tickets WHERE request_id LIKE "
                                 "'old-run-%'"), 0);
-    audit(&api, body, sizeof body);
+    audit(sp, body, sizeof body);
     print_message("after the stale messages: %s\n", body);
     assert_true(json_ll(body, "sold", &v));
     assert_int_equal(v, 0);
     assert_true(json_ll(body, "available", &v));
     assert_int_equal(v, 100);
     assert_true(json_has(body, "verdict", "clean"));
+    current_worker = 0;
     assert_int_equal(proc_stop(w), 0);
     PQfinish(db);
-    assert_int_equal(svc_stop(&api), 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -266,7 +282,7 @@ static void *try_once(void *arg)
  * ticket (the default limit), the rest 409 "limit"; with perUser=2, two. */
 static void per_user_limit_holds(void **state)
 {
-    struct svc s;
+    struct svc *const sp = &current;
     pthread_t t[TRIES];
     struct try_arg a[TRIES];
     pthread_barrier_t start;
@@ -274,16 +290,16 @@ static void per_user_limit_holds(void **state)
     long long v;
 
     (void)state;
-    assert_true(svc_start(&s, 4, NULL));
+    assert_true(svc_start(sp, 4, NULL));
     for (int limit = 1; limit <= 2; limit++) {
         int booked = 0, limited = 0;
         char q[64];
 
         snprintf(q, sizeof q, "eventId=1&seats=100&perUser=%d", limit);
-        assert_int_equal(reset(&s, q, body, sizeof body), 200);
+        assert_int_equal(reset(sp, q, body, sizeof body), 200);
         pthread_barrier_init(&start, NULL, TRIES);
         for (int i = 0; i < TRIES; i++) {
-            a[i] = (struct try_arg){ .s = &s, .start = &start, .i = i };
+            a[i] = (struct try_arg){ .s = sp, .start = &start, .i = i };
             assert_int_equal(pthread_create(&t[i], NULL, try_once, &a[i]), 0);
         }
         for (int i = 0; i < TRIES; i++) {
@@ -295,16 +311,15 @@ static void per_user_limit_holds(void **state)
         print_message("perUser=%d: %d booked, %d refused\n", limit, booked, limited);
         assert_int_equal(booked, limit);
         assert_int_equal(limited, TRIES - limit);
-        audit(&s, body, sizeof body);
+        audit(sp, body, sizeof body);
         assert_true(json_ll(body, "perUserLimit", &v));
         assert_int_equal(v, limit);
         assert_true(json_ll(body, "duplicateUsers", &v));
         assert_int_equal(v, 0);
         assert_true(json_has(body, "verdict", "clean"));
     }
-    assert_int_equal(book(&s, 42, "limit-more", body, sizeof body), 409);
+    assert_int_equal(book(sp, 42, "limit-more", body, sizeof body), 409);
     assert_true(json_has(body, "status", "limit"));
-    assert_int_equal(svc_stop(&s), 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -315,26 +330,25 @@ static void per_user_limit_holds(void **state)
  * result endpoint says what the decisions row says. */
 static void unknown_event_and_stored_result_phase5(void **state)
 {
-    struct svc s;
+    struct svc *const sp = &current;
     char body[1024];
     PGconn *db = test_db();
     PGresult *r;
 
     (void)state;
-    assert_true(svc_start(&s, 5, NULL));
-    assert_int_equal(http_call(s.addr, "POST", "/api/bookings?eventId=424242&userId=1"
+    assert_true(svc_start(sp, 5, NULL));
+    assert_int_equal(http_call(sp->addr, "POST", "/api/bookings?eventId=424242&userId=1"
                                "&requestId=nowhere-1", NULL, NULL, body, sizeof body, 5000), 404);
     r = PQexec(db, "INSERT INTO decisions (request_id, event_id, user_id, decision) "
                    "VALUES ('stored-failed', 424242, 1, 'failed') ON CONFLICT DO NOTHING");
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
-    assert_int_equal(http_call(s.addr, "GET", "/api/bookings/result?requestId=stored-failed",
+    assert_int_equal(http_call(sp->addr, "GET", "/api/bookings/result?requestId=stored-failed",
                                NULL, NULL, body, sizeof body, 5000), 200);
     assert_true(json_has(body, "status", "failed"));
     r = PQexec(db, "DELETE FROM decisions WHERE request_id = 'stored-failed'");
     PQclear(r);
     PQfinish(db);
-    assert_int_equal(svc_stop(&s), 0);
 }
 
 /* Phase 2 with LAB_ADMIN_TOKEN: the reset wants it; and a 200 KB header
@@ -342,42 +356,42 @@ static void unknown_event_and_stored_result_phase5(void **state)
 static void admin_token_and_huge_header(void **state)
 {
     static char headers[210000];
-    struct svc s;
+    struct svc *const sp = &current;
     char body[1024];
     size_t n;
 
     (void)state;
     setenv("LAB_ADMIN_TOKEN", "test-token-14", 1);
-    bool started = svc_start(&s, 2, NULL);
+    bool started = svc_start(sp, 2, NULL);
+
     unsetenv("LAB_ADMIN_TOKEN");
     assert_true(started);
-    assert_int_equal(http_call(s.addr, "POST", "/api/admin/reset?eventId=1&seats=10", NULL, NULL,
+    assert_int_equal(http_call(sp->addr, "POST", "/api/admin/reset?eventId=1&seats=10", NULL, NULL,
                                body, sizeof body, 5000), 401);
-    assert_int_equal(http_call(s.addr, "POST", "/api/admin/reset?eventId=1&seats=10",
+    assert_int_equal(http_call(sp->addr, "POST", "/api/admin/reset?eventId=1&seats=10",
                                "Authorization: Bearer wrong-token\r\n", NULL, body, sizeof body,
                                5000), 401);
-    assert_int_equal(http_call(s.addr, "POST", "/api/admin/reset?eventId=1&seats=10",
+    assert_int_equal(http_call(sp->addr, "POST", "/api/admin/reset?eventId=1&seats=10",
                                "Authorization: Bearer test-token-14\r\n", NULL, body,
                                sizeof body, 5000), 200);
     n = (size_t)snprintf(headers, sizeof headers, "X-Big: ");
     memset(headers + n, 'x', 200000);
     memcpy(headers + n + 200000, "\r\n", 3);
-    int status = http_call(s.addr, "GET", "/healthz", headers, NULL, body, sizeof body, 5000);
+    int status = http_call(sp->addr, "GET", "/healthz", headers, NULL, body, sizeof body, 5000);
     print_message("200 KB header: %d\n", status);
     assert_true(status == 431 || status == 413);
-    assert_int_equal(svc_stop(&s), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(retry_takes_one_seat_phase6),
-        cmocka_unit_test(retry_gets_first_answer_phase3),
-        cmocka_unit_test(reset_fences_booking_in_flight),
-        cmocka_unit_test(queued_messages_of_earlier_run_are_stale),
-        cmocka_unit_test(per_user_limit_holds),
-        cmocka_unit_test(unknown_event_and_stored_result_phase5),
-        cmocka_unit_test(admin_token_and_huge_header),
+        cmocka_unit_test_teardown(retry_takes_one_seat_phase6, stop_current),
+        cmocka_unit_test_teardown(retry_gets_first_answer_phase3, stop_current),
+        cmocka_unit_test_teardown(reset_fences_booking_in_flight, stop_current),
+        cmocka_unit_test_teardown(queued_messages_of_earlier_run_are_stale, stop_current),
+        cmocka_unit_test_teardown(per_user_limit_holds, stop_current),
+        cmocka_unit_test_teardown(unknown_event_and_stored_result_phase5, stop_current),
+        cmocka_unit_test_teardown(admin_token_and_huge_header, stop_current),
     };
     return cmocka_run_group_tests_name("integrity", tests, NULL, NULL);
 }
