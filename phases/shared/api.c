@@ -118,8 +118,9 @@ static void api_book(const struct service *svc, struct http_request *req, struct
 
     c = conns_self(svc);
     st = c ? api_connect(c, true) : LAB_ERR_DB;
-    if (st == LAB_OK && rid) {
-        /* one claim per request id: a retry gets the first answer, and takes nothing */
+    if (st == LAB_OK) {
+        /* one claim per request id: a retry gets the first answer, and takes
+         * nothing; a made-up id is claimed too, for the sale's generation */
         enum admit_outcome outcome;
         struct admit_prior prior;
 
@@ -143,8 +144,6 @@ static void api_book(const struct service *svc, struct http_request *req, struct
                 admit_finish(c, &b, st, br.ticket_id);
             }
         }
-    } else if (st == LAB_OK) {
-        st = svc->phase->book(c, &b, &br);
     }
 
     switch (st) {

@@ -339,6 +339,8 @@ static void unknown_event_and_stored_result_phase5(void **state)
     assert_true(svc_start(sp, 5, NULL));
     assert_int_equal(http_call(sp->addr, "POST", "/api/bookings?eventId=424242&userId=1"
                                "&requestId=nowhere-1", NULL, NULL, body, sizeof body, 5000), 404);
+    assert_int_equal(http_call(sp->addr, "POST", "/api/bookings?eventId=424242&userId=1", NULL,
+                               NULL, body, sizeof body, 5000), 404);     /* no requestId */
     r = PQexec(db, "INSERT INTO decisions (request_id, event_id, user_id, decision) "
                    "VALUES ('stored-failed', 424242, 1, 'failed') ON CONFLICT DO NOTHING");
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
