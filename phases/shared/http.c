@@ -527,6 +527,7 @@ void http_stop(struct http_server *s)
         pthread_join(s->threads[i], NULL);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    http_accept_free(s->acceptor);
     pthread_cond_destroy(&s->ready);
     pthread_mutex_destroy(&s->lock);
     free(s);

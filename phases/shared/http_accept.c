@@ -58,7 +58,7 @@ struct http_acceptor *http_accept_open(const char *host, int port, unsigned max_
     }
     return a;
 fail:
-    http_accept_close(a);
+    http_accept_free(a);
     return NULL;
 }
 
@@ -151,15 +151,21 @@ void http_accept_close(struct http_acceptor *a)
         ssize_t ignored = write(a->wake[1], "x", 1);
         (void)ignored;
         pthread_join(a->thread, NULL);
+        a->started = false;
     }
-    if (a->listen_fd >= 0)
-        close(a->listen_fd);
-    if (a->spare_fd >= 0)
-        close(a->spare_fd);
-    if (a->wake[0] >= 0)
-        close(a->wake[0]);
-    if (a->wake[1] >= 0)
-        close(a->wake[1]);
+    int *fds[] = { &a->listen_fd, &a->spare_fd, &a->wake[0], &a->wake[1] };
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
+}
+
+/* http_accept_free releases A once libmicrohttpd, which counts its
+ * connections into it until they are all closed, has stopped. */
+void http_accept_free(struct http_acceptor *a)
+{
+    http_accept_close(a);
     free(a);
 }
 

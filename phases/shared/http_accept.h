@@ -28,8 +28,10 @@ void http_accept_notify(void *cls, struct MHD_Connection *conn, void **socket_co
 bool http_accept_start(struct http_acceptor *a, struct MHD_Daemon *daemon);
 
 /* http_accept_close stops the thread (if started) and closes the socket;
- * call it before MHD_stop_daemon. */
+ * call it before MHD_stop_daemon, and http_accept_free after it (the
+ * daemon reports its connections' closing into the acceptor). */
 void http_accept_close(struct http_acceptor *a);
+void http_accept_free(struct http_acceptor *a);
 
 /* How many clients were refused at the limit. */
 unsigned long http_accept_refused(struct http_acceptor *a);
