@@ -142,6 +142,60 @@ static void retry_takes_one_seat_phase6(void **state)
     PQfinish(db);
 }
 
+struct same_id {
+    const struct svc *s;
+    pthread_barrier_t *start;
+    int status;
+    char body[1024];
+};
+
+static void *post_same_id(void *arg)
+{
+    struct same_id *a = arg;
+
+    pthread_barrier_wait(a->start);
+    a->status = book(a->s, 5, "same-id-together", a->body, sizeof a->body);
+    return NULL;
+}
+
+/* Phase 4: 20 POSTs with one requestId at once: each is answered either
+ * the first answer (201, the same ticket) or 409 in_progress, and one seat
+ * is gone from both the gate and the database. */
+static void concurrent_retries_take_one_seat_phase4(void **state)
+{
+    struct svc *const sp = &current;
+    struct same_id a[20];
+    pthread_t t[20];
+    pthread_barrier_t start;
+    char body[2048];
+    long long v;
+    int booked = 0, in_progress = 0;
+
+    (void)state;
+    assert_true(svc_start(sp, 4, NULL));
+    assert_int_equal(reset(sp, "eventId=1&seats=100", body, sizeof body), 200);
+    pthread_barrier_init(&start, NULL, 20);
+    for (int i = 0; i < 20; i++) {
+        a[i] = (struct same_id){ .s = sp, .start = &start };
+        assert_int_equal(pthread_create(&t[i], NULL, post_same_id, &a[i]), 0);
+    }
+    for (int i = 0; i < 20; i++) {
+        pthread_join(t[i], NULL);
+        booked += a[i].status == 201;
+        in_progress += a[i].status == 409 && json_has(a[i].body, "status", "in_progress");
+    }
+    pthread_barrier_destroy(&start);
+    print_message("20 at once: %d answered booked, %d in_progress\n", booked, in_progress);
+    assert_int_equal(booked + in_progress, 20);
+    assert_true(booked >= 1);
+    audit(sp, body, sizeof body);
+    assert_true(json_ll(body, "sold", &v));
+    assert_int_equal(v, 1);
+    assert_true(json_ll(body, "cacheAvailable", &v));
+    assert_int_equal(v, 99);
+    assert_true(json_has(body, "verdict", "clean"));
+}
+
 /* Phase 3: a retry of a booked request gets the same ticket. */
 static void retry_gets_first_answer_phase3(void **state)
 {
@@ -389,6 +443,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(retry_takes_one_seat_phase6, stop_current),
         cmocka_unit_test_teardown(retry_gets_first_answer_phase3, stop_current),
+        cmocka_unit_test_teardown(concurrent_retries_take_one_seat_phase4, stop_current),
         cmocka_unit_test_teardown(reset_fences_booking_in_flight, stop_current),
         cmocka_unit_test_teardown(queued_messages_of_earlier_run_are_stale, stop_current),
         cmocka_unit_test_teardown(per_user_limit_holds, stop_current),
