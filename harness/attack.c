@@ -595,6 +595,8 @@ static int run_audit_step(struct run *r)
     s->oversold = r->after.oversold;
     s->phantom = r->after.phantom;
     s->duplicates = r->after.duplicate_users;
+    s->per_user_limit = r->after.per_user_limit;
+    s->other_runs = r->after.other_runs;
     s->booked_decisions = booked + later_booked;
     s->mismatch = (r->after.sold - r->before.sold) - s->booked_decisions;
     return RUN_GOING;

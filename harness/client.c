@@ -174,6 +174,14 @@ int client_fetch(const struct client_target *target, const char *method, const c
     size_t off = 0;
     int fd = -1, rc, error;
 
+    const char *token = lab_env("LAB_ADMIN_TOKEN", NULL);
+
+    /* the admin endpoints want the service's token when it has one */
+    if (len && token && strncmp(path, "/api/admin/", 11) == 0) {
+        int n = snprintf(request + len - 2, sizeof request - (len - 2),
+                         "Authorization: Bearer %s\r\n\r\n", token);
+        len = n > 0 && (size_t)n < sizeof request - (len - 2) ? len - 2 + (size_t)n : 0;
+    }
     if (len == 0) {
         snprintf(err, err_len, "request too long");
         return -1;

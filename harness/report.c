@@ -121,6 +121,7 @@ bool report_is_bug(const struct summary *s)
     bool mismatch = s->mismatch < 0 || s->mismatch > report_unanswered(s);
 
     return s->audited && (s->oversold > 0 || s->phantom != 0 || s->duplicates > 0 ||
+                          s->other_runs > 0 ||
                           mismatch || s->lost > 0);
 }
 
@@ -174,8 +175,17 @@ void report_verdict(const struct summary *s, char *out, size_t out_len)
         sep = "; ";
     }
     if (s->duplicates > 0) {
-        append(out, out_len, "%sDUPLICATES: %lld users hold more than one ticket", sep,
-               s->duplicates);
+        if (s->per_user_limit > 1)
+            append(out, out_len, "%sDUPLICATES: %lld users hold more than %lld tickets", sep,
+                   s->duplicates, s->per_user_limit);
+        else
+            append(out, out_len, "%sDUPLICATES: %lld users hold more than one ticket", sep,
+                   s->duplicates);
+        sep = "; ";
+    }
+    if (s->other_runs > 0) {
+        append(out, out_len, "%sOTHER RUN: %lld tickets or decisions of another generation "
+               "of the sale", sep, s->other_runs);
         sep = "; ";
     }
     if (s->mismatch != 0) {
@@ -317,9 +327,9 @@ void report_write_json(FILE *out, const struct summary *s)
     if (s->audited)
         fprintf(out, ",\"sold\":%lld,\"available\":%lld,\"oversold\":%lld,\"phantom\":%lld,"
                      "\"duplicates\":%lld,\"booked_decisions\":%lld,\"mismatch\":%lld,"
-                     "\"lost\":%lld",
+                     "\"lost\":%lld,\"other_runs\":%lld",
                 s->sold, s->available, s->oversold, s->phantom, s->duplicates,
-                s->booked_decisions, s->mismatch, s->lost);
+                s->booked_decisions, s->mismatch, s->lost, s->other_runs);
     fprintf(out, ",\"req_per_s\":%.1f,\"p50_us\":%" PRIu64 ",\"p90_us\":%" PRIu64
                  ",\"p99_us\":%" PRIu64 ",\"max_us\":%" PRIu64 ",\"wall_s\":%.3f",
             s->req_per_s, s->p50_us, s->p90_us, s->p99_us, s->max_us, s->wall_s);

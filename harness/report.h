@@ -83,6 +83,8 @@ struct summary {
 
     /* the audit */
     long long total_seats, available, sold, oversold, phantom, duplicates;
+    long long per_user_limit;  /* the event's declared policy (0: not read) */
+    long long other_runs;      /* tickets/decisions of another generation of the sale */
     long long booked_decisions;  /* 201 answers (+ queued requests decided booked) */
     long long mismatch;          /* ticket rows of this run - booked_decisions */
 };

@@ -40,3 +40,35 @@ CREATE TABLE IF NOT EXISTS decisions (
 INSERT INTO events (id, name, total_seats, available_seats)
 VALUES (1, 'The last 100 seats', 100, 100)
 ON CONFLICT (id) DO NOTHING;
+
+-- Integrity of a sale (docs/architecture.md, "Integrity of a sale").
+-- generation: bumped by every reset; a booking or a queued message carries the
+-- generation it was admitted in and never books into a later one.
+-- per_user_limit: the lab's one policy, tickets one user may hold for the
+-- event (reset's perUser=N, default 1); enforced by the booking's INSERT,
+-- which the safe phases run under their lock; phase 2 races past it.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 1;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS per_user_limit integer NOT NULL DEFAULT 1;
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 1;
+ALTER TABLE decisions ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 1;
+ALTER TABLE decisions DROP CONSTRAINT IF EXISTS decisions_decision_check;
+ALTER TABLE decisions ADD CONSTRAINT decisions_decision_check
+    CHECK (decision IN ('sold_out', 'failed', 'limit', 'stale'));
+
+-- requests: one row per request id, claimed before the booking (phases 2, 3
+-- and 5; the gate phases keep theirs in Redis). A retry with the same id gets
+-- the stored answer; state 'in_progress' until the first one is answered.
+CREATE TABLE IF NOT EXISTS requests (
+    request_id text        PRIMARY KEY,
+    event_id   bigint      NOT NULL,
+    user_id    bigint      NOT NULL,
+    generation bigint      NOT NULL,
+    state      text        NOT NULL DEFAULT 'in_progress',
+    ticket_id  bigint      NOT NULL DEFAULT 0,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS requests_event_idx ON requests (event_id);
+-- UNLOGGED: a claim costs no WAL flush; a crash empties the table, and a retry
+-- after it is a new try, which the unique tickets.request_id still keeps from
+-- booking twice.
+ALTER TABLE requests SET UNLOGGED;

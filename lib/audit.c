@@ -10,5 +10,6 @@ void audit_compute(struct audit *a)
 {
     a->oversold = a->sold > a->total_seats ? a->sold - a->total_seats : 0;
     a->phantom = a->available - (a->total_seats - a->sold);
-    a->clean = a->oversold == 0 && a->phantom == 0 && a->duplicate_users == 0;
+    a->clean = a->oversold == 0 && a->phantom == 0 && a->duplicate_users == 0 &&
+               a->other_runs == 0;
 }

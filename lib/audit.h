@@ -11,11 +11,13 @@ struct audit {
     long long total_seats;      /* events.total_seats */
     long long available;        /* events.available_seats: the counter */
     long long sold;             /* ticket rows of the event */
-    long long duplicate_users;  /* users holding more than one ticket */
+    long long duplicate_users;  /* users holding more than per_user_limit tickets */
+    long long per_user_limit;   /* events.per_user_limit: the declared policy */
+    long long other_runs;       /* tickets/decisions of another generation: traces of another run */
     /* derived by audit_compute() */
     long long oversold;         /* max(0, sold - total_seats) */
     long long phantom;          /* available - (total_seats - sold): counter drift */
-    bool clean;                 /* oversold == phantom == duplicate_users == 0 */
+    bool clean;                 /* oversold == phantom == duplicate_users == other_runs == 0 */
 };
 
 void audit_compute(struct audit *a);

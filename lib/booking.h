@@ -10,6 +10,7 @@ struct booking {
     long long event_id;
     long long user_id;
     char request_id[PARSE_REQUEST_ID_MAX + 1];
+    long long generation;  /* the sale it belongs to (events.generation); 0: any */
 };
 
 struct booking_reply {

@@ -131,23 +131,119 @@ enum lab_status db_write_seats(PGconn *db, long long event_id, long long seats)
 
 /* db_insert_ticket writes the sold seat. A request id already booked gives
  * LAB_DUPLICATE (unique index), which is how a redelivered Kafka message is
- * kept from booking twice. */
+ * kept from booking twice. The same statement holds the sale's two rules:
+ * no row is written when the event was reset since B was admitted
+ * (B->generation, 0 for "any": LAB_STALE) or when the user holds
+ * events.per_user_limit tickets already (LAB_LIMIT). Under phase 3's row
+ * lock both checks are exact; phase 2 runs them unlocked and races past the
+ * limit, which is its lesson. */
 enum lab_status db_insert_ticket(PGconn *db, const struct booking *b, long long *ticket_id)
 {
+    struct db_num ev, us, gen;
+    const char *params[] = { db_num(&ev, b->event_id), db_num(&us, b->user_id), b->request_id,
+                             db_num(&gen, b->generation) };
+    PGresult *r;
+    enum lab_status st;
+    bool stale;
+
+    st = db_exec(db,
+                 "INSERT INTO tickets (event_id, user_id, request_id, generation) "
+                 "SELECT e.id, $2::bigint, $3, e.generation FROM events e "
+                 "WHERE e.id = $1::bigint AND ($4::bigint = 0 OR e.generation = $4::bigint) "
+                 "AND (SELECT count(*) FROM tickets t WHERE t.event_id = e.id "
+                 "     AND t.user_id = $2::bigint) < e.per_user_limit "
+                 "RETURNING id",
+                 4, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    if (PQntuples(r) == 1) {
+        *ticket_id = db_value(r, 0);
+        PQclear(r);
+        return LAB_OK;
+    }
+    PQclear(r);
+    /* Nothing written: which rule said no? */
+    st = db_exec(db, "SELECT ($2::bigint <> 0 AND generation <> $2::bigint)::int FROM events "
+                 "WHERE id = $1::bigint", 2, (const char *const[]){ params[0], params[3] },
+                 PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return LAB_NOT_FOUND;
+    }
+    stale = db_value(r, 0) != 0;
+    PQclear(r);
+    return stale ? LAB_STALE : LAB_LIMIT;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Requests: one claim per request id (docs/architecture.md, idempotency)    */
+/* ---------------------------------------------------------------------- */
+
+/* db_request_claim claims B's request id for B's event and user, in the
+ * event's current generation (written to B->generation). When the id was
+ * claimed before, *FIRST is false and PRIOR holds the stored claim (its
+ * event, user, state and ticket). LAB_NOT_FOUND: no such event. */
+enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
+                                 struct db_request *prior)
+{
     struct db_num ev, us;
-    const char *params[] = { db_num(&ev, b->event_id), db_num(&us, b->user_id), b->request_id };
+    const char *params[] = { b->request_id, db_num(&ev, b->event_id), db_num(&us, b->user_id) };
     PGresult *r;
     enum lab_status st;
 
     st = db_exec(db,
-                 "INSERT INTO tickets (event_id, user_id, request_id) "
-                 "VALUES ($1::bigint, $2::bigint, $3) RETURNING id",
+                 "INSERT INTO requests (request_id, event_id, user_id, generation) "
+                 "SELECT $1, e.id, $3::bigint, e.generation FROM events e "
+                 "WHERE e.id = $2::bigint ON CONFLICT (request_id) DO NOTHING "
+                 "RETURNING generation",
                  3, params, PGRES_TUPLES_OK, &r);
     if (st != LAB_OK)
         return st;
-    *ticket_id = db_value(r, 0);
+    *first = PQntuples(r) == 1;
+    if (*first) {
+        b->generation = db_value(r, 0);
+        PQclear(r);
+        return LAB_OK;
+    }
+    PQclear(r);
+    st = db_exec(db, "SELECT event_id, user_id, ticket_id, state FROM requests "
+                 "WHERE request_id = $1", 1, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return LAB_NOT_FOUND;      /* no event to claim it in */
+    }
+    prior->event_id = db_value(r, 0);
+    prior->user_id = db_value(r, 1);
+    prior->ticket_id = db_value(r, 2);
+    snprintf(prior->state, sizeof prior->state, "%s", PQgetvalue(r, 0, 3));
     PQclear(r);
     return LAB_OK;
+}
+
+/* db_request_finish stores the answer of a claimed request: STATE (a
+ * lab_status_name) and the ticket when booked. */
+enum lab_status db_request_finish(PGconn *db, const char *request_id, const char *state,
+                                  long long ticket_id)
+{
+    struct db_num t;
+    const char *params[] = { request_id, state, db_num(&t, ticket_id) };
+
+    return db_exec(db, "UPDATE requests SET state = $2, ticket_id = $3::bigint "
+                   "WHERE request_id = $1", 3, params, PGRES_COMMAND_OK, NULL);
+}
+
+/* db_request_release drops a claim whose request got no answer (a backing
+ * service failed): a retry may try again. */
+enum lab_status db_request_release(PGconn *db, const char *request_id)
+{
+    const char *params[] = { request_id };
+
+    return db_exec(db, "DELETE FROM requests WHERE request_id = $1 AND state = 'in_progress'",
+                   1, params, PGRES_COMMAND_OK, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -157,16 +253,22 @@ enum lab_status db_insert_ticket(PGconn *db, const struct booking *b, long long 
 enum lab_status db_record_decision(PGconn *db, const struct booking *b, const char *decision,
                                    bool *recorded)
 {
-    struct db_num ev, us;
+    struct db_num ev, us, gen;
     const char *params[] = { b->request_id, db_num(&ev, b->event_id), db_num(&us, b->user_id),
-                             decision };
+                             decision, db_num(&gen, b->generation) };
     PGresult *r;
     enum lab_status st;
 
+    /* generation 0 (a message from before generations): the current one; a
+     * decision of an earlier generation is recorded as 'stale', whatever it was */
     st = db_exec(db,
-                 "INSERT INTO decisions (request_id, event_id, user_id, decision) "
-                 "VALUES ($1, $2::bigint, $3::bigint, $4) ON CONFLICT (request_id) DO NOTHING",
-                 4, params, PGRES_COMMAND_OK, &r);
+                 "INSERT INTO decisions (request_id, event_id, user_id, decision, generation) "
+                 "SELECT $1, $2::bigint, $3::bigint, CASE WHEN g.cur <> g.gen THEN 'stale' "
+                 "ELSE $4 END, g.gen FROM (SELECT coalesce((SELECT generation FROM events "
+                 "WHERE id = $2::bigint), 1) AS cur) c, LATERAL (SELECT c.cur, CASE WHEN "
+                 "$5::bigint = 0 THEN c.cur ELSE $5::bigint END AS gen) g "
+                 "ON CONFLICT (request_id) DO NOTHING",
+                 5, params, PGRES_COMMAND_OK, &r);
     if (st != LAB_OK)
         return st;
     *recorded = strcmp(PQcmdTuples(r), "1") == 0;
@@ -174,7 +276,8 @@ enum lab_status db_record_decision(PGconn *db, const struct booking *b, const ch
     return LAB_OK;
 }
 
-/* db_result: a ticket row means booked, a decision row means turned down,
+/* db_result: a ticket row means booked, a decision row means turned down
+ * (its stored reason: sold_out, failed = no such event, limit, stale),
  * neither means the consumer has not got to it yet. */
 enum lab_status db_result(PGconn *db, const char *request_id, enum lab_status *result)
 {
@@ -184,11 +287,15 @@ enum lab_status db_result(PGconn *db, const char *request_id, enum lab_status *r
 
     st = db_exec(db,
                  "SELECT (SELECT count(*) FROM tickets WHERE request_id = $1), "
-                 "(SELECT count(*) FROM decisions WHERE request_id = $1)",
+                 "(SELECT CASE decision WHEN 'sold_out' THEN 1 WHEN 'failed' THEN 2 "
+                 " WHEN 'limit' THEN 3 ELSE 4 END FROM decisions WHERE request_id = $1)",
                  1, params, PGRES_TUPLES_OK, &r);
     if (st != LAB_OK)
         return st;
-    *result = db_value(r, 0) ? LAB_BOOKED : db_value(r, 1) ? LAB_SOLD_OUT : LAB_QUEUED;
+    static const enum lab_status decided[] = { LAB_QUEUED, LAB_SOLD_OUT, LAB_NOT_FOUND,
+                                               LAB_LIMIT, LAB_STALE };
+    long long d = db_value(r, 1);
+    *result = db_value(r, 0) ? LAB_BOOKED : decided[d >= 0 && d <= 4 ? d : 0];
     PQclear(r);
     return LAB_OK;
 }
@@ -202,7 +309,8 @@ enum lab_status db_count_decided(PGconn *db, long long event_id, long long *deci
 
     st = db_exec(db,
                  "SELECT (SELECT count(*) FROM tickets WHERE event_id = $1::bigint) + "
-                 "(SELECT count(*) FROM decisions WHERE event_id = $1::bigint)",
+                 "(SELECT count(*) FROM decisions d WHERE d.event_id = $1::bigint AND "
+                 " d.generation = (SELECT generation FROM events WHERE id = $1::bigint))",
                  1, params, PGRES_TUPLES_OK, &r);
     if (st != LAB_OK)
         return st;
@@ -215,30 +323,54 @@ enum lab_status db_count_decided(PGconn *db, long long event_id, long long *deci
 /* Reset and audit                                                          */
 /* ---------------------------------------------------------------------- */
 
-/* db_reset puts the event back on sale with SEATS seats, in one transaction
- * so that an audit never sees it half reset. */
-enum lab_status db_reset(PGconn *db, long long event_id, long long seats)
+/* db_reset_sale puts the event back on sale with SEATS seats and a limit
+ * of PER_USER tickets per user, as a new generation, in one transaction so
+ * that an audit never sees it half reset. The event row is written first:
+ * that waits for any booking holding its lock (phase 3's FOR UPDATE) to
+ * finish, so its ticket is committed and deleted below rather than landing
+ * after the reset; a booking that comes later carries the old generation and
+ * is refused by db_insert_ticket. *GENERATION gets the new one (may be NULL). */
+enum lab_status db_reset_sale(PGconn *db, long long event_id, long long seats, int per_user,
+                              long long *generation)
 {
-    struct db_num id, n;
-    const char *params[] = { db_num(&id, event_id), db_num(&n, seats) };
+    struct db_num id, n, pu;
+    const char *params[] = { db_num(&id, event_id), db_num(&n, seats),
+                             db_num(&pu, per_user > 0 ? per_user : 1) };
+    PGresult *r;
     enum lab_status st;
 
     if ((st = db_begin(db)) != LAB_OK)
         return st;
+    if ((st = db_exec(db,
+                      "INSERT INTO events (id, name, total_seats, available_seats, "
+                      "per_user_limit) VALUES ($1::bigint, 'Event ' || $1, $2::integer, "
+                      "$2::integer, $3::integer) "
+                      "ON CONFLICT (id) DO UPDATE SET total_seats = EXCLUDED.total_seats, "
+                      "available_seats = EXCLUDED.available_seats, "
+                      "per_user_limit = EXCLUDED.per_user_limit, "
+                      "generation = events.generation + 1 RETURNING generation",
+                      3, params, PGRES_TUPLES_OK, &r)) != LAB_OK)
+        goto fail;
+    if (generation)
+        *generation = db_value(r, 0);
+    PQclear(r);
     if ((st = db_exec(db, "DELETE FROM tickets WHERE event_id = $1::bigint", 1, params,
                       PGRES_COMMAND_OK, NULL)) != LAB_OK ||
         (st = db_exec(db, "DELETE FROM decisions WHERE event_id = $1::bigint", 1, params,
                       PGRES_COMMAND_OK, NULL)) != LAB_OK ||
-        (st = db_exec(db,
-                      "INSERT INTO events (id, name, total_seats, available_seats) "
-                      "VALUES ($1::bigint, 'Event ' || $1, $2::integer, $2::integer) "
-                      "ON CONFLICT (id) DO UPDATE SET total_seats = EXCLUDED.total_seats, "
-                      "available_seats = EXCLUDED.available_seats",
-                      2, params, PGRES_COMMAND_OK, NULL)) != LAB_OK) {
-        db_rollback(db);
-        return st;
-    }
+        (st = db_exec(db, "DELETE FROM requests WHERE event_id = $1::bigint", 1, params,
+                      PGRES_COMMAND_OK, NULL)) != LAB_OK)
+        goto fail;
     return db_commit(db);
+fail:
+    db_rollback(db);
+    return st;
+}
+
+/* db_reset: db_reset_sale with the default policy, one ticket per user. */
+enum lab_status db_reset(PGconn *db, long long event_id, long long seats)
+{
+    return db_reset_sale(db, event_id, seats, 1, NULL);
 }
 
 /* db_audit counts in one statement, so the figures belong to one snapshot. */
@@ -253,7 +385,12 @@ enum lab_status db_audit(PGconn *db, long long event_id, struct audit *a)
                  "SELECT e.total_seats, e.available_seats, "
                  "(SELECT count(*) FROM tickets t WHERE t.event_id = e.id), "
                  "(SELECT count(*) FROM (SELECT user_id FROM tickets t WHERE t.event_id = e.id "
-                 " GROUP BY user_id HAVING count(*) > 1) d) "
+                 " GROUP BY user_id HAVING count(*) > e.per_user_limit) d), "
+                 "e.per_user_limit, "
+                 "(SELECT count(*) FROM tickets t WHERE t.event_id = e.id "
+                 " AND t.generation <> e.generation), "
+                 "(SELECT count(*) FROM decisions d WHERE d.event_id = e.id "
+                 " AND d.generation <> e.generation AND d.decision <> 'stale') "
                  "FROM events e WHERE e.id = $1::bigint",
                  1, params, PGRES_TUPLES_OK, &r);
     if (st != LAB_OK)
@@ -266,6 +403,8 @@ enum lab_status db_audit(PGconn *db, long long event_id, struct audit *a)
     a->available = db_value(r, 1);
     a->sold = db_value(r, 2);
     a->duplicate_users = db_value(r, 3);
+    a->per_user_limit = db_value(r, 4);
+    a->other_runs = db_value(r, 5) + db_value(r, 6);
     PQclear(r);
     audit_compute(a);
     return LAB_OK;

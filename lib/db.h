@@ -31,18 +31,40 @@ enum lab_status db_read_seats(PGconn *db, long long event_id, enum db_read_mode 
 enum lab_status db_write_seats(PGconn *db, long long event_id, long long seats);
 enum lab_status db_insert_ticket(PGconn *db, const struct booking *b, long long *ticket_id);
 
+/* A request's claim (db_request_claim): what the first request with this id
+ * asked for and what it was answered. */
+struct db_request {
+    long long event_id, user_id, ticket_id;
+    char state[16];      /* "in_progress" or a lab_status_name */
+};
+
+/* One claim per request id (docs/architecture.md, "Integrity of a sale"):
+ * db_request_claim sets *FIRST and B->generation, or fills PRIOR;
+ * db_request_finish stores the answer; db_request_release drops a claim
+ * that got none. */
+enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
+                                 struct db_request *prior);
+enum lab_status db_request_finish(PGconn *db, const char *request_id, const char *state,
+                                  long long ticket_id);
+enum lab_status db_request_release(PGconn *db, const char *request_id);
+
 /* The asynchronous phases record a turned-down request; *recorded tells
  * whether this call wrote it (false: it was decided before, a redelivery). */
 enum lab_status db_record_decision(PGconn *db, const struct booking *b, const char *decision,
                                    bool *recorded);
 
-/* db_result: LAB_BOOKED, LAB_SOLD_OUT or LAB_QUEUED (not decided yet). */
+/* db_result: LAB_BOOKED, or the stored refusal (LAB_SOLD_OUT, LAB_NOT_FOUND
+ * for 'failed', LAB_LIMIT, LAB_STALE), or LAB_QUEUED (not decided yet). */
 enum lab_status db_result(PGconn *db, const char *request_id, enum lab_status *result);
 
 /* db_count_decided: ticket rows plus recorded decisions of the event. */
 enum lab_status db_count_decided(PGconn *db, long long event_id, long long *decided);
 
-/* The admin reset: the event with SEATS seats, no tickets, no decisions. */
+/* The admin reset: the event with SEATS seats, no tickets, no decisions, no
+ * requests, a new generation and PER_USER tickets per user at most.
+ * db_reset is the same with one ticket per user. */
+enum lab_status db_reset_sale(PGconn *db, long long event_id, long long seats, int per_user,
+                              long long *generation);
 enum lab_status db_reset(PGconn *db, long long event_id, long long seats);
 
 /* db_audit fills A's raw counts and calls audit_compute(); LAB_NOT_FOUND

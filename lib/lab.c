@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -21,6 +22,8 @@ const char *lab_status_name(enum lab_status st)
     case LAB_QUEUED: return "queued";
     case LAB_DUPLICATE: return "duplicate";
     case LAB_NOT_FOUND: return "not_found";
+    case LAB_LIMIT: return "limit";
+    case LAB_STALE: return "stale";
     case LAB_ERR_DB: return "db_error";
     case LAB_ERR_CACHE: return "cache_error";
     case LAB_ERR_QUEUE: return "queue_error";
@@ -45,12 +48,13 @@ void lab_set_program(const char *name)
  * of different threads do not interleave (stdio locks the stream). */
 static void lab_vlog(const char *fmt, va_list ap)
 {
-    char msg[1024];
+    char raw[1024], msg[1024];
     char stamp[32];
     struct timespec ts;
     struct tm tm;
 
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    lab_mask_secrets(raw, msg, sizeof msg);
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
@@ -91,11 +95,60 @@ uint64_t lab_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-void lab_raise_fd_limit(void)
+long long lab_raise_fd_limit(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
     }
+    return (long long)rl.rlim_cur;
+}
+
+/* lab_mask_secrets: a URI's password runs from the ':' after "://user" to
+ * the next '@'; a password=VALUE pair's value runs to the next blank, '&'
+ * or quote. Both are replaced, the rest is copied as it is. */
+void lab_mask_secrets(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    const char *p = in;
+
+    if (!len)
+        return;
+    while (*p && o + 1 < len) {
+        const char *scheme = strstr(p, "://");
+        const char *pw = strstr(p, "password=");
+        const char *from = NULL, *to = NULL;
+
+        for (; scheme && !from; scheme = strstr(scheme + 3, "://")) {
+            const char *s = scheme + 3, *colon, *at;
+            size_t span = strcspn(s, " /@\"'");
+            at = s[span] == '@' ? s + span : NULL;
+            if (at && (colon = memchr(s, ':', (size_t)(at - s)))) {
+                from = colon + 1;
+                to = at;
+            }
+        }
+        if (pw && (!from || pw < from)) {
+            from = pw + strlen("password=");
+            to = from + strcspn(from, " &\"'");
+        }
+        if (!from) {
+            size_t n = strlen(p);
+            if (n > len - 1 - o)
+                n = len - 1 - o;
+            memcpy(out + o, p, n);
+            o += n;
+            break;
+        }
+        while (p < from && o + 1 < len)
+            out[o++] = *p++;
+        for (const char *m = "***"; *m && o + 1 < len; m++)
+            out[o++] = *m;
+        p = to;
+    }
+    out[o] = '\0';
 }

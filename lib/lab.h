@@ -7,6 +7,7 @@
 #define LAB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The defaults come from infra/lab.env through the Makefile's -D flags. */
@@ -24,8 +25,8 @@
 #endif
 
 /* Every booking step returns one of these. LAB_OK is a step that worked;
- * LAB_BOOKED, LAB_SOLD_OUT, LAB_QUEUED, LAB_DUPLICATE and LAB_NOT_FOUND are
- * answers a user can get (201, 409, 202, 409, 404); the LAB_ERR_* are
+ * LAB_BOOKED, LAB_SOLD_OUT, LAB_QUEUED, LAB_DUPLICATE, LAB_NOT_FOUND, LAB_LIMIT and
+ * LAB_STALE are answers a user can get (201, 409, 202, 409, 404, 409, 409); the LAB_ERR_* are
  * failures of a backing service, counted and answered with 503. Code that
  * tests "st >= LAB_ERR_DB" relies on the failures coming last. */
 enum lab_status {
@@ -35,6 +36,8 @@ enum lab_status {
     LAB_QUEUED,        /* accepted by the broker, decided later (phases 5-6) */
     LAB_DUPLICATE,     /* this requestId was booked already */
     LAB_NOT_FOUND,     /* no such event */
+    LAB_LIMIT,         /* the user holds events.per_user_limit tickets already */
+    LAB_STALE,         /* the request belongs to a sale that was reset since */
     LAB_ERR_DB,        /* PostgreSQL failed or is unreachable */
     LAB_ERR_CACHE,     /* Redis failed or is unreachable */
     LAB_ERR_QUEUE,     /* Kafka failed, is unreachable or did not acknowledge */
@@ -56,7 +59,14 @@ void lab_sleep_ms(int ms);
 /* Microseconds from a monotonic clock. */
 uint64_t lab_now_us(void);
 
-/* Raise the open-file limit to its hard maximum: 500 users are 500 sockets. */
-void lab_raise_fd_limit(void);
+/* Raise the open-file limit to its hard maximum: 500 users are 500 sockets.
+ * Returns the limit now in force (0 if it cannot be read). */
+long long lab_raise_fd_limit(void);
+
+/* lab_mask_secrets copies IN to OUT (size LEN, always NUL-terminated) with
+ * every password replaced by "***": the one of a URI
+ * (scheme://user:PASSWORD@host) and the value of a password=... pair. Every
+ * log line goes through it. */
+void lab_mask_secrets(const char *in, char *out, size_t len);
 
 #endif

@@ -19,13 +19,14 @@ enum lab_status phase6_book(struct conns *c, const struct booking *b,
     return st;
 }
 
-/* The consumer's booking: phase 3; a refusal gives the gate its seat back. */
+/* The consumer's booking: phase 3; a refusal gives the gate its seat back,
+ * except a stale one: its seat was taken from a sale that was reset since. */
 enum lab_status phase6_decide(struct conns *c, const struct booking *b,
                               struct booking_reply *reply)
 {
     enum lab_status st = phase3_book(c, b, reply);
 
-    if (st == LAB_SOLD_OUT)
+    if (st == LAB_SOLD_OUT || st == LAB_LIMIT)
         gate_give_back(c, b->event_id);
     return st;
 }

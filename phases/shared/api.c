@@ -6,6 +6,8 @@
  * here differs between phases except through svc->phase. */
 #include "api.h"
 
+#include "admit.h"
+
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -116,8 +118,33 @@ static void api_book(const struct service *svc, struct http_request *req, struct
 
     c = conns_self(svc);
     st = c ? api_connect(c, true) : LAB_ERR_DB;
-    if (st == LAB_OK)
-        st = svc->phase->book(c, &b, &br);
+    if (st == LAB_OK) {
+        /* one claim per request id: a retry gets the first answer, and takes
+         * nothing; a made-up id is claimed too, for the sale's generation */
+        enum admit_outcome outcome;
+        struct admit_prior prior;
+
+        if ((st = admit_claim(c, &b, &outcome, &prior)) == LAB_OK) {
+            if (outcome == ADMIT_IN_PROGRESS) {
+                http_json(reply, 409, "{\"status\":\"in_progress\",\"eventId\":%lld,"
+                          "\"userId\":%lld,\"requestId\":\"%s\"}", b.event_id, b.user_id,
+                          b.request_id);
+                return;
+            }
+            if (outcome == ADMIT_REUSED) {
+                http_error(reply, 422, "request_id_reused", "request %s was used for another "
+                           "event or user", b.request_id);
+                return;
+            }
+            if (outcome == ADMIT_REPLAY) {
+                st = prior.answer;
+                br.ticket_id = prior.ticket_id;
+            } else {
+                st = svc->phase->book(c, &b, &br);
+                admit_finish(c, &b, st, br.ticket_id);
+            }
+        }
+    }
 
     switch (st) {
     case LAB_BOOKED:
@@ -137,6 +164,12 @@ static void api_book(const struct service *svc, struct http_request *req, struct
         break;
     case LAB_DUPLICATE:
         http_error(reply, 409, "duplicate", "request %s was booked already", b.request_id);
+        break;
+    case LAB_LIMIT:
+    case LAB_STALE:
+        http_json(reply, 409, "{\"status\":\"%s\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\"}", lab_status_name(st), b.event_id, b.user_id,
+                  b.request_id);
         break;
     default:
         api_failed(reply, st, b.event_id);
@@ -210,10 +243,11 @@ static void api_audit(const struct service *svc, struct http_request *req,
             snprintf(cache_part, sizeof cache_part, ",\"cacheAvailable\":null");
     }
     http_json(reply, 200, "{\"eventId\":%lld,\"totalSeats\":%lld,\"available\":%lld,"
-              "\"sold\":%lld,\"oversold\":%lld,\"phantom\":%lld,\"duplicateUsers\":%lld%s,"
-              "\"verdict\":\"%s\"}",
+              "\"sold\":%lld,\"oversold\":%lld,\"phantom\":%lld,\"duplicateUsers\":%lld,"
+              "\"perUserLimit\":%lld,\"otherRuns\":%lld%s,\"verdict\":\"%s\"}",
               event_id, a.total_seats, a.available, a.sold, a.oversold, a.phantom,
-              a.duplicate_users, cache_part, a.clean ? "clean" : "BUG");
+              a.duplicate_users, a.per_user_limit, a.other_runs, cache_part,
+              a.clean ? "clean" : "BUG");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -239,39 +273,75 @@ static void api_result(const struct service *svc, struct http_request *req,
         api_failed(reply, st, 0);
         return;
     }
+    /* what is stored: a 'failed' decision (no such event) is said as such */
     http_json(reply, 200, "{\"requestId\":\"%s\",\"status\":\"%s\"}", rid,
-              result == LAB_QUEUED ? "pending" : lab_status_name(result));
+              result == LAB_QUEUED ? "pending" : result == LAB_NOT_FOUND ? "failed"
+                                                                         : lab_status_name(result));
 }
 
 /* ---------------------------------------------------------------------- */
 /* POST /api/admin/reset and GET /healthz                                   */
 /* ---------------------------------------------------------------------- */
 
+/* The reset's bounds: a lab event, not a stadium (issue 14). */
+#define API_RESET_EVENT_MAX 1000000LL
+#define API_RESET_SEATS_MAX 100000LL
+#define API_RESET_PER_USER_MAX 100LL
+
+/* api_admin_allowed: the admin endpoints want "Authorization: Bearer TOKEN"
+ * when the service has a token (config.c: always off loopback). */
+static bool api_admin_allowed(const struct service *svc, struct http_request *req,
+                              struct http_reply *reply)
+{
+    const char *auth = http_header(req, "Authorization");
+    const char *token = svc->cfg->admin_token;
+
+    if (!token[0])
+        return true;
+    if (auth && strncmp(auth, "Bearer ", 7) == 0 && strcmp(auth + 7, token) == 0)
+        return true;
+    http_error(reply, 401, "unauthorized", "admin endpoints need Authorization: Bearer "
+               "<LAB_ADMIN_TOKEN>");
+    return false;
+}
+
 static void api_reset(const struct service *svc, struct http_request *req,
                       struct http_reply *reply)
 {
-    long long event_id, seats;
-    const char *v = http_arg(req, "seats");
+    long long event_id, seats, per_user = 1, generation = 0;
+    const char *v = http_arg(req, "seats"), *pu = http_arg(req, "perUser");
     struct conns *c = conns_self(svc);
     enum lab_status st;
 
-    if (!api_id(req, "eventId", &event_id, reply))
+    if (!api_admin_allowed(svc, req, reply) || !api_id(req, "eventId", &event_id, reply))
         return;
-    if (!v || !parse_long(v, 0, 1000000, &seats)) {
-        http_error(reply, 400, "bad_request", "seats must be a whole number from 0 to 1000000");
+    if (event_id > API_RESET_EVENT_MAX) {
+        http_error(reply, 400, "bad_request", "eventId must be from 1 to %lld",
+                   API_RESET_EVENT_MAX);
+        return;
+    }
+    if (!v || !parse_long(v, 0, API_RESET_SEATS_MAX, &seats)) {
+        http_error(reply, 400, "bad_request", "seats must be a whole number from 0 to %lld",
+                   API_RESET_SEATS_MAX);
+        return;
+    }
+    if (pu && !parse_long(pu, 1, API_RESET_PER_USER_MAX, &per_user)) {
+        http_error(reply, 400, "bad_request", "perUser must be a whole number from 1 to %lld",
+                   API_RESET_PER_USER_MAX);
         return;
     }
     st = c ? api_connect(c, false) : LAB_ERR_DB;
     if (st == LAB_OK)
-        st = db_reset(c->db, event_id, seats);
-    if (st == LAB_OK && (svc->phase->needs & NEEDS_CACHE) && (st = conns_cache(c)) == LAB_OK)
-        st = cache_seed(c->cache, event_id, seats, false);
+        st = db_reset_sale(c->db, event_id, seats, (int)per_user, &generation);
+    if (st == LAB_OK && (svc->phase->needs & NEEDS_CACHE) && (st = conns_cache(c)) == LAB_OK &&
+        (st = cache_seed(c->cache, event_id, seats, false)) == LAB_OK)
+        st = cache_reset_requests(c->cache, event_id, generation);
     if (st != LAB_OK) {
         api_failed(reply, st, event_id);
         return;
     }
-    http_json(reply, 200, "{\"status\":\"reset\",\"eventId\":%lld,\"seats\":%lld}", event_id,
-              seats);
+    http_json(reply, 200, "{\"status\":\"reset\",\"eventId\":%lld,\"seats\":%lld,"
+              "\"perUser\":%lld,\"generation\":%lld}", event_id, seats, per_user, generation);
 }
 
 static void api_health(const struct service *svc, struct http_request *req,

@@ -133,3 +133,67 @@ enum lab_status cache_put_status(redisContext *c, long long event_id, long long 
     return cache_command(c, REDIS_REPLY_STATUS, NULL, "SET event:%lld:status %lld PX %d",
                          event_id, seats, ttl_ms);
 }
+
+/* Claims a request id in one atomic step: the stored value if the id is
+ * claimed already, else the claim and the sale's generation. Returns
+ * {1, generation} or {0, stored value}. */
+static const char *cache_claim_script =
+    "local prev = redis.call('HGET', KEYS[1], ARGV[1]) "
+    "if prev then return {0, prev} end "
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' in_progress 0') "
+    "return {1, redis.call('HGET', KEYS[1], '#generation') or '0'}";
+
+enum lab_status cache_claim_request(redisContext *c, long long event_id, const char *request_id,
+                                    long long user_id, bool *first, long long *generation,
+                                    char *prior, size_t len)
+{
+    redisReply *r;
+    enum lab_status st;
+    char user[24];
+
+    snprintf(user, sizeof user, "%lld", user_id);
+    st = cache_command(c, REDIS_REPLY_ARRAY, &r, "EVAL %s 1 event:%lld:requests %s %s",
+                       cache_claim_script, event_id, request_id, user);
+    if (st != LAB_OK)
+        return st;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
+        lab_log("cache: unexpected reply to a request claim");
+        freeReplyObject(r);
+        return LAB_ERR_CACHE;
+    }
+    *first = r->element[0]->integer == 1;
+    if (*first) {
+        if (!parse_long(r->element[1]->str, 0, PARSE_ID_MAX, generation))
+            *generation = 0;
+    } else {
+        snprintf(prior, len, "%s", r->element[1]->str);
+    }
+    freeReplyObject(r);
+    return LAB_OK;
+}
+
+enum lab_status cache_finish_request(redisContext *c, long long event_id, const char *request_id,
+                                     const char *value)
+{
+    return cache_command(c, REDIS_REPLY_INTEGER, NULL, "HSET event:%lld:requests %s %s",
+                         event_id, request_id, value);
+}
+
+enum lab_status cache_release_request(redisContext *c, long long event_id,
+                                      const char *request_id)
+{
+    return cache_command(c, REDIS_REPLY_INTEGER, NULL, "HDEL event:%lld:requests %s", event_id,
+                         request_id);
+}
+
+enum lab_status cache_reset_requests(redisContext *c, long long event_id, long long generation)
+{
+    enum lab_status st;
+
+    st = cache_command(c, REDIS_REPLY_INTEGER, NULL, "DEL event:%lld:requests", event_id);
+    if (st != LAB_OK)
+        return st;
+    return cache_command(c, REDIS_REPLY_INTEGER, NULL, "HSET event:%lld:requests #generation %lld",
+                         event_id, generation);
+}

@@ -38,4 +38,21 @@ enum lab_status cache_read_seats(redisContext *c, long long event_id, long long 
 enum lab_status cache_get_status(redisContext *c, long long event_id, long long *seats, bool *hit);
 enum lab_status cache_put_status(redisContext *c, long long event_id, long long seats, int ttl_ms);
 
+/* Request claims of the gate phases (admit.c): the hash
+ * "event:<id>:requests" maps a request id to "USER STATE TICKET", and its
+ * field "#generation" holds the sale's generation, written by the reset.
+ * cache_claim_request sets *FIRST; when true, *GENERATION is the sale's
+ * (0: never reset through the API), otherwise PRIOR (size LEN) is the stored
+ * value. */
+enum lab_status cache_claim_request(redisContext *c, long long event_id, const char *request_id,
+                                    long long user_id, bool *first, long long *generation,
+                                    char *prior, size_t len);
+enum lab_status cache_finish_request(redisContext *c, long long event_id, const char *request_id,
+                                     const char *value);
+enum lab_status cache_release_request(redisContext *c, long long event_id,
+                                      const char *request_id);
+/* cache_reset_requests forgets every claim of the event and records its
+ * new GENERATION. */
+enum lab_status cache_reset_requests(redisContext *c, long long event_id, long long generation);
+
 #endif

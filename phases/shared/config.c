@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include "lab.h"
 #include "parse.h"
 #include "queue.h"
@@ -20,7 +21,9 @@ void config_usage(const char *program)
             "  --role api|worker|all   asynchronous phases: what this process runs (default all)\n"
             "  --topic NAME            Kafka topic (default " QUEUE_TOPIC_DEFAULT ")\n"
             "  --group NAME            Kafka consumer group (default " QUEUE_GROUP_DEFAULT ")\n"
-            "environment: LAB_PG, LAB_REDIS, LAB_KAFKA, LAB_HTTP (see infra/lab.env)\n",
+            "environment: LAB_PG, LAB_REDIS, LAB_KAFKA, LAB_HTTP (see infra/lab.env);\n"
+            "  LAB_ADMIN_TOKEN: Bearer token of POST /api/admin/reset (required, and generated\n"
+            "  when unset, unless --listen is a loopback address)\n",
             program, LAB_HTTP_DEFAULT);
 }
 
@@ -99,5 +102,40 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
         snprintf(err, err_len, "cannot read the listen address '%s' (want HOST:PORT)", listen);
         return false;
     }
+    return true;
+}
+
+bool config_loopback(const struct config *c)
+{
+    return strncmp(c->http_host, "127.", 4) == 0;
+}
+
+bool config_admin_token(struct config *c, bool *generated, char *err, size_t err_len)
+{
+    const char *env = lab_env("LAB_ADMIN_TOKEN", NULL);
+    unsigned char random[24];
+
+    *generated = false;
+    c->admin_token[0] = '\0';
+    if (env) {
+        size_t n = strlen(env);
+        if (n < 8 || n >= sizeof c->admin_token ||
+            strspn(env, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != n) {
+            snprintf(err, err_len, "LAB_ADMIN_TOKEN must be 8 to %zu characters of "
+                     "A-Z a-z 0-9 _ - .", sizeof c->admin_token - 1);
+            return false;
+        }
+        memcpy(c->admin_token, env, n + 1);
+        return true;
+    }
+    if (config_loopback(c))
+        return true;
+    if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random) {
+        snprintf(err, err_len, "cannot make a random admin token");
+        return false;
+    }
+    for (size_t i = 0; i < sizeof random; i++)
+        snprintf(c->admin_token + 2 * i, 3, "%02x", random[i]);
+    *generated = true;
     return true;
 }

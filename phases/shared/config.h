@@ -23,11 +23,22 @@ struct config {
     enum config_role role;     /* --role api|worker|all (phases 5-6) */
     const char *topic;         /* --topic */
     const char *group;         /* --group: the consumer group */
+    char admin_token[72];      /* LAB_ADMIN_TOKEN, or generated off loopback; "" = none */
 };
 
 /* config_parse fills C from ARGV. On a bad flag it writes the reason to ERR
  * and returns false; --help returns false with ERR empty. */
 bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err_len);
+
+/* config_loopback: the service listens on a loopback address (127.x.x.x)
+ * and so only this machine can reach it. */
+bool config_loopback(const struct config *c);
+
+/* config_admin_token settles the admin token: LAB_ADMIN_TOKEN when set;
+ * otherwise none on loopback, and a random one off loopback, which it
+ * returns true for (the caller prints it). False with ERR when
+ * LAB_ADMIN_TOKEN is unusable or no random token can be made. */
+bool config_admin_token(struct config *c, bool *generated, char *err, size_t err_len);
 
 /* config_usage prints the flags to stderr. */
 void config_usage(const char *program);

@@ -60,8 +60,11 @@ static enum lab_status consumer_decide(struct consumer *c, struct conns *conns,
     if (before != LAB_QUEUED)
         return before;
     st = c->svc->phase->decide(conns, b, &reply);
-    if ((st == LAB_SOLD_OUT || st == LAB_NOT_FOUND) &&
-        consumer_record(c, conns, b, st == LAB_SOLD_OUT ? "sold_out" : "failed") != LAB_OK)
+    /* a refusal is stored under its reason; a message of an earlier
+     * generation of the sale (a reset came in between) is 'stale' */
+    if ((st == LAB_SOLD_OUT || st == LAB_NOT_FOUND || st == LAB_LIMIT || st == LAB_STALE) &&
+        consumer_record(c, conns, b, st == LAB_NOT_FOUND ? "failed" : lab_status_name(st))
+            != LAB_OK)
         return LAB_ERR_DB;
     return st == LAB_DUPLICATE ? LAB_BOOKED : st;
 }

@@ -17,6 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include "http_accept.h"
+#include "parse.h"
 
 #define HTTP_POLL_THREADS 2       /* libmicrohttpd's threads: they never block */
 #define HTTP_BACKLOG_MAX 4096     /* requests waiting for a booking thread; more get 503 */
@@ -27,6 +31,8 @@ struct http_request {
     const struct http_route *route;   /* what the booking thread runs */
     struct http_reply reply;      /* what the booking thread answered */
     atomic_bool answered;         /* reply is filled in: send it */
+    bool headers_seen;            /* the access handler's first call is past */
+    int query_refused;            /* http_uri_seen cut the query: 400 (too many) or 413 */
     struct http_request *next;    /* in the backlog */
 };
 
@@ -34,6 +40,7 @@ struct http_server {
     const struct service *svc;
     const struct http_route *routes;
     struct MHD_Daemon *daemon;
+    struct http_acceptor *acceptor;   /* our listening socket (http_accept.h) */
     pthread_mutex_t lock;         /* guards the backlog and closing */
     pthread_cond_t ready;         /* a request joined the backlog, or closing was set */
     struct http_request *head, *tail;
@@ -50,6 +57,11 @@ struct http_server {
 const char *http_arg(struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_header(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 void http_json(struct http_reply *reply, int code, const char *fmt, ...)
@@ -114,21 +126,34 @@ static enum MHD_Result http_send(struct MHD_Connection *conn, const struct http_
 
 /* What http_scan_arg learns of the query string: its size, to refuse a huge
  * one with 413, and whether a parameter comes twice (which value would be
- * meant?) or there are too many, to refuse them with 400. */
+ * meant?), there are too many, or one holds a control character (%00 would
+ * cut a value short: "zz%00cd" read as "zz"), to refuse them with 400. */
 struct query_scan {
     size_t bytes;
     int count;
     const char *keys[HTTP_PARAMS_MAX];
     const char *twice;            /* the first key seen twice, or NULL */
+    bool control;                 /* a key or value holds a byte below 0x20 or 0x7f */
 };
 
+/* http_has_control: any control byte in the N bytes at S (NUL included). */
+static bool http_has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return true;
+    return false;
+}
+
 static enum MHD_Result http_scan_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+                                     size_t key_size, const char *value, size_t value_size)
 {
     struct query_scan *q = cls;
 
     (void)kind;
-    q->bytes += strlen(key) + (value ? strlen(value) : 0) + 2;
+    q->bytes += key_size + value_size + 2;
+    if (http_has_control(key, key_size) || http_has_control(value, value_size))
+        q->control = true;
     for (int i = 0; i < q->count && i < HTTP_PARAMS_MAX && !q->twice; i++)
         if (strcmp(q->keys[i], key) == 0)
             q->twice = q->keys[i];
@@ -149,7 +174,15 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
     struct query_scan q = { 0 };
 
     *allow = NULL;
-    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, http_scan_arg, &q);
+    if (req->query_refused == 413) {
+        http_error(reply, 413, "too_large", "request larger than %d bytes", HTTP_BODY_MAX);
+        return NULL;
+    }
+    if (req->query_refused) {
+        http_error(reply, 400, "bad_request", "more than %d query parameters", HTTP_PARAMS_MAX);
+        return NULL;
+    }
+    MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, http_scan_arg, &q);
     if (strlen(url) + q.bytes > HTTP_BODY_MAX || req->body_len > HTTP_BODY_MAX) {
         http_error(reply, 413, "too_large", "request larger than %d bytes", HTTP_BODY_MAX);
         return NULL;
@@ -162,22 +195,83 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
         http_error(reply, 400, "bad_request", "parameter %.64s given more than once", q.twice);
         return NULL;
     }
+    if (q.control) {
+        http_error(reply, 400, "bad_request", "a parameter holds a control character");
+        return NULL;
+    }
     for (r = s->routes; r->path; r++) {
         if (strcmp(r->path, url) != 0)
             continue;
-        if (strcmp(r->method, method) == 0) {
+        /* HEAD is GET without the body (libmicrohttpd leaves the body out) */
+        if (strcmp(r->method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
             if (!r->quick)
                 return r;
             r->handler(s->svc, req, reply);
             return NULL;
         }
-        *allow = r->method;
+        *allow = strcmp(r->method, "GET") == 0 ? "GET, HEAD" : r->method;
     }
     if (*allow)
         http_error(reply, 405, "method_not_allowed", "use %s on this path", *allow);
     else
         http_error(reply, 404, "not_found", "no such path; see GET /healthz and docs/");
     return NULL;
+}
+
+/* What http_scan_header learns of the framing headers. */
+struct framing_scan {
+    int content_lengths;          /* Content-Length headers */
+    const char *first_length;     /* the first one's value */
+    bool lengths_differ;          /* two of them disagree */
+    bool transfer_encoding;       /* a Transfer-Encoding header */
+};
+
+static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    struct framing_scan *f = cls;
+
+    (void)kind;
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->content_lengths++ == 0)
+            f->first_length = value;
+        else if (strcmp(f->first_length, value ? value : "") != 0)
+            f->lengths_differ = true;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding = true;
+    }
+    return MHD_YES;
+}
+
+/* http_framing refuses a request whose body length could be read two ways
+ * (RFC 9112 6.3): Content-Length with Transfer-Encoding, or two different
+ * Content-Lengths. A proxy in front might read one, we the other: request
+ * smuggling. A body too large for any route is 413. False with REPLY
+ * filled when the request is refused. */
+static bool http_framing(struct MHD_Connection *conn, struct http_reply *reply)
+{
+    struct framing_scan f = { 0 };
+    long long length;
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, http_scan_header, &f);
+    if (f.content_lengths && f.transfer_encoding) {
+        http_error(reply, 400, "bad_request", "Content-Length and Transfer-Encoding together");
+        return false;
+    }
+    if (f.lengths_differ) {
+        http_error(reply, 400, "bad_request", "two different Content-Length headers");
+        return false;
+    }
+    if (f.first_length && !parse_long(f.first_length, 0, PARSE_ID_MAX, &length)) {
+        http_error(reply, 400, "bad_request", "Content-Length is not a whole number");
+        return false;
+    }
+    if (f.first_length && length > HTTP_BODY_MAX) {
+        http_error(reply, 413, "too_large", "body larger than %d bytes", HTTP_BODY_MAX);
+        return false;
+    }
+    return true;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -261,6 +355,43 @@ static void *http_booking_thread(void *arg)
 /* Answering a request                                                      */
 /* ---------------------------------------------------------------------- */
 
+/* http_uri_seen is libmicrohttpd's URI callback: it runs once per request,
+ * on the raw request target, before libmicrohttpd parses the query string
+ * into the connection's memory pool. Each parameter costs that pool about
+ * 56 bytes, so 1000 short parameters would not fit in HTTP_CONN_MEMORY and
+ * libmicrohttpd would drop the connection unanswered. A query string with
+ * more parameters than any route takes, or longer than HTTP_BODY_MAX, is
+ * noted and made one parameter here, so that it costs one record and the
+ * access handler answers 400 or 413. The request's
+ * state starts here too. */
+static void *http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_request *req = calloc(1, sizeof *req);
+    char *query = strchr(uri, '?');
+    int params = 1;
+
+    (void)cls;
+    if (!req)
+        return NULL;
+    req->conn = conn;
+    if (query) {
+        for (const char *p = query; *p; p++)
+            params += *p == '&';
+        if (strlen(query) > HTTP_BODY_MAX)
+            req->query_refused = 413;
+        else if (params > HTTP_PARAMS_MAX)
+            req->query_refused = 400;
+        /* libmicrohttpd has found the '?' already; what it has not done is
+         * split the rest at each '&'. With the '&'s gone it parses one
+         * parameter. The buffer is the connection's own and writable. */
+        if (req->query_refused)
+            for (char *p = query; *p; p++)
+                if (*p == '&')
+                    *p = '_';
+    }
+    return req;
+}
+
 /* The access handler: see the comment at the top of the file. */
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
                                    const char *method, const char *version,
@@ -275,15 +406,13 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 
     (void)version;
     (void)upload_data;
-    if (!req) {
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
-            http_error(&reply, 413, "too_large", "body larger than %d bytes", HTTP_BODY_MAX);
+    if (!req || !req->headers_seen) {
+        if (!http_framing(conn, &reply))
             return http_send(conn, &reply, NULL);
-        }
-        if (!(req = calloc(1, sizeof *req)))
+        if (!req && !(req = calloc(1, sizeof *req)))
             return MHD_NO;
         req->conn = conn;
+        req->headers_seen = true;
         *con_cls = req;
         return MHD_YES;
     }
@@ -320,13 +449,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 struct http_server *http_start(const struct service *svc, const struct http_route *routes)
 {
     const struct config *cfg = svc->cfg;
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(cfg->http_port) };
     struct http_server *s;
 
-    if (inet_pton(AF_INET, cfg->http_host, &addr.sin_addr) != 1) {
-        lab_log("http: '%s' is not an IPv4 address", cfg->http_host);
-        return NULL;
-    }
     if (!(s = calloc(1, sizeof *s + (size_t)cfg->threads * sizeof s->threads[0])))
         return NULL;
     s->svc = svc;
@@ -340,21 +464,36 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
             return NULL;
         }
     }
+    /* Leave file descriptors for the booking threads' connections, Kafka
+     * and logs; past the cap the acceptor refuses a client at once. */
+    struct rlimit rl;
+    long long fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long long)rl.rlim_cur : 1024;
+    long long reserve = 64 + 4LL * cfg->threads;
+    unsigned conn_max = fds - reserve > HTTP_CONN_MAX ? HTTP_CONN_MAX
+                        : fds - reserve > 16 ? (unsigned)(fds - reserve) : 16;
+    if (!(s->acceptor = http_accept_open(cfg->http_host, cfg->http_port, conn_max))) {
+        http_stop(s);
+        return NULL;
+    }
     /* poll, not epoll: with libmicrohttpd 0.9.75's epoll mode a
      * freshly started service sometimes never served one polling thread's
-     * share of a burst (docs/architecture.md has the figures). */
+     * share of a burst (docs/architecture.md has the figures). The
+     * listening socket is ours (http_accept.c), libmicrohttpd gets the
+     * accepted connections. */
     s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
                                  MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-                                 (uint16_t)cfg->http_port, NULL, NULL, http_access, s,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 0, NULL, NULL, http_access, s,
                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_POLL_THREADS,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
-                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
+                                 /* per polling thread: the acceptor keeps the total */
+                                 MHD_OPTION_CONNECTION_LIMIT, 2 * conn_max,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
                                  MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+                                 MHD_OPTION_NOTIFY_CONNECTION, http_accept_notify, s->acceptor,
+                                 MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, NULL,
                                  MHD_OPTION_END);
-    if (!s->daemon) {
+    if (!s->daemon || !http_accept_start(s->acceptor, s->daemon)) {
         http_stop(s);
         return NULL;
     }
@@ -383,10 +522,12 @@ void http_stop(struct http_server *s)
         http_error(&left->reply, 503, "unavailable", "the service is shutting down");
         http_resume(left);
     }
+    http_accept_close(s->acceptor);     /* no new connection from here on */
     for (int i = 0; i < s->threads_started; i++)
         pthread_join(s->threads[i], NULL);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    http_accept_free(s->acceptor);
     pthread_cond_destroy(&s->ready);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -15,10 +15,14 @@
 
 #define HTTP_BODY_MAX 4096        /* bigger bodies or query strings: 413 */
 #define HTTP_PARAMS_MAX 16        /* more query parameters: 400 */
-/* libmicrohttpd's memory per connection: enough to parse a query string of
- * HTTP_BODY_MAX bytes cut into 2048 one-letter parameters, so that such a
- * request reaches our 413/400 instead of being dropped unanswered. */
-#define HTTP_CONN_MEMORY (256 * 1024)
+/* libmicrohttpd's memory per connection: the request line, headers and
+ * parsed parameters of one request must fit, or libmicrohttpd itself answers
+ * (414/431). 24 KB holds our largest legal request (4 KB query string, 16
+ * parameters, ordinary headers) with room to spare, and caps a header block
+ * near 24 KB; 10,000 idle keep-alive connections cost ~240 MB, not 2.5 GB
+ * (docs/architecture.md, "Memory and file descriptors"). */
+#define HTTP_CONN_MEMORY (24 * 1024)
+#define HTTP_CONN_MAX 20000       /* connections at most, fewer when the fd limit is lower */
 
 struct http_request;              /* opaque: one request being answered */
 
@@ -34,6 +38,9 @@ typedef void http_handler(const struct service *svc, struct http_request *req,
 
 /* http_arg returns query parameter NAME, or NULL. */
 const char *http_arg(struct http_request *req, const char *name);
+
+/* http_header returns request header NAME, or NULL. */
+const char *http_header(struct http_request *req, const char *name);
 
 /* http_json fills REPLY with CODE and a printf-formatted JSON body. */
 void http_json(struct http_reply *reply, int code, const char *fmt, ...)

@@ -8,8 +8,10 @@
 /*-----------------------------------------------------------------------------
  * Message format
  *
- * One booking is one JSON object with exactly three members:
- *     {"eventId":1,"userId":42,"requestId":"abc"}
+ * One booking is one JSON object with three members, and a fourth, the
+ * sale's generation, when the API knew it (every message since reset
+ * isolation; a message without it decodes with generation 0):
+ *     {"eventId":1,"userId":42,"requestId":"abc","generation":3}
  * The encoder writes it without blanks. The decoder accepts blanks between
  * tokens and the members in any order, but nothing else: no missing, unknown
  * or repeated member, no escapes in strings, no number JSON would not write
@@ -30,8 +32,15 @@ int queue_encode(const struct booking *b, char *buf, size_t len)
         b->user_id > PARSE_ID_MAX || !memchr(b->request_id, '\0', sizeof b->request_id) ||
         !parse_request_id(b->request_id))
         return -1;
-    n = snprintf(buf, len, "{\"eventId\":%lld,\"userId\":%lld,\"requestId\":\"%s\"}", b->event_id,
-                 b->user_id, b->request_id);
+    if (b->generation < 0 || b->generation > PARSE_ID_MAX)
+        return -1;
+    if (b->generation > 0)
+        n = snprintf(buf, len, "{\"eventId\":%lld,\"userId\":%lld,\"requestId\":\"%s\","
+                     "\"generation\":%lld}", b->event_id, b->user_id, b->request_id,
+                     b->generation);
+    else
+        n = snprintf(buf, len, "{\"eventId\":%lld,\"userId\":%lld,\"requestId\":\"%s\"}",
+                     b->event_id, b->user_id, b->request_id);
     if (n < 0 || (size_t)n >= len)
         return -1;
     return n;
@@ -109,7 +118,7 @@ static bool cursor_id(struct cursor *c, long long *out)
  * the LEN bytes at BUF are exactly one well-formed booking. */
 bool queue_decode(const char *buf, size_t len, struct booking *b)
 {
-    enum { HAVE_EVENT = 1, HAVE_USER = 2, HAVE_REQUEST = 4, HAVE_ALL = 7 };
+    enum { HAVE_EVENT = 1, HAVE_USER = 2, HAVE_REQUEST = 4, HAVE_ALL = 7, HAVE_GENERATION = 8 };
     struct cursor c = { buf, buf + len };
     struct booking got;
     char key[16];
@@ -134,11 +143,15 @@ bool queue_decode(const char *buf, size_t len, struct booking *b)
                 !parse_request_id(got.request_id))
                 return false;
             have |= HAVE_REQUEST;
+        } else if (strcmp(key, "generation") == 0 && !(have & HAVE_GENERATION)) {
+            if (!cursor_id(&c, &got.generation))
+                return false;
+            have |= HAVE_GENERATION;
         } else {
             return false;              /* unknown or repeated member */
         }
     } while (cursor_take(&c, ','));
-    if (!cursor_take(&c, '}') || have != HAVE_ALL)
+    if (!cursor_take(&c, '}') || (have & HAVE_ALL) != HAVE_ALL)
         return false;
     cursor_skip_blanks(&c);
     if (c.p != c.end)

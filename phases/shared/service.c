@@ -42,7 +42,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
     struct consumer consumer = { .svc = &svc };
     pthread_t consumer_thread;
     struct http_server *http = NULL;
-    bool run_api, run_consumer;
+    bool run_api, run_consumer, token_made;
+    long long fd_limit;
     sigset_t stop_signals;
     int sig;
 
@@ -63,7 +64,15 @@ int service_main(const struct phase *phase, int argc, char **argv)
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
-    lab_raise_fd_limit();
+    fd_limit = lab_raise_fd_limit();
+    lab_log("open files: up to %lld (RLIMIT_NOFILE raised to its hard limit)", fd_limit);
+    if (!config_admin_token(&cfg, &token_made, err, sizeof err))
+        lab_fatal("%s", err);
+    if (run_api && !config_loopback(&cfg))
+        lab_log("WARNING: listening on %s, not loopback: anyone who can reach this port can "
+                "book; admin endpoints need the token", cfg.http_host);
+    if (run_api && token_made)
+        lab_log("admin token (LAB_ADMIN_TOKEN was unset): %s", cfg.admin_token);
 
     check_backends(phase, &cfg);
     if ((phase->needs & NEEDS_QUEUE) && run_api &&

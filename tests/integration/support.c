@@ -42,7 +42,7 @@ static bool wait_fd(int fd, short events, uint64_t deadline_us)
 int http_call(const char *addr, const char *method, const char *target, const char *extra_headers,
               const char *body_out, char *body, size_t len, int timeout_ms)
 {
-    char host[64], req[16384], resp[65536];
+    char host[64], resp[65536], *req;
     int port, fd, status = -1;
     size_t got = 0, sent = 0, req_len;
     uint64_t deadline = lab_now_us() + (uint64_t)timeout_ms * 1000;
@@ -55,14 +55,19 @@ int http_call(const char *addr, const char *method, const char *target, const ch
         return -1;
     sa.sin_port = htons((uint16_t)port);
     inet_pton(AF_INET, host, &sa.sin_addr);
-    req_len = (size_t)snprintf(req, sizeof req,
+    /* sized for the request: a test may send a header of hundreds of KB */
+    size_t req_max = strlen(method) + strlen(target) + strlen(addr) + 64 +
+                     (extra_headers ? strlen(extra_headers) : 0) + (body_out ? strlen(body_out) : 0);
+    if (!(req = malloc(req_max)))
+        return -1;
+    req_len = (size_t)snprintf(req, req_max,
                                "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n%s",
                                method, target, addr, extra_headers ? extra_headers : "",
                                body_out ? body_out : "");
-    if (req_len >= sizeof req)
+    if (req_len >= req_max || (fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+        free(req);
         return -1;
-    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-        return -1;
+    }
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
         goto out;
     while (sent < req_len) {
@@ -86,6 +91,7 @@ int http_call(const char *addr, const char *method, const char *target, const ch
         snprintf(body, len, "%s", end + 4);
 out:
     close(fd);
+    free(req);
     return status;
 }
 

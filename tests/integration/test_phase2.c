@@ -84,6 +84,16 @@ static void bad_input_is_refused(void **state)
         { "POST", "/api/bookings?eventId=1&userId=1", "Content-Length: 100000\r\n", NULL, 413 },
         { "POST", "/api/bookings?eventId=1&eventId=2&userId=1", NULL, NULL, 400 },
         { "POST", "/api/bookings?eventId=1&userId=1&a%22b=1&a%22b=2", NULL, NULL, 400 },
+        /* issue 14: request identity, ambiguous framing, the reset's bounds */
+        { "POST", "/api/bookings?eventId=1&userId=1&requestId=zz%00cd", NULL, NULL, 400 },
+        { "POST", "/api/bookings?eventId=1&userId=1&requestId=ok&note=a%01b", NULL, NULL, 400 },
+        { "POST", "/api/bookings?eventId=1&userId=1&requestId=smuggle1",
+          "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n", 400 },
+        { "POST", "/api/bookings?eventId=1&userId=1&requestId=smuggle2",
+          "Content-Length: 0\r\nContent-Length: 5\r\n", "hello", 400 },
+        { "POST", "/api/admin/reset?eventId=2000000&seats=10", NULL, NULL, 400 },
+        { "POST", "/api/admin/reset?eventId=1&seats=200000", NULL, NULL, 400 },
+        { "POST", "/api/admin/reset?eventId=1&seats=10&perUser=0", NULL, NULL, 400 },
         { "GET", NULL, NULL, NULL, 413 },   /* the huge query string below */
         { "GET", "MANY", NULL, NULL, 400 }, /* 1000 short parameters, below 4 KB */
     };
@@ -112,6 +122,10 @@ static void bad_input_is_refused(void **state)
     }
     assert_int_equal(http_call(service.addr, "GET", "/healthz", NULL, NULL, body, sizeof body,
                                2000), 200);
+    /* HEAD where GET is allowed: the status without the body */
+    assert_int_equal(http_call(service.addr, "HEAD", "/healthz", NULL, NULL, body, sizeof body,
+                               2000), 200);
+    assert_string_equal(body, "");
 }
 
 /* The audit endpoint says what a direct SQL count says. */

@@ -1,0 +1,47 @@
+/* admit.h -- a request id is claimed once (docs/architecture.md, "Integrity
+ * of a sale"). Every phase's POST /api/bookings claims the request id before
+ * the booking and stores the answer after it, so a retry with the same id
+ * costs nothing (no seat, no message) and gets the first request's answer.
+ * Phases without a Redis gate (2, 3, 5) claim in PostgreSQL's requests
+ * table, the gate phases (4, 6) in Redis, next to the gate's counter. */
+#ifndef LAB_ADMIT_H
+#define LAB_ADMIT_H
+
+#include "booking.h"
+#include "conns.h"
+
+enum admit_outcome {
+    ADMIT_FIRST,         /* the id is ours: book it, then admit_finish() */
+    ADMIT_REPLAY,        /* answered before: PRIOR holds the answer */
+    ADMIT_IN_PROGRESS,   /* the first request with this id is still being answered */
+    ADMIT_REUSED,        /* the id was used for another user or event */
+};
+
+/* What the first request with this id was answered. */
+struct admit_prior {
+    enum lab_status answer;   /* LAB_BOOKED, LAB_SOLD_OUT, LAB_QUEUED, ... */
+    long long ticket_id;      /* when LAB_BOOKED */
+};
+
+/* admit_claim claims B's request id; on ADMIT_FIRST it sets B->generation
+ * to the sale's generation. LAB_NOT_FOUND: no such event (phases 2, 3, 5);
+ * LAB_ERR_*: the store failed. */
+enum lab_status admit_claim(struct conns *c, struct booking *b, enum admit_outcome *outcome,
+                            struct admit_prior *prior);
+
+/* admit_finish stores ANSWER (and TICKET_ID) for a claimed id; an answer
+ * that is not final (a failed backing service, an unknown event) drops the
+ * claim instead, so that a retry tries again. */
+void admit_finish(struct conns *c, const struct booking *b, enum lab_status answer,
+                  long long ticket_id);
+
+/* admit_parse_state reads a stored state name (lab_status_name of a final
+ * answer); false for "in_progress" or anything else. Pure, unit-tested. */
+bool admit_parse_state(const char *name, enum lab_status *answer);
+
+/* admit_parse_cache reads the Redis value "USER STATE TICKET"; false when
+ * it is malformed. Pure, unit-tested. */
+bool admit_parse_cache(const char *value, long long *user_id, char *state, size_t state_len,
+                       long long *ticket_id);
+
+#endif

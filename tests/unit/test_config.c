@@ -1,0 +1,60 @@
+/* test_config.c -- who may reset: the admin token is LAB_ADMIN_TOKEN when
+ * set, none on loopback, and a random one off loopback. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+
+static void parse(struct config *c, const char *listen)
+{
+    char *argv[] = { "phase", "--listen", (char *)listen, NULL };
+    char err[256];
+
+    assert_true(config_parse(c, 3, argv, err, sizeof err));
+}
+
+static void test_admin_token(void **state)
+{
+    struct config c;
+    char err[256];
+    bool made;
+
+    (void)state;
+    unsetenv("LAB_ADMIN_TOKEN");
+    parse(&c, "127.0.0.1:18080");
+    assert_true(config_loopback(&c));
+    assert_true(config_admin_token(&c, &made, err, sizeof err));
+    assert_false(made);
+    assert_string_equal(c.admin_token, "");
+
+    parse(&c, "0.0.0.0:18080");
+    assert_false(config_loopback(&c));
+    assert_true(config_admin_token(&c, &made, err, sizeof err));
+    assert_true(made);
+    assert_int_equal(strlen(c.admin_token), 48);
+
+    setenv("LAB_ADMIN_TOKEN", "token-from-env", 1);
+    parse(&c, "127.0.0.1:18080");
+    assert_true(config_admin_token(&c, &made, err, sizeof err));
+    assert_false(made);
+    assert_string_equal(c.admin_token, "token-from-env");
+
+    setenv("LAB_ADMIN_TOKEN", "bad token", 1);
+    assert_false(config_admin_token(&c, &made, err, sizeof err));
+    setenv("LAB_ADMIN_TOKEN", "short", 1);
+    assert_false(config_admin_token(&c, &made, err, sizeof err));
+    unsetenv("LAB_ADMIN_TOKEN");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_admin_token),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
