@@ -40,3 +40,8 @@ CREATE TABLE IF NOT EXISTS decisions (
 INSERT INTO events (id, name, total_seats, available_seats)
 VALUES (1, 'The last 100 seats', 100, 100)
 ON CONFLICT (id) DO NOTHING;
+
+-- version: bumped by every write of phase 3's optimistic strategy, which
+-- writes only if the version is still the one it read (compare-and-set).
+-- Added after the fact, so that an existing lab database gets it too.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0;

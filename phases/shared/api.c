@@ -294,5 +294,6 @@ const struct http_route api_routes[] = {
     { "GET", "/api/bookings/result", api_result, false },
     { "POST", "/api/admin/reset", api_reset, false },
     { "GET", "/healthz", api_health, true },
+    { "GET", "/api/stats", api_stats, true },
     { NULL, NULL, NULL, false },
 };

@@ -23,6 +23,8 @@ struct config {
     enum config_role role;     /* --role api|worker|all (phases 5-6) */
     const char *topic;         /* --topic */
     const char *group;         /* --group: the consumer group */
+    const char *strategy;      /* --strategy: NULL for the phase's default */
+    int retries;               /* --retries: attempts after a conflict */
 };
 
 /* config_parse fills C from ARGV. On a bad flag it writes the reason to ERR
