@@ -5,7 +5,23 @@
 # the service again, whatever happened.
 #
 #   bash infra/attack.sh --phase N [--bin-dir build] [--harness-dir DIR]
-#                        [--service-arg ARG]... [attack options...]
+#                        [--service-arg ARG]... [--strategy NAME]
+#                        [--instances K] [--workers W] [--partitions P]
+#                        [--events E] [attack options...]
+#
+#   --strategy NAME   the service's --strategy (phase 2: unsafe, local-mutex;
+#                     phase 3: for-update, atomic, optimistic, serializable,
+#                     advisory)
+#   --instances K     K service processes on consecutive ports from LAB_HTTP's
+#                     (port, port+1, ...); the harness spreads its connections
+#                     over them (default 1)
+#   --workers W       phases 5 and 6: the K processes take requests only
+#                     (--role api) and W more decide them (--role worker), all
+#                     in one consumer group (default 0: each does both)
+#   --partitions P    phases 5 and 6: partitions of the topic, when it is made
+#   --events E        E events on sale at once (1 or 2): one harness per event,
+#                     side by side; in phases 5-6 each event is its own key,
+#                     hence its own partition's order
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -13,6 +29,9 @@ phase=2
 event=1
 bin_dir=build
 harness_dir=
+instances=1
+workers=0
+events=1
 service_args=()
 attack_args=()
 while [ $# -gt 0 ]; do
@@ -21,6 +40,11 @@ while [ $# -gt 0 ]; do
         --bin-dir) bin_dir=${2:?}; shift 2 ;;
         --harness-dir) harness_dir=${2:?}; shift 2 ;;
         --service-arg) service_args+=("${2:?}"); shift 2 ;;
+        --strategy) service_args+=(--strategy "${2:?--strategy needs a name}"); shift 2 ;;
+        --partitions) service_args+=(--partitions "${2:?--partitions needs a number}"); shift 2 ;;
+        --instances) instances=${2:?--instances needs a number}; shift 2 ;;
+        --workers) workers=${2:?--workers needs a number}; shift 2 ;;
+        --events) events=${2:?--events needs a number}; shift 2 ;;
         --event) event=${2:?--event needs an id}; attack_args+=("$1" "$2"); shift 2 ;;
         -h|--help)
             script_help "$0"
@@ -30,39 +54,95 @@ while [ $# -gt 0 ]; do
     esac
 done
 lab_is_phase "$phase" || { echo "attack.sh: --phase must be $(lab_phase_range), not '$phase'" >&2; exit 2; }
-
-url="http://$LAB_HTTP"
-if curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1; then
-    die "something already answers on $url: stop it first (a service left running?)"
+[[ $instances =~ ^[0-9]+$ ]] && [ "$instances" -ge 1 ] && [ "$instances" -le 16 ] ||
+    { echo "attack.sh: --instances must be 1 to 16, not '$instances'" >&2; exit 2; }
+[[ $workers =~ ^[0-9]+$ ]] && [ "$workers" -le 16 ] ||
+    { echo "attack.sh: --workers must be 0 to 16, not '$workers'" >&2; exit 2; }
+[[ $events =~ ^[12]$ ]] || { echo "attack.sh: --events must be 1 or 2, not '$events'" >&2; exit 2; }
+if [ "$workers" -gt 0 ] && [ "$phase" -lt 5 ]; then
+    echo "attack.sh: --workers is for phases 5 and 6 (a Kafka consumer group)" >&2; exit 2
 fi
+
+split_hostport LAB_HTTP "$LAB_HTTP" HTTP
+urls=()
+for ((i = 0; i < instances; i++)); do
+    urls+=("http://$HTTP_HOST:$((HTTP_PORT + i))")
+done
+url_list=$(IFS=,; echo "${urls[*]}")
+for url in "${urls[@]}"; do
+    if curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1; then
+        die "something already answers on $url: stop it first (a service left running?)"
+    fi
+done
 
 bash "$LAB_ROOT/infra/services.sh" up >/dev/null
 
 mkdir -p "$LAB_RUN/log"
-log="$LAB_RUN/log/phase$phase.log"
-"$LAB_ROOT/$bin_dir/phase$phase" "${service_args[@]}" >"$log" 2>&1 &
-service_pid=$!
-
-# stop_service ends the service with SIGTERM and waits for it, so that the
-# port is free again when this script returns.
+service_pids=()
+# stop_service ends every process started here with SIGTERM and waits for
+# each, so that the ports are free again when this script returns.
 stop_service() {
-    kill -TERM "$service_pid" 2>/dev/null || true
-    wait "$service_pid" 2>/dev/null || true
+    local pid
+    for pid in "${service_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${service_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap stop_service EXIT
 
-# wait until the service answers, or give up with its log
-for _ in $(seq 1 100); do
-    curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && break
-    kill -0 "$service_pid" 2>/dev/null || { tail -n 20 "$log" >&2; die "phase $phase did not start"; }
-    sleep 0.1
+# start_one NAME ARGS...: one service process, its log in .lab/log/NAME.log
+start_one() {
+    local name=$1
+    shift
+    "$LAB_ROOT/$bin_dir/phase$phase" "$@" >"$LAB_RUN/log/$name.log" 2>&1 &
+    service_pids+=($!)
+}
+role=()
+[ "$workers" -gt 0 ] && role=(--role api)
+for ((i = 0; i < instances; i++)); do
+    name=phase$phase
+    [ "$instances" -gt 1 ] && name=phase$phase-$((i + 1))
+    start_one "$name" --listen "$HTTP_HOST:$((HTTP_PORT + i))" "${role[@]}" "${service_args[@]}"
 done
-curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 || { tail -n 20 "$log" >&2; die "phase $phase does not answer on $url"; }
+for ((i = 0; i < workers; i++)); do
+    start_one "phase$phase-worker$((i + 1))" --role worker "${service_args[@]}"
+done
+log="$LAB_RUN/log/phase$phase*.log"
 
-say "phase $phase is up on $url (log: ${log#"$LAB_ROOT"/}); attacking"
+# wait until every instance answers, or give up with the logs
+for url in "${urls[@]}"; do
+    for _ in $(seq 1 100); do
+        curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && break
+        for pid in "${service_pids[@]}"; do
+            kill -0 "$pid" 2>/dev/null || { tail -n 20 $log >&2; die "phase $phase did not start"; }
+        done
+        sleep 0.1
+    done
+    curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 || { tail -n 20 $log >&2; die "phase $phase does not answer on $url"; }
+done
+
+say "phase $phase is up on $url_list ($instances instance(s)$([ "$workers" -gt 0 ] && echo ", $workers worker(s)"); logs: .lab/log/phase$phase*.log); attacking"
 status=0
-"$LAB_ROOT/${harness_dir:-$bin_dir}/attack" --url "$url" "${attack_args[@]}" || status=$?
+if [ "$events" -eq 1 ]; then
+    "$LAB_ROOT/${harness_dir:-$bin_dir}/attack" --url "$url_list" "${attack_args[@]}" || status=$?
+else
+    # two events at once: event E and E+1, users of the second offset so
+    # that no user id is shared; each harness audits its own event
+    harness_pids=()
+    for ((e = 0; e < events; e++)); do
+        "$LAB_ROOT/${harness_dir:-$bin_dir}/attack" --url "$url_list" "${attack_args[@]}" \
+            --event $((event + e)) --user-base $((e * 1000000)) \
+            >"$LAB_RUN/log/attack-event$((event + e)).out" 2>&1 &
+        harness_pids+=($!)
+    done
+    for ((e = 0; e < events; e++)); do
+        wait "${harness_pids[$e]}" || status=$?
+        echo "== event $((event + e))"
+        cat "$LAB_RUN/log/attack-event$((event + e)).out"
+    done
+fi
 echo
-echo "the service's own audit (GET /api/bookings/audit?eventId=$event):"
-curl -sS -m 5 "$url/api/bookings/audit?eventId=$event" || true
+for ((e = 0; e < events; e++)); do
+    echo "the service's own audit (GET /api/bookings/audit?eventId=$((event + e))):"
+    curl -sS -m 5 "${urls[0]}/api/bookings/audit?eventId=$((event + e))" || true
+    echo
+done
 exit "$status"
