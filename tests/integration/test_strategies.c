@@ -39,7 +39,7 @@ struct fleet {
 static void fleet_start(struct fleet *f, int n, int phase, const char *strategy,
                         const char *think_ms)
 {
-    char host[64], path[256];
+    char host[48], path[256];
     int port;
 
     memset(f, 0, sizeof *f);
