@@ -20,8 +20,11 @@
 #                     in one consumer group (default 0: each does both)
 #   --partitions P    phases 5 and 6: partitions of the topic, when it is made
 #   --events E        E events on sale at once (1 or 2): one harness per event,
-#                     side by side; in phases 5-6 each event is its own key,
-#                     hence its own partition's order
+#                     side by side; in phases 5-6 the event id is the message
+#                     key, so each event keeps its own partition's order:
+#                     with the default 3 partitions events 1 and 2 hash to
+#                     partitions 2 and 1 (CRC32 of the key), with 2 partitions
+#                     both to partition 1
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
