@@ -52,6 +52,9 @@ static void api_failed(struct http_reply *reply, enum lab_status st, long long e
     case LAB_ERR_QUEUE:
         http_error(reply, 503, "unavailable", "Kafka did not acknowledge the request");
         break;
+    case LAB_ERR_CONFLICT:
+        http_error(reply, 503, "conflict", "lost every retry to concurrent bookings: try again");
+        break;
     default:
         http_error(reply, 503, "unavailable", "PostgreSQL is unavailable");
         break;

@@ -53,7 +53,7 @@ enum lab_status retry_booking(struct conns *c, const struct booking *b,
             return st;
         if (i >= retries) {
             contention_note_gave_up();
-            return LAB_ERR_DB;
+            return LAB_ERR_CONFLICT;
         }
         contention_note_retry();
     }

@@ -21,7 +21,7 @@ typedef enum lab_status attempt_fn(struct conns *c, const struct booking *b,
 /* retry_booking runs ATTEMPT, and again after each conflict, at most
  * 1 + --retries times in all. Each retry and each booking that ran out of
  * retries is counted (GET /api/stats); one that ran out answers
- * LAB_ERR_DB (503: try again later), its seat left unsold. */
+ * LAB_ERR_CONFLICT (503: try again later), its seat left unsold. */
 enum lab_status retry_booking(struct conns *c, const struct booking *b,
                               struct booking_reply *reply, attempt_fn *attempt);
 
