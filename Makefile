@@ -9,6 +9,7 @@
 #   make services           phase 1: install and start PostgreSQL, Redis, Kafka
 #   make regress            every scenario against every phase, PASS/FAIL, JUnit XML
 #   make compare            phases 2-6 side by side; make sweep, make plots, results/REPORT.md
+#   make matrix             every --strategy on 1 and 2 instances: docs/matrix.md, docs/matrix.png
 #   make demo               a narrated walk through phases 2-6 (DEMO_PAUSE=0: no pauses)
 #   make replay             the race step by step on two database sessions
 #   make tsan               the harness under ThreadSanitizer
