@@ -34,6 +34,8 @@ PGconn *db_connect(const char *conninfo, char *err, size_t err_len)
 /* The conflict class of this thread's last failed statement (contention.h). */
 static _Thread_local enum contention_class db_conflict;
 
+/* db_last_conflict lets a strategy ask why its statement failed without
+ * db_exec's callers all passing the SQLSTATE up: per thread, like the PGconn. */
 enum contention_class db_last_conflict(void)
 {
     return db_conflict;

@@ -78,6 +78,8 @@ enum lab_status db_write_if_version(PGconn *db, long long event_id, long long ve
     return LAB_OK;
 }
 
+/* db_begin_serializable: PostgreSQL's SERIALIZABLE (serializable snapshot
+ * isolation) lets the racers run and aborts all but one of them with 40001. */
 enum lab_status db_begin_serializable(PGconn *db)
 {
     return db_exec(db, "BEGIN ISOLATION LEVEL SERIALIZABLE", 0, NULL, PGRES_COMMAND_OK, NULL);

@@ -8,6 +8,8 @@
 #include "contention.h"
 #include "phase.h"
 
+/* api_stats answers from the process-wide counters alone, touching no
+ * connection: it is a quick route, answered by the polling thread. */
 void api_stats(const struct service *svc, struct http_request *req, struct http_reply *reply)
 {
     struct contention k;

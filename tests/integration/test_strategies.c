@@ -91,6 +91,7 @@ static void attack_fleet(const struct fleet *f, int users, int seats, char *json
     assert_int_equal(run_attack(&first, args, json, len), 0);
 }
 
+/* figure reads KEY from a summary, failing the test when it is missing. */
 static long long figure(const char *json, const char *key)
 {
     long long v = 0;
