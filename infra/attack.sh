@@ -13,8 +13,9 @@
 #                     phase 3: for-update, atomic, optimistic, serializable,
 #                     advisory)
 #   --instances K     K service processes on consecutive ports from LAB_HTTP's
-#                     (port, port+1, ...); the harness spreads its connections
-#                     over them (default 1)
+#                     (port, port+1, ...; an instance after the first whose
+#                     port is held moves to the next free one); the harness
+#                     spreads its connections over them (default 1)
 #   --workers W       phases 5 and 6: the K processes take requests only
 #                     (--role api) and W more decide them (--role worker), all
 #                     in one consumer group (default 0: each does both)
@@ -67,9 +68,10 @@ if [ "$workers" -gt 0 ] && [ "$phase" -lt 5 ]; then
 fi
 
 split_hostport LAB_HTTP "$LAB_HTTP" HTTP
-urls=()
+urls=() ports=()
 for ((i = 0; i < instances; i++)); do
-    urls+=("http://$HTTP_HOST:$((HTTP_PORT + i))")
+    ports+=($((HTTP_PORT + i)))
+    urls+=("http://$HTTP_HOST:${ports[$i]}")
 done
 url_list=$(IFS=,; echo "${urls[*]}")
 for url in "${urls[@]}"; do
@@ -100,28 +102,59 @@ start_one() {
 }
 role=()
 [ "$workers" -gt 0 ] && role=(--role api)
+# start_instance I: instance I (0-based) on LAB_HTTP's port + I; its pid is
+# service_pids[I]
+instance_log() {
+    if [ "$instances" -gt 1 ]; then echo "$LAB_RUN/log/phase$phase-$(($1 + 1)).log"
+    else echo "$LAB_RUN/log/phase$phase.log"; fi
+}
+start_instance() {
+    "$LAB_ROOT/$bin_dir/phase$phase" --listen "$HTTP_HOST:${ports[$1]}" "${role[@]}" \
+        "${service_args[@]}" >"$(instance_log "$1")" 2>&1 &
+    service_pids[$1]=$!
+}
 for ((i = 0; i < instances; i++)); do
-    name=phase$phase
-    [ "$instances" -gt 1 ] && name=phase$phase-$((i + 1))
-    start_one "$name" --listen "$HTTP_HOST:$((HTTP_PORT + i))" "${role[@]}" "${service_args[@]}"
+    start_instance "$i"
 done
 for ((i = 0; i < workers; i++)); do
     start_one "phase$phase-worker$((i + 1))" --role worker "${service_args[@]}"
 done
 log="$LAB_RUN/log/phase$phase*.log"
 
-# wait until every instance answers, or give up with the logs
-for url in "${urls[@]}"; do
+# wait until every instance answers, or give up with the logs. An instance
+# after the first that could not bind its port moves to the port after the
+# last one in use, up to 8 times in all: on a busy machine a port of the
+# ephemeral range may be held by some client connection's end (TIME_WAIT).
+restarts=0
+for ((i = 0; i < instances; i++)); do
     for _ in $(seq 1 100); do
-        curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && break
-        for pid in "${service_pids[@]}"; do
-            kill -0 "$pid" 2>/dev/null || { tail -n 20 $log >&2; die "phase $phase did not start"; }
+        curl -fsS -m 1 "${urls[$i]}/healthz" >/dev/null 2>&1 && break
+        for ((j = 0; j < instances; j++)); do
+            kill -0 "${service_pids[$j]}" 2>/dev/null && continue
+            if [ "$j" -gt 0 ] && [ "$restarts" -lt 8 ] &&
+                grep -q "cannot listen" "$(instance_log "$j")"; then
+                wait "${service_pids[$j]}" 2>/dev/null || true
+                restarts=$((restarts + 1))
+                last=${ports[0]}
+                for p in "${ports[@]}"; do [ "$p" -gt "$last" ] && last=$p; done
+                ports[$j]=$((last + 1))
+                urls[$j]="http://$HTTP_HOST:${ports[$j]}"
+                start_instance "$j"
+            else
+                tail -n 20 "$(instance_log "$j")" >&2
+                die "phase $phase did not start on ${urls[$j]}"
+            fi
+        done
+        for pid in "${service_pids[@]:instances}"; do
+            kill -0 "$pid" 2>/dev/null || { tail -n 20 $log >&2; die "a phase $phase worker did not start"; }
         done
         sleep 0.1
     done
+    url=${urls[$i]}
     curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 || { tail -n 20 $log >&2; die "phase $phase does not answer on $url"; }
 done
 
+url_list=$(IFS=,; echo "${urls[*]}")
 say "phase $phase is up on $url_list ($instances instance(s)$([ "$workers" -gt 0 ] && echo ", $workers worker(s)"); logs: .lab/log/phase$phase*.log); attacking"
 status=0
 if [ "$events" -eq 1 ]; then

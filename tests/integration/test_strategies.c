@@ -34,49 +34,81 @@ struct fleet {
     char urls[256];           /* --url a,b for the harness */
 };
 
-/* fleet_start runs N processes of PHASE with STRATEGY and THINK_MS on the
- * test port and the next, and waits until each answers /healthz. */
+/* fleet_start runs N processes of PHASE with STRATEGY and THINK_MS, the
+ * first on the test port and each next one on the next port, and waits
+ * until each answers /healthz. A later instance that cannot bind its port
+ * (the test ports are in the ephemeral range: on a busy machine some client
+ * connection's end may hold one, in TIME_WAIT for a minute) moves on to the
+ * next port, at most 8 times. */
 static void fleet_start(struct fleet *f, int n, int phase, const char *strategy,
                         const char *think_ms)
 {
     char host[48], path[256];
     int port;
 
+    assert_int_equal(f->n, 0);        /* the previous test's stopped */
     memset(f, 0, sizeof *f);
     assert_true(parse_host_port(lab_env("LAB_TEST_HTTP", "127.0.0.1:18181"), host,
                                 (int)sizeof host, &port));
     snprintf(path, sizeof path, "%s/phase%d", lab_env("LAB_TEST_BIN_DIR", "build/san"), phase);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0, moves = 0; i < n; i++, port++) {
         const char *argv[] = { path, "--listen", f->addr[i], "--strategy", strategy,
                                "--think-ms", think_ms, NULL };
+        int tries = 0;
 
-        snprintf(f->addr[i], sizeof f->addr[i], "%s:%d", host, port + i);
+        snprintf(f->addr[i], sizeof f->addr[i], "%s:%d", host, port);
         snprintf(f->log[i], sizeof f->log[i], ".lab/log/test-strategies-%d.log", i + 1);
         if (http_call(f->addr[i], "GET", "/healthz", NULL, NULL, NULL, 0, 500) != -1)
             fail_msg("something already answers on %s", f->addr[i]);
         f->pid[i] = proc_spawn(argv, f->log[i]);
         assert_true(f->pid[i] > 0);
         f->n = i + 1;
-        snprintf(f->urls + strlen(f->urls), sizeof f->urls - strlen(f->urls), "%shttp://%s",
-                 i ? "," : "", f->addr[i]);
-    }
-    for (int i = 0; i < n; i++) {
-        int tries = 0;
         while (http_call(f->addr[i], "GET", "/healthz", NULL, NULL, NULL, 0, 500) != 200) {
-            if (++tries > 200 || waitpid(f->pid[i], NULL, WNOHANG) == f->pid[i])
+            bool exited = waitpid(f->pid[i], NULL, WNOHANG) == f->pid[i];
+            if (exited && i > 0 && moves < 8) {
+                moves++;
+                snprintf(f->addr[i], sizeof f->addr[i], "%s:%d", host, ++port);
+                f->pid[i] = proc_spawn(argv, f->log[i]);
+                assert_true(f->pid[i] > 0);
+                continue;
+            }
+            if (++tries > 200 || exited) {
+                if (exited)
+                    f->pid[i] = 0;
                 fail_msg("phase %d --strategy %s did not start on %s (see %s)", phase, strategy,
                          f->addr[i], f->log[i]);
+            }
             lab_sleep_ms(100);
         }
+        snprintf(f->urls + strlen(f->urls), sizeof f->urls - strlen(f->urls), "%shttp://%s",
+                 i ? "," : "", f->addr[i]);
     }
 }
 
 /* fleet_stop stops every instance; each must exit 0 (no sanitizer report). */
 static void fleet_stop(struct fleet *f)
 {
-    for (int i = 0; i < f->n; i++)
-        assert_int_equal(proc_stop(f->pid[i]), 0);
+    int n = f->n, status[MAX_INSTANCES] = { 0 };
+
     f->n = 0;
+    for (int i = 0; i < n; i++)
+        status[i] = f->pid[i] > 0 ? proc_stop(f->pid[i]) : 0;
+    for (int i = 0; i < n; i++)
+        assert_int_equal(status[i], 0);
+}
+
+/* The instances of the running test: a failed assertion jumps out of the
+ * test, and the teardown stops what it left running. */
+static struct fleet running;
+
+static int stop_leftovers(void **state)
+{
+    (void)state;
+    for (int i = 0; i < running.n; i++)
+        if (running.pid[i] > 0)
+            proc_stop(running.pid[i]);
+    running.n = 0;
+    return 0;
 }
 
 /* attack_fleet runs the harness over every instance of F: a burst of USERS
@@ -116,11 +148,9 @@ static void phase3_strategies_never_oversell(void **state)
         for (int n = 1; n <= MAX_INSTANCES; n++) {
             const char *s = strategies[i];
             bool retries = strcmp(s, "optimistic") == 0 || strcmp(s, "serializable") == 0;
-            struct fleet f;
-
-            fleet_start(&f, n, 3, s, "20");
-            attack_fleet(&f, 200, 50, json, sizeof json);
-            fleet_stop(&f);
+            fleet_start(&running, n, 3, s, "20");
+            attack_fleet(&running, 200, 50, json, sizeof json);
+            fleet_stop(&running);
             print_message("%s x%d: %s\n", s, n, json);
             assert_true(json_has(json, "strategy", s));
             assert_int_equal(figure(json, "instances"), n);
@@ -152,21 +182,20 @@ static void phase3_strategies_never_oversell(void **state)
  * on the same row. */
 static void local_mutex_needs_one_process(void **state)
 {
-    struct fleet f;
     char json[8192];
 
     (void)state;
-    fleet_start(&f, 1, 2, "local-mutex", "50");
-    attack_fleet(&f, 200, 50, json, sizeof json);
-    fleet_stop(&f);
+    fleet_start(&running, 1, 2, "local-mutex", "50");
+    attack_fleet(&running, 200, 50, json, sizeof json);
+    fleet_stop(&running);
     print_message("local-mutex x1: %s\n", json);
     assert_int_equal(figure(json, "oversold"), 0);
     assert_int_equal(figure(json, "phantom"), 0);
     assert_int_equal(figure(json, "sold"), 50);
 
-    fleet_start(&f, 2, 2, "local-mutex", "50");
-    attack_fleet(&f, 200, 50, json, sizeof json);
-    fleet_stop(&f);
+    fleet_start(&running, 2, 2, "local-mutex", "50");
+    attack_fleet(&running, 200, 50, json, sizeof json);
+    fleet_stop(&running);
     print_message("local-mutex x2: %s\n", json);
     assert_true(figure(json, "oversold") > 0);
     assert_true(json_has(json, "verdict", "BUG"));
@@ -200,8 +229,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unknown_strategy_is_refused),
-        cmocka_unit_test(local_mutex_needs_one_process),
-        cmocka_unit_test(phase3_strategies_never_oversell),
+        cmocka_unit_test_teardown(local_mutex_needs_one_process, stop_leftovers),
+        cmocka_unit_test_teardown(phase3_strategies_never_oversell, stop_leftovers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
