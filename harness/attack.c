@@ -64,10 +64,10 @@ struct phase_info {
 };
 
 /* ask_health learns which phase is under attack. Only an unreachable
- * service is an error here; for a custom --path the target may be some
- * other server, so an answer without the lab's fields just leaves them
- * unknown (phase 0). */
-static int ask_health(const struct client_target *target, int timeout_ms, bool strict,
+ * service is an error here; the target may be a service the lab did not
+ * build (docs/bring-your-own.md) or, for a custom --path, any server, so an
+ * answer without the lab's fields just leaves them unknown (phase 0). */
+static int ask_health(const struct client_target *target, int timeout_ms,
                       struct phase_info *svc)
 {
     struct http_response r;
@@ -82,14 +82,8 @@ static int ask_health(const struct client_target *target, int timeout_ms, bool s
         return -1;
     }
     body = http_response_body(&r, &len);
-    if (r.status != 200 || !json_pick_long(body, len, "phase", &phase)) {
-        if (strict) {
-            lab_log("GET /healthz answered %d, not a lab service's health: %.*s", r.status,
-                    (int)len, body);
-            return -1;
-        }
+    if (r.status != 200 || !json_pick_long(body, len, "phase", &phase))
         return 0;
-    }
     svc->phase = (int)phase;
     json_pick_string(body, len, "name", svc->name, sizeof svc->name);
     json_pick_bool(body, len, "async", &svc->async);
@@ -519,9 +513,7 @@ static int run_setup(struct run *r, int argc, char **argv)
             lab_log("%s", err);
             return EXIT_UNREACHABLE;
         }
-    /* a service the lab did not build may have no /healthz: only an
-       unreachable one stops the run (docs/bring-your-own.md) */
-    if (ask_health(&r->target, args->timeout_ms, false, &r->svc))
+    if (ask_health(&r->target, args->timeout_ms, &r->svc))
         return EXIT_UNREACHABLE;
     if (r->booking && r->svc.phase == 0)
         lab_log("no lab /healthz at %s: attacking it as a booking service all the same",
