@@ -3,11 +3,13 @@
 #   make                    build the five services and the harness
 #   make phase2 attack      services up, phase 2 started, attacked, audited, stopped
 #   make attack PHASE=3 USERS=2000 SEATS=100
+#   make attack PHASE=2 INSTANCES=2 STRATEGY=local-mutex   two processes, one mutex each
 #   make test               unit + integration tests (sanitized builds, real services)
 #   make unit               the unit tests alone, no service needed; make integration: the rest
 #   make services           phase 1: install and start PostgreSQL, Redis, Kafka
 #   make regress            every scenario against every phase, PASS/FAIL, JUnit XML
 #   make compare            phases 2-6 side by side; make sweep, make plots, results/REPORT.md
+#   make matrix             every --strategy on 1 and 2 instances: docs/matrix.md, docs/matrix.png
 #   make demo               a narrated walk through phases 2-6 (DEMO_PAUSE=0: no pauses)
 #   make replay             the race step by step on two database sessions
 #   make tsan               the harness under ThreadSanitizer
@@ -167,8 +169,14 @@ $(addprefix phase,$(PHASES)): phase%: all
 
 USERS ?= 500
 SEATS ?= 100
+# make attack PHASE=2 INSTANCES=2 STRATEGY=local-mutex: K processes of the
+# phase, one --strategy; WORKERS, PARTITIONS, EVENTS as in infra/attack.sh.
+INSTANCES ?= 1
 attack: all
-	@bash infra/attack.sh --phase $(PHASE) --users $(USERS) --seats $(SEATS) $(ATTACK_ARGS)
+	@bash infra/attack.sh --phase $(PHASE) --users $(USERS) --seats $(SEATS) \
+	    --instances $(INSTANCES) $(if $(STRATEGY),--strategy $(STRATEGY)) \
+	    $(if $(WORKERS),--workers $(WORKERS)) $(if $(PARTITIONS),--partitions $(PARTITIONS)) \
+	    $(if $(EVENTS),--events $(EVENTS)) $(ATTACK_ARGS)
 
 # make test = make unit + make integration, in one run and one closing line.
 test: services

@@ -255,6 +255,33 @@ static int check_combination(struct attack_args *a, const struct given *g, char 
     return 0;
 }
 
+/* parse_url_list reads --url's comma-separated list of instances into A;
+ * the first is also A's host and port (the reset, the health check). */
+static bool parse_url_list(struct attack_args *a, const char *list)
+{
+    char one[ARGS_HOST_MAX + 16];
+    const char *p = list;
+
+    a->url_count = 0;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        if (a->url_count == ARGS_URLS_MAX || n == 0 || n >= sizeof one)
+            return false;
+        memcpy(one, p, n);
+        one[n] = '\0';
+        if (!args_parse_url(one, a->url_hosts[a->url_count], ARGS_HOST_MAX,
+                            &a->url_ports[a->url_count]))
+            return false;
+        a->url_count++;
+        if (p[n] == '\0')
+            break;
+        p += n + 1;
+    }
+    snprintf(a->host, sizeof a->host, "%s", a->url_hosts[0]);
+    a->port = a->url_ports[0];
+    return true;
+}
+
 /* args_parse fills A from ARGV (argv[0] is the program). DEFAULT_URL is the
  * target when --url is absent; it is only checked when it is used, so a
  * broken LAB_HTTP does not get in the way of an explicit --url. */
@@ -303,8 +330,9 @@ int args_parse(struct attack_args *a, int argc, char *const argv[], const char *
     }
     if (!url)
         url = default_url;
-    if (!args_parse_url(url, a->host, sizeof a->host, &a->port))
-        return parse_fail(err, err_len, "bad URL '%s': want http://host:port", url ? url : "");
+    if (!url || !parse_url_list(a, url))
+        return parse_fail(err, err_len, "bad URL '%s': want http://host:port, or up to %d "
+                          "of them separated by commas", url ? url : "", ARGS_URLS_MAX);
     return check_combination(a, &g, err, err_len);
 }
 
@@ -320,7 +348,8 @@ void args_usage(FILE *out, const char *program)
         "Attack a phase's booking service and audit the database afterwards.\n"
         "\n"
         "target\n"
-        "  --url URL                 service, http://host:port (default: $LAB_HTTP)\n"
+        "  --url URL[,URL...]        service, http://host:port (default: $LAB_HTTP); several\n"
+        "                            instances: connections go to them in turn\n"
         "  --event E                 event id (default %d)\n"
         "  --seats S                 seats the reset puts on sale (default %d)\n"
         "  --no-reset                attack the event as it is\n"

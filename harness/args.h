@@ -18,12 +18,18 @@ enum attack_mode {
 
 #define ARGS_HOST_MAX 256
 #define ARGS_PATH_MAX 1024
-#define ARGS_RUN_ID_MAX 40    /* leaves room for "-<userId>" in a 64-char requestId */
+#define ARGS_RUN_ID_MAX 40
+#define ARGS_URLS_MAX 16      /* --url a,b,...: instances of one service */    /* leaves room for "-<userId>" in a 64-char requestId */
 
 struct attack_args {
     /* the target: --url http://host:port */
     char host[ARGS_HOST_MAX];
     int port;
+    /* --url a,b,c: every instance (the first is host:port above); the
+       connections go to them in turn */
+    int url_count;
+    char url_hosts[ARGS_URLS_MAX][ARGS_HOST_MAX];
+    int url_ports[ARGS_URLS_MAX];
 
     /* the workload */
     enum attack_mode mode;        /* --mode burst|sustained */

@@ -32,6 +32,7 @@
 #include "audit.h"
 #include "client.h"
 #include "db.h"
+#include "fleet.h"
 #include "wire.h"
 #include "lab.h"
 #include "report.h"
@@ -63,10 +64,10 @@ struct phase_info {
 };
 
 /* ask_health learns which phase is under attack. Only an unreachable
- * service is an error here; for a custom --path the target may be some
- * other server, so an answer without the lab's fields just leaves them
- * unknown (phase 0). */
-static int ask_health(const struct client_target *target, int timeout_ms, bool strict,
+ * service is an error here; the target may be a service the lab did not
+ * build (docs/bring-your-own.md) or, for a custom --path, any server, so an
+ * answer without the lab's fields just leaves them unknown (phase 0). */
+static int ask_health(const struct client_target *target, int timeout_ms,
                       struct phase_info *svc)
 {
     struct http_response r;
@@ -81,14 +82,8 @@ static int ask_health(const struct client_target *target, int timeout_ms, bool s
         return -1;
     }
     body = http_response_body(&r, &len);
-    if (r.status != 200 || !json_pick_long(body, len, "phase", &phase)) {
-        if (strict) {
-            lab_log("GET /healthz answered %d, not a lab service's health: %.*s", r.status,
-                    (int)len, body);
-            return -1;
-        }
+    if (r.status != 200 || !json_pick_long(body, len, "phase", &phase))
         return 0;
-    }
     svc->phase = (int)phase;
     json_pick_string(body, len, "name", svc->name, sizeof svc->name);
     json_pick_bool(body, len, "async", &svc->async);
@@ -276,6 +271,7 @@ static int run_attack(const struct attack_args *args, const struct client_work *
         t->start_line = &start_line;
         t->conn_count = (int)mine;
         t->job_first = jobs * conns_before / conns;
+        t->conn_first = conns_before;
         conns_before += mine;
         t->job_end = jobs * conns_before / conns;
     }
@@ -444,6 +440,8 @@ struct run {
     bool booking;                      /* the lab's API (audited), not a custom --path */
     long long conns, jobs;             /* connections opened; users or requests */
     struct client_target target;
+    struct client_target targets[ARGS_URLS_MAX];   /* every --url */
+    struct fleet_stats stats_before;   /* the instances' counters before */
     struct client_work work;
     struct phase_info svc;             /* what /healthz said */
     PGconn *db;                        /* the audit's connection (booking runs only) */
@@ -457,6 +455,17 @@ struct run {
 };
 
 #define RUN_GOING (-1)   /* a step's return: not an exit status, go on */
+
+/* fill_contention reads every instance's counters again and keeps what the
+ * attack added: retries and conflicts by SQLSTATE class, and the strategy. */
+static void fill_contention(struct summary *s, const struct run *r)
+{
+    struct fleet_stats after;
+
+    fleet_read(r->targets, r->args.url_count, r->args.timeout_ms, &after);
+    contention_diff(&after.k, &r->stats_before.k, &s->contention);
+    snprintf(s->strategy, sizeof s->strategy, "%s", after.strategy);
+}
 
 /* run_setup reads the command line and gets everything ready: the file
  * limit, the service's phase, the database, the reset, the timeline. It
@@ -498,8 +507,17 @@ static int run_setup(struct run *r, int argc, char **argv)
         lab_log("%s", err);
         return EXIT_UNREACHABLE;
     }
-    if (ask_health(&r->target, args->timeout_ms, r->booking, &r->svc))
+    for (int i = 0; i < args->url_count; i++)
+        if (client_resolve(args->url_hosts[i], args->url_ports[i], &r->targets[i], err,
+                           sizeof err)) {
+            lab_log("%s", err);
+            return EXIT_UNREACHABLE;
+        }
+    if (ask_health(&r->target, args->timeout_ms, &r->svc))
         return EXIT_UNREACHABLE;
+    if (r->booking && r->svc.phase == 0)
+        lab_log("no lab /healthz at %s: attacking it as a booking service all the same",
+                r->target.host_header);
 
     /* the database and the reset */
     if (r->booking) {
@@ -518,6 +536,7 @@ static int run_setup(struct run *r, int argc, char **argv)
         lab_log("%s", err);
         return EXIT_USAGE;
     }
+    fleet_read(r->targets, args->url_count, args->timeout_ms, &r->stats_before);
     r->src.db = r->db;
     r->src.event_id = args->event_id;
     r->src.decided_before = r->decided_before;
@@ -533,6 +552,8 @@ static int run_attack_step(struct run *r)
     struct summary *s = &r->s;
 
     work->target = &r->target;
+    work->targets = r->targets;
+    work->target_count = args->url_count;
     work->booking = r->booking;
     work->method = args->method;
     work->path = args->path;
@@ -567,6 +588,7 @@ static int run_attack_step(struct run *r)
     s->concurrency = r->conns;
     s->threads = r->thread_count;
     s->reads_per_booking = args->reads_per_booking;
+    s->instances = args->url_count;
     fill_summary(s, &r->totals);
     return RUN_GOING;
 }
@@ -580,12 +602,15 @@ static int run_audit_step(struct run *r)
     long long queued = r->totals.bookings.n[OUTCOME_QUEUED];
     long long later_booked = 0;
 
-    if (!r->booking)
+    if (!r->booking) {
+        fill_contention(s, r);
         return RUN_GOING;
+    }
     if ((r->svc.async || queued > 0) &&
         (drain_queue(r->db, &r->args, r->decided_before, booked + queued, &r->src, s) ||
          queued_booked(r->db, &r->args, r->threads, r->thread_count, &later_booked)))
         return EXIT_UNREACHABLE;
+    fill_contention(s, r);   /* after the drain: the queue's workers retry too */
     if (audit_now(r->db, r->args.event_id, &r->after))
         return EXIT_UNREACHABLE;
     s->seats = r->after.total_seats;
@@ -599,6 +624,8 @@ static int run_audit_step(struct run *r)
     s->other_runs = r->after.other_runs;
     s->booked_decisions = booked + later_booked;
     s->mismatch = (r->after.sold - r->before.sold) - s->booked_decisions;
+    s->undersold = audit_undersold(r->after.total_seats, r->after.sold,
+                                   s->bookings.attempted - (r->after.sold - r->before.sold));
     return RUN_GOING;
 }
 

@@ -49,6 +49,7 @@ enum request_kind {
 };
 
 struct client_conn {
+    const struct client_target *target;  /* its instance (--url a,b: in turn) */
     int fd;
     enum conn_state state;
     uint32_t interest;        /* epoll events registered; 0: not registered */
@@ -377,7 +378,7 @@ static bool prepare_request(struct client_thread *t, struct client_conn *c)
         int n = snprintf(c->booking_request, sizeof c->booking_request,
                          "POST /api/bookings?eventId=%lld&userId=%lld&requestId=%s-%lld "
                          "HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n",
-                         w->event_id, user, w->run_id, user, w->target->host_header);
+                         w->event_id, user, w->run_id, user, c->target->host_header);
         if (n < 0 || (size_t)n >= sizeof c->booking_request)
             return false;
         c->request = c->booking_request;
@@ -399,7 +400,7 @@ static void request_begin(struct client_thread *t, struct client_conn *c, uint64
         return;
     }
     if (c->state == CONN_CLOSED) {
-        int rc = open_socket(t->work->target, &c->fd);
+        int rc = open_socket(c->target, &c->fd);
         if (rc < 0) {
             request_end(t, c, OUTCOME_ERR_CONNECT, false, now);
             return;
@@ -626,6 +627,8 @@ static bool thread_setup(struct client_thread *t)
     for (int i = 0; i < t->conn_count; i++) {
         t->conns[i].fd = -1;
         t->conns[i].job = -1;
+        t->conns[i].target = w->target_count > 1
+            ? &w->targets[(t->conn_first + i) % w->target_count] : w->target;
     }
     t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (t->epoll_fd < 0) {
@@ -634,7 +637,7 @@ static bool thread_setup(struct client_thread *t)
     }
     for (int i = 0; i < t->conn_count; i++) {
         struct client_conn *c = &t->conns[i];
-        int rc = open_socket(w->target, &c->fd);
+        int rc = open_socket(c->target, &c->fd);
 
         if (rc == 0 && watch(t, c, EPOLLIN)) {
             c->state = CONN_IDLE;

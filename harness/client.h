@@ -49,6 +49,8 @@ int client_fetch(const struct client_target *target, const char *method, const c
 /* What every thread sends: read-only while the threads run. */
 struct client_work {
     const struct client_target *target;
+    const struct client_target *targets; /* every instance, when more than one */
+    int target_count;           /* connection i goes to targets[i % count] */
     bool booking;               /* the booking workload; false: a custom path */
     const char *method, *path;  /* the custom request */
     long long event_id;         /* the bookings' event */
@@ -66,6 +68,7 @@ struct client_thread {
     pthread_barrier_t *start_line;
     int conn_count;
     long long job_first, job_end;      /* the jobs [job_first, job_end) */
+    long long conn_first;              /* its first connection's number, of all */
     pthread_t tid;                     /* set by pthread_create */
 
     /* published while running, read without locks by the progress line */

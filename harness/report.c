@@ -122,7 +122,7 @@ bool report_is_bug(const struct summary *s)
 
     return s->audited && (s->oversold > 0 || s->phantom != 0 || s->duplicates > 0 ||
                           s->other_runs > 0 ||
-                          mismatch || s->lost > 0);
+                          mismatch || s->lost > 0 || s->undersold > 0);
 }
 
 const char *report_verdict_word(const struct summary *s)
@@ -199,6 +199,11 @@ void report_verdict(const struct summary *s, char *out, size_t out_len)
         append(out, out_len, "%sLOST: %lld accepted requests never decided", sep, s->lost);
         sep = "; ";
     }
+    if (s->undersold > 0) {
+        append(out, out_len, "%sUNDERSOLD: %lld seats left unsold while buyers were refused",
+               sep, s->undersold);
+        sep = "; ";
+    }
     if (!report_is_bug(s))
         append(out, out_len, "clean");
     if (errors > 0)
@@ -251,7 +256,14 @@ void report_write_human(FILE *out, const struct summary *s)
                 s->available, s->oversold, s->phantom);
         fprintf(out, "duplicates = %lld\nbooked_decisions = %lld\nmismatch = %lld\nlost = %lld\n",
                 s->duplicates, s->booked_decisions, s->mismatch, s->lost);
+        fprintf(out, "undersold = %lld\n", s->undersold);
     }
+    fprintf(out, "strategy = %s\ninstances = %lld\n", s->strategy[0] ? s->strategy : "unknown",
+            s->instances);
+    fprintf(out, "retries = %lld\ngave_up = %lld\nconflicts_serialization = %lld\n"
+                 "conflicts_deadlock = %lld\nconflicts_lock_not_available = %lld\n",
+            s->contention.retries, s->contention.gave_up, s->contention.serialization,
+            s->contention.deadlock, s->contention.lock_not_available);
     fprintf(out, "req_per_s = %.1f\n", s->req_per_s);
     fprintf(out, "p50_us = %" PRIu64 "\np90_us = %" PRIu64 "\np99_us = %" PRIu64
                  "\nmax_us = %" PRIu64 "\n",
@@ -330,6 +342,16 @@ void report_write_json(FILE *out, const struct summary *s)
                      "\"lost\":%lld,\"other_runs\":%lld",
                 s->sold, s->available, s->oversold, s->phantom, s->duplicates,
                 s->booked_decisions, s->mismatch, s->lost, s->other_runs);
+    if (s->audited)
+        fprintf(out, ",\"undersold\":%lld", s->undersold);
+    fputs(",\"strategy\":", out);
+    json_string(out, s->strategy[0] ? s->strategy : "unknown");
+    fprintf(out, ",\"instances\":%lld,\"retries\":%lld,\"gave_up\":%lld,"
+                 "\"conflicts_serialization\":%lld,\"conflicts_deadlock\":%lld,"
+                 "\"conflicts_lock_not_available\":%lld",
+            s->instances, s->contention.retries, s->contention.gave_up,
+            s->contention.serialization, s->contention.deadlock,
+            s->contention.lock_not_available);
     fprintf(out, ",\"req_per_s\":%.1f,\"p50_us\":%" PRIu64 ",\"p90_us\":%" PRIu64
                  ",\"p99_us\":%" PRIu64 ",\"max_us\":%" PRIu64 ",\"wall_s\":%.3f",
             s->req_per_s, s->p50_us, s->p90_us, s->p99_us, s->max_us, s->wall_s);
@@ -349,7 +371,9 @@ void report_write_json(FILE *out, const struct summary *s)
 const char report_csv_header[] =
     "timestamp,git_rev,phase,mode,seats,users,concurrency,think_ms,reads_per_booking,"
     "attempted,booked,queued,sold_out,errors,sold,oversold,phantom,duplicates,lost,"
-    "req_per_s,p50_us,p90_us,p99_us,max_us,wall_s,drain_s,verdict";
+    "req_per_s,p50_us,p90_us,p99_us,max_us,wall_s,drain_s,verdict,"
+    "strategy,instances,undersold,retries,gave_up,conflicts_serialization,"
+    "conflicts_deadlock,conflicts_lock_not_available";
 
 /* csv_text copies a text field, quoted the RFC 4180 way when it holds a
  * comma, a quote or a line break (a git_rev from the environment might). */
@@ -380,21 +404,26 @@ static void csv_text(char *out, size_t out_len, const char *s)
 int report_csv_row(char *out, size_t out_len, const struct summary *s, const char *timestamp,
                    const char *git_rev)
 {
-    char stamp[80], rev[80];
+    char stamp[80], rev[80], strat[80];
     const struct counts *b = &s->bookings;
     int n;
 
+    csv_text(strat, sizeof strat, s->strategy[0] ? s->strategy : "unknown");
     csv_text(stamp, sizeof stamp, timestamp);
     csv_text(rev, sizeof rev, git_rev);
     n = snprintf(out, out_len,
                  "%s,%s,%d,%s,%lld,%lld,%lld,%lld,%lld,"
                  "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,"
-                 "%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%s\n",
+                 "%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%s,"
+                 "%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
                  stamp, rev, s->phase, s->mode, s->seats, s->users, s->concurrency, s->think_ms,
                  s->reads_per_booking, b->attempted, b->n[OUTCOME_BOOKED], b->n[OUTCOME_QUEUED],
                  b->n[OUTCOME_SOLD_OUT], counts_errors(b), s->sold, s->oversold, s->phantom,
                  s->duplicates, s->lost, s->req_per_s, s->p50_us, s->p90_us, s->p99_us,
-                 s->max_us, s->wall_s, s->drain_s, report_verdict_word(s));
+                 s->max_us, s->wall_s, s->drain_s, report_verdict_word(s),
+                 strat, s->instances, s->undersold, s->contention.retries,
+                 s->contention.gave_up, s->contention.serialization, s->contention.deadlock,
+                 s->contention.lock_not_available);
     if (n < 0 || (size_t)n >= out_len)
         return -1;
     return n;

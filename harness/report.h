@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "contention.h"
 
 enum outcome {
     OUTCOME_BOOKED,        /* 201 {"status":"booked"} */
@@ -87,6 +88,14 @@ struct summary {
     long long other_runs;      /* tickets/decisions of another generation of the sale */
     long long booked_decisions;  /* 201 answers (+ queued requests decided booked) */
     long long mismatch;          /* ticket rows of this run - booked_decisions */
+    long long undersold;         /* seats left unsold while more were refused
+                                    (audit_undersold) */
+
+    /* the instances and their concurrency control (GET /api/stats) */
+    long long instances;         /* --url a,b,...: how many */
+    char strategy[32];           /* "" when the service has no /api/stats */
+    struct contention contention; /* what the attack added: retries, gave up,
+                                    conflicts by SQLSTATE class */
 };
 
 /* report_unanswered: bookings that timed out or lost their connection. */

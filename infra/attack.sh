@@ -5,7 +5,27 @@
 # the service again, whatever happened.
 #
 #   bash infra/attack.sh --phase N [--bin-dir build] [--harness-dir DIR]
-#                        [--service-arg ARG]... [attack options...]
+#                        [--service-arg ARG]... [--strategy NAME]
+#                        [--instances K] [--workers W] [--partitions P]
+#                        [--events E] [attack options...]
+#
+#   --strategy NAME   the service's --strategy (phase 2: unsafe, local-mutex;
+#                     phase 3: for-update, atomic, optimistic, serializable,
+#                     advisory)
+#   --instances K     K service processes on consecutive ports from LAB_HTTP's
+#                     (port, port+1, ...; an instance after the first whose
+#                     port is held moves to the next free one); the harness
+#                     spreads its connections over them (default 1)
+#   --workers W       phases 5 and 6: the K processes take requests only
+#                     (--role api) and W more decide them (--role worker), all
+#                     in one consumer group (default 0: each does both)
+#   --partitions P    phases 5 and 6: partitions of the topic, when it is made
+#   --events E        E events on sale at once (1 or 2): one harness per event,
+#                     side by side; in phases 5-6 the event id is the message
+#                     key, so each event keeps its own partition's order:
+#                     with the default 3 partitions events 1 and 2 hash to
+#                     partitions 2 and 1 (CRC32 of the key), with 2 partitions
+#                     both to partition 1
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -13,6 +33,9 @@ phase=2
 event=1
 bin_dir=build
 harness_dir=
+instances=1
+workers=0
+events=1
 service_args=()
 attack_args=()
 while [ $# -gt 0 ]; do
@@ -21,6 +44,11 @@ while [ $# -gt 0 ]; do
         --bin-dir) bin_dir=${2:?}; shift 2 ;;
         --harness-dir) harness_dir=${2:?}; shift 2 ;;
         --service-arg) service_args+=("${2:?}"); shift 2 ;;
+        --strategy) service_args+=(--strategy "${2:?--strategy needs a name}"); shift 2 ;;
+        --partitions) service_args+=(--partitions "${2:?--partitions needs a number}"); shift 2 ;;
+        --instances) instances=${2:?--instances needs a number}; shift 2 ;;
+        --workers) workers=${2:?--workers needs a number}; shift 2 ;;
+        --events) events=${2:?--events needs a number}; shift 2 ;;
         --event) event=${2:?--event needs an id}; attack_args+=("$1" "$2"); shift 2 ;;
         -h|--help)
             script_help "$0"
@@ -30,39 +58,127 @@ while [ $# -gt 0 ]; do
     esac
 done
 lab_is_phase "$phase" || { echo "attack.sh: --phase must be $(lab_phase_range), not '$phase'" >&2; exit 2; }
-
-url="http://$LAB_HTTP"
-if curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1; then
-    die "something already answers on $url: stop it first (a service left running?)"
+[[ $instances =~ ^[0-9]+$ ]] && [ "$instances" -ge 1 ] && [ "$instances" -le 16 ] ||
+    { echo "attack.sh: --instances must be 1 to 16, not '$instances'" >&2; exit 2; }
+[[ $workers =~ ^[0-9]+$ ]] && [ "$workers" -le 16 ] ||
+    { echo "attack.sh: --workers must be 0 to 16, not '$workers'" >&2; exit 2; }
+[[ $events =~ ^[12]$ ]] || { echo "attack.sh: --events must be 1 or 2, not '$events'" >&2; exit 2; }
+if [ "$workers" -gt 0 ] && [ "$phase" -lt 5 ]; then
+    echo "attack.sh: --workers is for phases 5 and 6 (a Kafka consumer group)" >&2; exit 2
 fi
+
+split_hostport LAB_HTTP "$LAB_HTTP" HTTP
+urls=() ports=()
+for ((i = 0; i < instances; i++)); do
+    ports+=($((HTTP_PORT + i)))
+    urls+=("http://$HTTP_HOST:${ports[$i]}")
+done
+url_list=$(IFS=,; echo "${urls[*]}")
+for url in "${urls[@]}"; do
+    if curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1; then
+        die "something already answers on $url: stop it first (a service left running?)"
+    fi
+done
 
 bash "$LAB_ROOT/infra/services.sh" up >/dev/null
 
 mkdir -p "$LAB_RUN/log"
-log="$LAB_RUN/log/phase$phase.log"
-"$LAB_ROOT/$bin_dir/phase$phase" "${service_args[@]}" >"$log" 2>&1 &
-service_pid=$!
-
-# stop_service ends the service with SIGTERM and waits for it, so that the
-# port is free again when this script returns.
+service_pids=()
+# stop_service ends every process started here with SIGTERM and waits for
+# each, so that the ports are free again when this script returns.
 stop_service() {
-    kill -TERM "$service_pid" 2>/dev/null || true
-    wait "$service_pid" 2>/dev/null || true
+    local pid
+    for pid in "${service_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${service_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap stop_service EXIT
 
-# wait until the service answers, or give up with its log
-for _ in $(seq 1 100); do
-    curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && break
-    kill -0 "$service_pid" 2>/dev/null || { tail -n 20 "$log" >&2; die "phase $phase did not start"; }
-    sleep 0.1
+# start_one NAME ARGS...: one service process, its log in .lab/log/NAME.log
+start_one() {
+    local name=$1
+    shift
+    "$LAB_ROOT/$bin_dir/phase$phase" "$@" >"$LAB_RUN/log/$name.log" 2>&1 &
+    service_pids+=($!)
+}
+role=()
+[ "$workers" -gt 0 ] && role=(--role api)
+# start_instance I: instance I (0-based) on LAB_HTTP's port + I; its pid is
+# service_pids[I]
+instance_log() {
+    if [ "$instances" -gt 1 ]; then echo "$LAB_RUN/log/phase$phase-$(($1 + 1)).log"
+    else echo "$LAB_RUN/log/phase$phase.log"; fi
+}
+start_instance() {
+    "$LAB_ROOT/$bin_dir/phase$phase" --listen "$HTTP_HOST:${ports[$1]}" "${role[@]}" \
+        "${service_args[@]}" >"$(instance_log "$1")" 2>&1 &
+    service_pids[$1]=$!
+}
+for ((i = 0; i < instances; i++)); do
+    start_instance "$i"
 done
-curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 || { tail -n 20 "$log" >&2; die "phase $phase does not answer on $url"; }
+for ((i = 0; i < workers; i++)); do
+    start_one "phase$phase-worker$((i + 1))" --role worker "${service_args[@]}"
+done
+log="$LAB_RUN/log/phase$phase*.log"
 
-say "phase $phase is up on $url (log: ${log#"$LAB_ROOT"/}); attacking"
+# wait until every instance answers, or give up with the logs. An instance
+# after the first that could not bind its port moves to the port after the
+# last one in use, up to 8 times in all: on a busy machine a port of the
+# ephemeral range may be held by some client connection's end (TIME_WAIT).
+restarts=0
+for ((i = 0; i < instances; i++)); do
+    for _ in $(seq 1 100); do
+        curl -fsS -m 1 "${urls[$i]}/healthz" >/dev/null 2>&1 && break
+        for ((j = 0; j < instances; j++)); do
+            kill -0 "${service_pids[$j]}" 2>/dev/null && continue
+            if [ "$j" -gt 0 ] && [ "$restarts" -lt 8 ] &&
+                grep -q "cannot listen" "$(instance_log "$j")"; then
+                wait "${service_pids[$j]}" 2>/dev/null || true
+                restarts=$((restarts + 1))
+                last=${ports[0]}
+                for p in "${ports[@]}"; do [ "$p" -gt "$last" ] && last=$p; done
+                ports[$j]=$((last + 1))
+                urls[$j]="http://$HTTP_HOST:${ports[$j]}"
+                start_instance "$j"
+            else
+                tail -n 20 "$(instance_log "$j")" >&2
+                die "phase $phase did not start on ${urls[$j]}"
+            fi
+        done
+        for pid in "${service_pids[@]:instances}"; do
+            kill -0 "$pid" 2>/dev/null || { tail -n 20 $log >&2; die "a phase $phase worker did not start"; }
+        done
+        sleep 0.1
+    done
+    url=${urls[$i]}
+    curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 || { tail -n 20 $log >&2; die "phase $phase does not answer on $url"; }
+done
+
+url_list=$(IFS=,; echo "${urls[*]}")
+say "phase $phase is up on $url_list ($instances instance(s)$([ "$workers" -gt 0 ] && echo ", $workers worker(s)"); logs: .lab/log/phase$phase*.log); attacking"
 status=0
-"$LAB_ROOT/${harness_dir:-$bin_dir}/attack" --url "$url" "${attack_args[@]}" || status=$?
+if [ "$events" -eq 1 ]; then
+    "$LAB_ROOT/${harness_dir:-$bin_dir}/attack" --url "$url_list" "${attack_args[@]}" || status=$?
+else
+    # two events at once: event E and E+1, users of the second offset so
+    # that no user id is shared; each harness audits its own event
+    harness_pids=()
+    for ((e = 0; e < events; e++)); do
+        "$LAB_ROOT/${harness_dir:-$bin_dir}/attack" --url "$url_list" "${attack_args[@]}" \
+            --event $((event + e)) --user-base $((e * 1000000)) \
+            >"$LAB_RUN/log/attack-event$((event + e)).out" 2>&1 &
+        harness_pids+=($!)
+    done
+    for ((e = 0; e < events; e++)); do
+        wait "${harness_pids[$e]}" || status=$?
+        echo "== event $((event + e))"
+        cat "$LAB_RUN/log/attack-event$((event + e)).out"
+    done
+fi
 echo
-echo "the service's own audit (GET /api/bookings/audit?eventId=$event):"
-curl -sS -m 5 "$url/api/bookings/audit?eventId=$event" || true
+for ((e = 0; e < events; e++)); do
+    echo "the service's own audit (GET /api/bookings/audit?eventId=$((event + e))):"
+    curl -sS -m 5 "${urls[0]}/api/bookings/audit?eventId=$((event + e))" || true
+    echo
+done
 exit "$status"

@@ -72,3 +72,8 @@ CREATE INDEX IF NOT EXISTS requests_event_idx ON requests (event_id);
 -- after it is a new try, which the unique tickets.request_id still keeps from
 -- booking twice.
 ALTER TABLE requests SET UNLOGGED;
+
+-- version: bumped by every write of phase 3's optimistic strategy, which
+-- writes only if the version is still the one it read (compare-and-set).
+-- Added after the fact, so that an existing lab database gets it too.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0;

@@ -13,3 +13,14 @@ void audit_compute(struct audit *a)
     a->clean = a->oversold == 0 && a->phantom == 0 && a->duplicate_users == 0 &&
                a->other_runs == 0;
 }
+
+/* audit_undersold needs the demand, which only the client knows: the
+ * database holds the tickets, not the requests that were turned away. */
+long long audit_undersold(long long total_seats, long long sold, long long refused)
+{
+    long long unsold = total_seats - sold;
+
+    if (unsold <= 0 || refused <= 0)
+        return 0;
+    return unsold < refused ? unsold : refused;
+}

@@ -22,4 +22,12 @@ struct audit {
 
 void audit_compute(struct audit *a);
 
+/* audit_undersold: the seats left unsold although more requests than that
+ * were refused, min(total_seats - sold, refused), never negative. A sale
+ * that turns buyers away with seats still on the shelf (a strategy that
+ * gave up after its retries, a gate that leaked seats) sold less than it
+ * could: the mirror image of overselling. REFUSED is the demand of the run
+ * that got no ticket (sold out, failed, or given up). */
+long long audit_undersold(long long total_seats, long long sold, long long refused);
+
 #endif

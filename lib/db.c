@@ -4,6 +4,7 @@
  * parameters, checks the result status and logs PostgreSQL's own message on
  * failure. Numbers travel as decimal text: the server casts them ($1::bigint). */
 #include "db.h"
+#include "db_exec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,17 +31,32 @@ PGconn *db_connect(const char *conninfo, char *err, size_t err_len)
     return db;
 }
 
+/* The conflict class of this thread's last failed statement (contention.h). */
+static _Thread_local enum contention_class db_conflict;
+
+/* db_last_conflict lets a strategy ask why its statement failed without
+ * db_exec's callers all passing the SQLSTATE up: per thread, like the PGconn. */
+enum contention_class db_last_conflict(void)
+{
+    return db_conflict;
+}
+
 /* db_exec runs SQL with N text parameters. On success it returns LAB_OK and,
- * if RES is not NULL, hands the result over (the caller PQclears it). */
-static enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *const *params,
-                               ExecStatusType want, PGresult **res)
+ * if RES is not NULL, hands the result over (the caller PQclears it). A
+ * conflict (serialization failure, deadlock, lock not available) is counted
+ * rather than logged: the strategies that provoke it retry. */
+enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *const *params,
+                        ExecStatusType want, PGresult **res)
 {
     PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
 
+    db_conflict = CONTENTION_NONE;
     if (PQresultStatus(r) != want) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         enum lab_status st = state && strcmp(state, "23505") == 0 ? LAB_DUPLICATE : LAB_ERR_DB;
-        if (st == LAB_ERR_DB) {
+        db_conflict = contention_classify(state);
+        contention_note(db_conflict);
+        if (st == LAB_ERR_DB && db_conflict == CONTENTION_NONE) {
             char msg[256];
             snprintf(msg, sizeof msg, "%s", PQerrorMessage(db));
             msg[strcspn(msg, "\n")] = '\0';
@@ -57,15 +73,12 @@ static enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *c
 }
 
 /* db_value reads a bigint from row 0, column COL of R. */
-static long long db_value(const PGresult *r, int col)
+long long db_value(const PGresult *r, int col)
 {
     return PQgetisnull(r, 0, col) ? 0 : strtoll(PQgetvalue(r, 0, col), NULL, 10);
 }
 
-/* The parameters of a statement are passed as text. */
-struct db_num { char s[24]; };
-
-static const char *db_num(struct db_num *n, long long v)
+const char *db_num(struct db_num *n, long long v)
 {
     snprintf(n->s, sizeof n->s, "%lld", v);
     return n->s;

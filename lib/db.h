@@ -13,6 +13,7 @@
 #include "lab.h"
 #include "audit.h"
 #include "booking.h"
+#include "contention.h"
 
 /* db_connect opens a connection or returns NULL with the reason in ERR. */
 PGconn *db_connect(const char *conninfo, char *err, size_t err_len);
@@ -47,6 +48,32 @@ enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
 enum lab_status db_request_finish(PGconn *db, const char *request_id, const char *state,
                                   long long ticket_id);
 enum lab_status db_request_release(PGconn *db, const char *request_id);
+
+/* db_last_conflict: the conflict class of the calling thread's last failed
+ * statement (CONTENTION_NONE after a success): what a strategy retries on. */
+enum contention_class db_last_conflict(void);
+
+/* The other answers to the race (phase 3's --strategy), in db_strategy.c. */
+
+/* db_take_seat: the conditional decrement in one statement. LAB_OK when a
+ * seat was taken, LAB_SOLD_OUT when none was left, LAB_NOT_FOUND. */
+enum lab_status db_take_seat(PGconn *db, long long event_id);
+
+/* db_read_versioned reads the counter and its version, with no lock. */
+enum lab_status db_read_versioned(PGconn *db, long long event_id, long long *seats,
+                                  long long *version);
+
+/* db_write_if_version: compare-and-set. Writes SEATS and bumps the version
+ * only if the version is still VERSION; *won tells whether it did. */
+enum lab_status db_write_if_version(PGconn *db, long long event_id, long long version,
+                                    long long seats, bool *won);
+
+/* db_begin_serializable opens a SERIALIZABLE transaction. */
+enum lab_status db_begin_serializable(PGconn *db);
+
+/* db_advisory_lock takes the transaction-scoped advisory lock named by
+ * EVENT_ID (pg_advisory_xact_lock), waiting for it. */
+enum lab_status db_advisory_lock(PGconn *db, long long event_id);
 
 /* The asynchronous phases record a turned-down request; *recorded tells
  * whether this call wrote it (false: it was decided before, a redelivery). */

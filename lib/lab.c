@@ -27,6 +27,7 @@ const char *lab_status_name(enum lab_status st)
     case LAB_ERR_DB: return "db_error";
     case LAB_ERR_CACHE: return "cache_error";
     case LAB_ERR_QUEUE: return "queue_error";
+    case LAB_ERR_CONFLICT: return "conflict";
     }
     return "unknown";
 }

@@ -41,6 +41,7 @@ enum lab_status {
     LAB_ERR_DB,        /* PostgreSQL failed or is unreachable */
     LAB_ERR_CACHE,     /* Redis failed or is unreachable */
     LAB_ERR_QUEUE,     /* Kafka failed, is unreachable or did not acknowledge */
+    LAB_ERR_CONFLICT,  /* lost every attempt to concurrent bookings (--retries) */
 };
 
 const char *lab_status_name(enum lab_status st);

@@ -1,13 +1,21 @@
-/* Phase 2: the unsafe read-modify-write, and nothing else. */
+/* Phase 2: the unsafe read-modify-write, and nothing else; or, with
+ * --strategy local-mutex, the same inside an in-process mutex. */
 #include "phase.h"
 
-book_fn phase2_book;
+book_fn phase2_book, phase2_book_mutex;
+
+static const struct strategy phase2_strategies[] = {
+    { "unsafe", phase2_book },
+    { "local-mutex", phase2_book_mutex },
+    { NULL, NULL },
+};
 
 static const struct phase phase2 = {
     .number = 2,
     .name = "unsafe",
     .needs = 0,
     .book = phase2_book,
+    .strategies = phase2_strategies,
 };
 
 int main(int argc, char **argv)

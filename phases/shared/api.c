@@ -54,6 +54,9 @@ static void api_failed(struct http_reply *reply, enum lab_status st, long long e
     case LAB_ERR_QUEUE:
         http_error(reply, 503, "unavailable", "Kafka did not acknowledge the request");
         break;
+    case LAB_ERR_CONFLICT:
+        http_error(reply, 503, "conflict", "lost every retry to concurrent bookings: try again");
+        break;
     default:
         http_error(reply, 503, "unavailable", "PostgreSQL is unavailable");
         break;
@@ -364,5 +367,6 @@ const struct http_route api_routes[] = {
     { "GET", "/api/bookings/result", api_result, false },
     { "POST", "/api/admin/reset", api_reset, false },
     { "GET", "/healthz", api_health, true },
+    { "GET", "/api/stats", api_stats, true },
     { NULL, NULL, NULL, false },
 };

@@ -21,6 +21,10 @@ void config_usage(const char *program)
             "  --role api|worker|all   asynchronous phases: what this process runs (default all)\n"
             "  --topic NAME            Kafka topic (default " QUEUE_TOPIC_DEFAULT ")\n"
             "  --group NAME            Kafka consumer group (default " QUEUE_GROUP_DEFAULT ")\n"
+            "  --strategy NAME         the booking's concurrency control, among the phase's\n"
+            "                          own (phase 2: unsafe, local-mutex; phase 3: for-update,\n"
+            "                          atomic, optimistic, serializable, advisory)\n"
+            "  --retries N             optimistic, serializable: attempts after a conflict (default 3)\n"
             "environment: LAB_PG, LAB_REDIS, LAB_KAFKA, LAB_HTTP (see infra/lab.env);\n"
             "  LAB_ADMIN_TOKEN: Bearer token of POST /api/admin/reset (required, and generated\n"
             "  when unset, unless --listen is a loopback address)\n",
@@ -51,7 +55,7 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
         .redis = lab_env("LAB_REDIS", LAB_REDIS_DEFAULT),
         .kafka = lab_env("LAB_KAFKA", LAB_KAFKA_DEFAULT),
         .threads = 16, .think_ms = 20, .cache_ttl_ms = 1000, .queue_timeout_ms = 5000,
-        .partitions = 3, .role = ROLE_ALL,
+        .partitions = 3, .role = ROLE_ALL, .retries = 3,
         .topic = QUEUE_TOPIC_DEFAULT, .group = QUEUE_GROUP_DEFAULT,
     };
     err[0] = '\0';
@@ -78,6 +82,10 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
             ok = config_int(flag, v, 100, 600000, &c->queue_timeout_ms, err, err_len);
         else if (strcmp(flag, "--partitions") == 0)
             ok = config_int(flag, v, 1, 1000, &c->partitions, err, err_len);
+        else if (strcmp(flag, "--retries") == 0)
+            ok = config_int(flag, v, 0, 1000, &c->retries, err, err_len);
+        else if (strcmp(flag, "--strategy") == 0)
+            c->strategy = v;
         else if (strcmp(flag, "--topic") == 0)
             c->topic = v;
         else if (strcmp(flag, "--group") == 0)

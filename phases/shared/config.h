@@ -24,6 +24,8 @@ struct config {
     const char *topic;         /* --topic */
     const char *group;         /* --group: the consumer group */
     char admin_token[72];      /* LAB_ADMIN_TOKEN, or generated off loopback; "" = none */
+    const char *strategy;      /* --strategy: NULL for the phase's default */
+    int retries;               /* --retries: attempts after a conflict */
 };
 
 /* config_parse fills C from ARGV. On a bad flag it writes the reason to ERR

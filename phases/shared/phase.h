@@ -18,12 +18,21 @@ enum phase_needs {
     NEEDS_QUEUE = 1 << 1,      /* Kafka: POST answers 202, a consumer decides */
 };
 
+/* One concurrency control a phase can run its booking with (--strategy). */
+struct strategy {
+    const char *name;          /* "for-update", "atomic", ... */
+    book_fn *book;
+};
+
 struct phase {
     int number;                /* 2 .. 6 */
     const char *name;          /* "unsafe", "lock", "redis", "kafka", "combined" */
     unsigned needs;            /* enum phase_needs */
     book_fn *book;             /* answers POST /api/bookings */
     book_fn *decide;           /* NEEDS_QUEUE: the consumer's booking of one message */
+    const struct strategy *strategies; /* --strategy choices, NULL-terminated, the
+                                  first one the default (its book is .book);
+                                  NULL: the phase has only .book */
 };
 
 /* booking_think is the pause of a real service checking a payment: the same

@@ -15,6 +15,7 @@
 #include "consumer.h"
 #include "db.h"
 #include "phase.h"
+#include "strategy.h"
 
 /* check_backends connects once to each service the phase needs. */
 static void check_backends(const struct phase *phase, const struct config *cfg)
@@ -38,7 +39,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
 {
     char name[32], err[256];
     struct config cfg;
-    struct service svc = { .cfg = &cfg, .phase = phase };
+    struct phase chosen;       /* PHASE with the booking of its --strategy */
+    struct service svc = { .cfg = &cfg, .phase = &chosen };
     struct consumer consumer = { .svc = &svc };
     pthread_t consumer_thread;
     struct http_server *http = NULL;
@@ -54,6 +56,11 @@ int service_main(const struct phase *phase, int argc, char **argv)
             fprintf(stderr, "%s: %s\n", name, err);
         config_usage(argv[0]);
         return err[0] ? 2 : 0;
+    }
+    if (!strategy_choose(phase, &cfg.strategy, &chosen, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        config_usage(argv[0]);
+        return 2;
     }
     run_api = !(phase->needs & NEEDS_QUEUE) || cfg.role != ROLE_WORKER;
     run_consumer = (phase->needs & NEEDS_QUEUE) && cfg.role != ROLE_API;
@@ -90,8 +97,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
         lab_fatal("cannot listen on %s:%d (in use? see make services-status)", cfg.http_host,
                   cfg.http_port);
 
-    lab_log("phase %d (%s) ready%s%s%s, think %d ms, %d threads", phase->number,
-            phase->name, run_api ? " on " : "", run_api ? cfg.http_host : "",
+    lab_log("phase %d (%s%s%s) ready%s%s%s, think %d ms, %d threads", phase->number,
+            phase->name, cfg.strategy ? ", " : "", cfg.strategy ? cfg.strategy : "", run_api ? " on " : "", run_api ? cfg.http_host : "",
             run_consumer ? " with a Kafka consumer" : "", cfg.think_ms, cfg.threads);
     sigwait(&stop_signals, &sig);
     lab_log("%s: shutting down", strsignal(sig));

@@ -301,10 +301,41 @@ static void test_bad_combinations(void **state)
     refused("id limit", "--user-base", "9007199254740990", "--users", "10", NULL);
 }
 
+/* --url a,b,...: every instance of one service, the first also the
+ * target of the reset and the health check; a bad or empty item refuses
+ * the whole list, and so do more than ARGS_URLS_MAX. */
+static void test_url_list(void **state)
+{
+    struct attack_args a;
+    char many[1024] = "";
+
+    (void)state;
+    assert_int_equal(parse(&a, "--url", "http://127.0.0.1:9000,127.0.0.1:9001,http://h:80/",
+                           NULL), 0);
+    assert_int_equal(a.url_count, 3);
+    assert_string_equal(a.host, "127.0.0.1");
+    assert_int_equal(a.port, 9000);
+    assert_string_equal(a.url_hosts[1], "127.0.0.1");
+    assert_int_equal(a.url_ports[1], 9001);
+    assert_string_equal(a.url_hosts[2], "h");
+    assert_int_equal(a.url_ports[2], 80);
+    assert_int_equal(parse(&a, NULL), 0);
+    assert_int_equal(a.url_count, 1);                   /* the default: one */
+    refused("URL", "--url", "http://a:1,", NULL);
+    refused("URL", "--url", ",http://a:1", NULL);
+    refused("URL", "--url", "http://a:1,,http://b:2", NULL);
+    refused("URL", "--url", "http://a:1,http://b:x", NULL);
+    for (int i = 0; i <= ARGS_URLS_MAX; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%shttp://h:%d", i ? "," : "",
+                 9000 + i);
+    refused("URL", "--url", many, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_url_list),
         cmocka_unit_test(test_burst_options),
         cmocka_unit_test(test_equals_form),
         cmocka_unit_test(test_custom_path),

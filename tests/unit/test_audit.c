@@ -100,9 +100,22 @@ static void other_run(void **state)
     assert_false(a.clean);
 }
 
+/* Undersold: the unsold seats, but no more than the buyers refused. */
+static void undersold_figures(void **state)
+{
+    (void)state;
+    assert_int_equal(audit_undersold(100, 100, 400), 0);   /* sold out: none */
+    assert_int_equal(audit_undersold(100, 90, 400), 10);    /* 10 left, 400 refused */
+    assert_int_equal(audit_undersold(100, 40, 0), 0);       /* nobody else asked */
+    assert_int_equal(audit_undersold(100, 40, 5), 5);       /* 5 refused, 60 left */
+    assert_int_equal(audit_undersold(100, 130, 370), 0);    /* oversold is not under */
+    assert_int_equal(audit_undersold(100, 90, -3), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(undersold_figures),
         cmocka_unit_test(sold_out_clean),
         cmocka_unit_test(other_run),
         cmocka_unit_test(partial_sale_clean),

@@ -238,6 +238,19 @@ static void test_verdict_phantom_only(void **state)
     assert_string_equal(v, "PHANTOM: counter is 68 off");
 }
 
+/* Seats left on the shelf while buyers were refused: a bug of its own. */
+static void test_verdict_undersold(void **state)
+{
+    struct summary s = clean_summary();
+    char v[256];
+
+    (void)state;
+    s.undersold = 12;
+    report_verdict(&s, v, sizeof v);
+    assert_string_equal(v, "UNDERSOLD: 12 seats left unsold while buyers were refused");
+    assert_true(report_is_bug(&s));
+}
+
 static void test_verdict_clean(void **state)
 {
     struct summary s = clean_summary();
@@ -415,7 +428,29 @@ static void test_csv_row(void **state)
     assert_int_equal(count_char(row, ','), count_char(report_csv_header, ','));
     assert_string_equal(row, "2024-11-25T08:30:00Z,abc1234,2,burst,100,500,500,20,0,"
                              "500,412,0,88,0,412,312,68,0,0,"
-                             "1000.0,40123,80000,99000,120456,0.500,0.000,BUG\n");
+                             "1000.0,40123,80000,99000,120456,0.500,0.000,BUG,"
+                             "unknown,0,0,0,0,0,0,0\n");
+}
+
+/* The columns this issue added come last, in the header's order: a
+ * strategy, two instances, what the conflicts cost. */
+static void test_csv_strategy_columns(void **state)
+{
+    struct summary s = clean_summary();
+    char row[1024];
+
+    (void)state;
+    snprintf(s.strategy, sizeof s.strategy, "optimistic");
+    s.instances = 2;
+    s.undersold = 4;
+    s.contention = (struct contention){ .serialization = 7, .deadlock = 1,
+                                        .lock_not_available = 2, .retries = 30, .gave_up = 5 };
+    assert_true(report_csv_row(row, sizeof row, &s, "T", "r") > 0);
+    assert_int_equal(count_char(row, ','), count_char(report_csv_header, ','));
+    assert_non_null(strstr(report_csv_header, ",verdict,strategy,instances,undersold,retries,"
+                                              "gave_up,conflicts_serialization,"
+                                              "conflicts_deadlock,conflicts_lock_not_available"));
+    assert_non_null(strstr(row, ",BUG,optimistic,2,4,30,5,7,1,2\n"));
 }
 
 /* A revision with a comma is quoted, so the columns stay in place. */
@@ -445,8 +480,8 @@ static void test_csv_new_file(void **state)
     assert_int_equal(text[strlen(report_csv_header)], '\n');
     assert_int_equal(count_char(text, '\n'), 3);
     assert_non_null(strstr(text, "\nT1,r1,2,burst,"));
-    assert_non_null(strstr(text, ",BUG\nT2,r2,3,burst,"));
-    assert_memory_equal(text + strlen(text) - 7, ",clean\n", 7);
+    assert_non_null(strstr(text, ",BUG,unknown,0,0,0,0,0,0,0\nT2,r2,3,burst,"));
+    assert_memory_equal(text + strlen(text) - 29, ",clean,unknown,0,0,0,0,0,0,0\n", 29);
     free(text);
     unlink(path);
 }
@@ -532,6 +567,8 @@ int main(void)
         cmocka_unit_test(test_verdict_phantom_only),
         cmocka_unit_test(test_verdict_clean),
         cmocka_unit_test(test_verdict_clean_with_errors),
+        cmocka_unit_test(test_verdict_undersold),
+        cmocka_unit_test(test_csv_strategy_columns),
         cmocka_unit_test(test_verdict_mismatch_and_lost),
         cmocka_unit_test(test_verdict_mismatch_unanswered),
         cmocka_unit_test(test_verdict_duplicates),

@@ -1,0 +1,24 @@
+/* api_stats.c -- GET /api/stats: what this process's bookings paid for
+ * their concurrency control, by SQLSTATE class (contention.h). The counters
+ * only grow; the harness reads them before and after an attack, on every
+ * instance, and reports the difference. */
+#include "api.h"
+
+#include "conns.h"
+#include "contention.h"
+#include "phase.h"
+
+/* api_stats answers from the process-wide counters alone, touching no
+ * connection: it is a quick route, answered by the polling thread. */
+void api_stats(const struct service *svc, struct http_request *req, struct http_reply *reply)
+{
+    struct contention k;
+
+    (void)req;
+    contention_read(&k);
+    http_json(reply, 200, "{\"phase\":%d,\"strategy\":\"%s\",\"retries\":%lld,"
+              "\"serialization\":%lld,\"deadlock\":%lld,\"lockNotAvailable\":%lld,"
+              "\"gaveUp\":%lld}",
+              svc->phase->number, svc->cfg->strategy ? svc->cfg->strategy : "default",
+              k.retries, k.serialization, k.deadlock, k.lock_not_available, k.gave_up);
+}

@@ -1,0 +1,60 @@
+/* strategy.c -- --strategy and the retry loop (strategy.h). */
+#include "strategy.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "contention.h"
+
+/* strategy_choose: the strategies are a list in the phase's descriptor, so
+ * that a phase offers only what its folder implements. */
+bool strategy_choose(const struct phase *phase, const char **name, struct phase *out, char *err,
+                     size_t err_len)
+{
+    const struct strategy *s = phase->strategies;
+
+    *out = *phase;
+    if (!s) {
+        if (*name) {
+            snprintf(err, err_len, "phase %d has no --strategy to choose", phase->number);
+            return false;
+        }
+        return true;
+    }
+    if (!*name)
+        *name = s->name;
+    for (; s->name; s++) {
+        if (strcmp(s->name, *name) == 0) {
+            out->book = s->book;
+            return true;
+        }
+    }
+    snprintf(err, err_len, "--strategy: phase %d has no strategy '%s' (it has:", phase->number,
+             *name);
+    for (s = phase->strategies; s->name; s++)
+        snprintf(err + strlen(err), err_len - strlen(err), " %s", s->name);
+    snprintf(err + strlen(err), err_len - strlen(err), ")");
+    return false;
+}
+
+/* retry_booking: an attempt that lost a conflict did nothing (its
+ * transaction rolled back), so running it again is safe. The bound is what
+ * keeps a hot row from turning into an endless loop, and what makes an
+ * optimistic strategy undersell: a booking that gave up leaves its seat. */
+enum lab_status retry_booking(struct conns *c, const struct booking *b,
+                              struct booking_reply *reply, attempt_fn *attempt)
+{
+    int retries = c->svc->cfg->retries;
+
+    for (int i = 0;; i++) {
+        bool conflict = false;
+        enum lab_status st = attempt(c, b, reply, &conflict);
+
+        if (!conflict)
+            return st;
+        if (i >= retries) {
+            contention_note_gave_up();
+            return LAB_ERR_CONFLICT;
+        }
+        contention_note_retry();
+    }
+}

@@ -1,0 +1,158 @@
+/* test_strategy.c -- --strategy and the retry loop (phases/shared/strategy.c):
+ * the default is the list's first, a name picks its booking, an unknown
+ * name or a phase without strategies is refused with the choices named;
+ * a conflicting attempt is run again at most --retries times, each retry
+ * and each give-up counted. No service, no database: the attempts are
+ * functions of the test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "contention.h"
+#include "strategy.h"
+
+static enum lab_status book_a(struct conns *c, const struct booking *b, struct booking_reply *r)
+{
+    (void)c, (void)b, (void)r;
+    return LAB_BOOKED;
+}
+
+static enum lab_status book_b(struct conns *c, const struct booking *b, struct booking_reply *r)
+{
+    (void)c, (void)b, (void)r;
+    return LAB_SOLD_OUT;
+}
+
+static const struct strategy two[] = { { "first", book_a }, { "second", book_b }, { NULL, NULL } };
+static const struct phase with = { .number = 7, .name = "t", .book = book_a, .strategies = two };
+static const struct phase without = { .number = 8, .name = "u", .book = book_a };
+
+/* No --strategy: the first of the list, and its name is reported. */
+static void default_is_first(void **state)
+{
+    struct phase out;
+    const char *name = NULL;
+    char err[256];
+
+    (void)state;
+    assert_true(strategy_choose(&with, &name, &out, err, sizeof err));
+    assert_string_equal(name, "first");
+    assert_ptr_equal(out.book, book_a);
+    assert_int_equal(out.number, 7);
+}
+
+/* A name picks its booking; the rest of the descriptor is kept. */
+static void name_picks_booking(void **state)
+{
+    struct phase out;
+    const char *name = "second";
+    char err[256];
+
+    (void)state;
+    assert_true(strategy_choose(&with, &name, &out, err, sizeof err));
+    assert_ptr_equal(out.book, book_b);
+    assert_string_equal(out.name, "t");
+}
+
+/* An unknown name, or any name for a phase that has no list: refused,
+ * saying which names there are. */
+static void unknown_is_refused(void **state)
+{
+    struct phase out;
+    const char *name = "mutex";
+    char err[256];
+
+    (void)state;
+    assert_false(strategy_choose(&with, &name, &out, err, sizeof err));
+    assert_non_null(strstr(err, "'mutex'"));
+    assert_non_null(strstr(err, "first second"));
+    name = "first";
+    assert_false(strategy_choose(&without, &name, &out, err, sizeof err));
+    assert_non_null(strstr(err, "phase 8 has no --strategy"));
+    name = NULL;
+    assert_true(strategy_choose(&without, &name, &out, err, sizeof err));
+    assert_null(name);
+    assert_ptr_equal(out.book, book_a);
+}
+
+/* An attempt that conflicts the first CONFLICTS times, then books. */
+static int conflicts, calls;
+
+static enum lab_status flaky(struct conns *c, const struct booking *b, struct booking_reply *r,
+                             bool *conflict)
+{
+    (void)c, (void)b, (void)r;
+    calls++;
+    if (calls <= conflicts) {
+        *conflict = true;
+        return LAB_ERR_DB;
+    }
+    return LAB_BOOKED;
+}
+
+/* run_flaky runs retry_booking with RETRIES against an attempt that
+ * conflicts N times; the counters it added go to D. */
+static enum lab_status run_flaky(int retries, int n, struct contention *d)
+{
+    struct config cfg = { .retries = retries };
+    struct service svc = { .cfg = &cfg };
+    struct conns c = { .svc = &svc };
+    struct booking b = { .event_id = 1, .user_id = 1 };
+    struct booking_reply r = { 0 };
+    struct contention before, after;
+    enum lab_status st;
+
+    conflicts = n;
+    calls = 0;
+    contention_read(&before);
+    st = retry_booking(&c, &b, &r, flaky);
+    contention_read(&after);
+    contention_diff(&after, &before, d);
+    return st;
+}
+
+/* Two conflicts with three retries: booked on the third attempt, two
+ * retries counted, nobody gave up. */
+static void retries_until_won(void **state)
+{
+    struct contention d;
+
+    (void)state;
+    assert_int_equal(run_flaky(3, 2, &d), LAB_BOOKED);
+    assert_int_equal(calls, 3);
+    assert_int_equal(d.retries, 2);
+    assert_int_equal(d.gave_up, 0);
+}
+
+/* Conflicts every time: 1 + retries attempts, then LAB_ERR_CONFLICT and
+ * one give-up; with --retries 0, one attempt. */
+static void gives_up_after_retries(void **state)
+{
+    struct contention d;
+
+    (void)state;
+    assert_int_equal(run_flaky(3, 100, &d), LAB_ERR_CONFLICT);
+    assert_int_equal(calls, 4);
+    assert_int_equal(d.retries, 3);
+    assert_int_equal(d.gave_up, 1);
+    assert_int_equal(run_flaky(0, 100, &d), LAB_ERR_CONFLICT);
+    assert_int_equal(calls, 1);
+    assert_int_equal(d.retries, 0);
+    assert_int_equal(d.gave_up, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(default_is_first),
+        cmocka_unit_test(name_picks_booking),
+        cmocka_unit_test(unknown_is_refused),
+        cmocka_unit_test(retries_until_won),
+        cmocka_unit_test(gives_up_after_retries),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
