@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "history.h"
 #include "wire.h"
 #include "report.h"
 #include "stats.h"
@@ -56,6 +57,10 @@ struct client_work {
     const char *run_id;         /* request ids are <run_id>-<userId> */
     int reads_per_booking;
     int timeout_ms;
+    bool history;               /* keep a history record per booking (history.h) */
+    int connect_backoff_ms;     /* after a refused connect, the connection waits
+                                   this long before its next job (0: not at all),
+                                   so that an outage does not burn the requests */
 };
 
 struct client_conn;   /* one connection's state machine: client.c */
@@ -84,6 +89,7 @@ struct client_thread {
     long long *queued_jobs;            /* jobs answered 202, for the drain's check */
     size_t queued_len, queued_cap;
     bool queued_incomplete;            /* out of memory: the list is partial */
+    struct history_log history;        /* with work->history: one record per booking */
     char error[160];                   /* why the thread could not start */
 
     /* private to the thread */
