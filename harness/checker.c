@@ -211,33 +211,58 @@ void checker_write_human(FILE *out, const struct check_result *r)
             r->unknown_not_booked, drift, r->undersold, r->refused, avail, recover, verdict);
 }
 
-void checker_write_json(FILE *out, const struct check_result *r, const char *run_id, int phase,
-                        const struct nemesis_plan *plan)
+/* checker_write_fields writes the figures as "check_NAME":value pairs,
+ * without braces: the attack's --json summary carries them (flat, as
+ * regress/expectations.conf reads figures), and so does the -check.json. */
+void checker_write_fields(FILE *out, const struct check_result *r)
 {
     char verdict[256];
 
     checker_verdict(r, verdict, sizeof verdict);
-    fprintf(out, "{\"runId\":\"%s\",\"phase\":%d,\"faults\":\"", run_id, phase);
-    for (int i = 0; plan && i < plan->count; i++)
-        fprintf(out, "%s%s", i ? "," : "", fault_kind_name(plan->faults[i].kind));
-    fprintf(out, "\",\"requests\":%lld,\"ok\":%lld,\"fail\":%lld,\"info\":%lld,"
-            "\"oversold\":%lld,\"lost\":%lld,\"duplicated\":%lld,\"falseConfirmations\":%lld,"
-            "\"falseRefusals\":%lld,\"unknownBooked\":%lld,\"unknownNotBooked\":%lld,",
+    fprintf(out, "\"check_requests\":%lld,\"check_ok\":%lld,\"check_fail\":%lld,"
+            "\"check_info\":%lld,\"check_oversold\":%lld,\"check_lost\":%lld,"
+            "\"check_duplicated\":%lld,\"check_false_confirmations\":%lld,"
+            "\"check_false_refusals\":%lld,\"check_unknown_booked\":%lld,"
+            "\"check_unknown_not_booked\":%lld,",
             r->requests, r->ok, r->fail, r->info, r->oversold, r->lost, r->duplicated,
             r->false_confirmations, r->false_refusals, r->unknown_booked, r->unknown_not_booked);
     if (r->drift_known)
-        fprintf(out, "\"drift\":%lld,", r->drift);
+        fprintf(out, "\"check_drift\":%lld,", r->drift);
     else
-        fprintf(out, "\"drift\":null,");
-    fprintf(out, "\"refused\":%lld,\"undersold\":%lld,\"windowRequests\":%lld,\"windowOk\":%lld,",
+        fprintf(out, "\"check_drift\":null,");
+    fprintf(out, "\"check_refused\":%lld,\"check_undersold\":%lld,"
+            "\"check_window_requests\":%lld,\"check_window_ok\":%lld,",
             r->refused, r->undersold, r->window_requests, r->window_ok);
     if (r->availability >= 0)
-        fprintf(out, "\"availability\":%.4f,", r->availability);
+        fprintf(out, "\"check_availability_pct\":%.1f,", 100.0 * r->availability);
     else
-        fprintf(out, "\"availability\":null,");
+        fprintf(out, "\"check_availability_pct\":null,");
     if (r->recover_s >= 0)
-        fprintf(out, "\"recoverS\":%.3f,", r->recover_s);
+        fprintf(out, "\"check_recover_s\":%.3f,", r->recover_s);
     else
-        fprintf(out, "\"recoverS\":null,");
-    fprintf(out, "\"verdict\":\"%s\"}\n", verdict);
+        fprintf(out, "\"check_recover_s\":null,");
+    fprintf(out, "\"check_bug\":%s,\"check_verdict\":\"%s\"", checker_is_bug(r) ? "true" : "false",
+            verdict);
+}
+
+void checker_write_json(FILE *out, const struct check_result *r, const char *run_id, int phase,
+                        const struct nemesis_plan *plan, uint64_t start_us)
+{
+    fprintf(out, "{\"runId\":\"%s\",\"phase\":%d,\"faults\":\"", run_id, phase);
+    for (int i = 0; plan && i < plan->count; i++)
+        fprintf(out, "%s%s%s", i ? "," : "", fault_kind_name(plan->faults[i].kind),
+                plan->faults[i].broken_us ? "" : " (skipped)");
+    fprintf(out, "\",\"windows\":[");
+    for (int i = 0, n = 0; plan && i < plan->count; i++) {
+        const struct fault *f = &plan->faults[i];
+        if (!f->broken_us)
+            continue;
+        fprintf(out, "%s[%.3f,%.3f,%.3f]", n++ ? "," : "",
+                (double)((long long)f->broken_us - (long long)start_us) / 1e6,
+                (double)((long long)f->heal_us - (long long)start_us) / 1e6,
+                (double)((long long)f->healed_us - (long long)start_us) / 1e6);
+    }
+    fprintf(out, "],");
+    checker_write_fields(out, r);
+    fprintf(out, "}\n");
 }

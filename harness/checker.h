@@ -75,7 +75,8 @@ bool checker_is_bug(const struct check_result *r);
 void checker_verdict(const struct check_result *r, char *out, size_t out_len);
 
 void checker_write_human(FILE *out, const struct check_result *r);
+void checker_write_fields(FILE *out, const struct check_result *r);
 void checker_write_json(FILE *out, const struct check_result *r, const char *run_id, int phase,
-                        const struct nemesis_plan *plan);
+                        const struct nemesis_plan *plan, uint64_t start_us);
 
 #endif

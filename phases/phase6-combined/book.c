@@ -19,13 +19,14 @@ enum lab_status phase6_book(struct conns *c, const struct booking *b,
     return st;
 }
 
-/* The consumer's booking: phase 3; a refusal gives the gate its seat back. */
+/* The consumer's booking: phase 3; a refusal for want of seats closes the
+ * gate (it let through more than the database had). */
 enum lab_status phase6_decide(struct conns *c, const struct booking *b,
                               struct booking_reply *reply)
 {
     enum lab_status st = phase3_book(c, b, reply);
 
     if (st == LAB_SOLD_OUT)
-        gate_give_back(c, b->event_id);
+        gate_close(c, b->event_id);
     return st;
 }

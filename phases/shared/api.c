@@ -116,8 +116,12 @@ static void api_book(const struct service *svc, struct http_request *req, struct
 
     c = conns_self(svc);
     st = c ? api_connect(c, true) : LAB_ERR_DB;
-    if (st == LAB_OK)
-        st = svc->phase->book(c, &b, &br);
+    if (st != LAB_OK) {
+        api_failed(reply, st, b.event_id);
+        http_nothing_done(reply);   /* no connection: nothing was tried */
+        return;
+    }
+    st = svc->phase->book(c, &b, &br);
 
     switch (st) {
     case LAB_BOOKED:
@@ -140,6 +144,8 @@ static void api_book(const struct service *svc, struct http_request *req, struct
         break;
     default:
         api_failed(reply, st, b.event_id);
+        if (st == LAB_ERR_CACHE)
+            http_nothing_done(reply);   /* the gate failed: nothing reached the database */
         break;
     }
 }
