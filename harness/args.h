@@ -37,6 +37,7 @@ struct attack_args {
     long long requests;           /* --requests: sustained only */
     int threads;                  /* --threads */
     int reads_per_booking;        /* --reads-per-booking */
+    int pace_ms;                  /* --pace-ms: sustained, a connection's pause after each booking */
     char method[8];               /* --method, with --path */
     char path[ARGS_PATH_MAX];     /* --path; empty: the booking workload */
     char run_id[ARGS_RUN_ID_MAX + 1]; /* --run-id; empty: main makes one */

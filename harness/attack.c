@@ -51,7 +51,7 @@ enum {
 };
 
 #define PROGRESS_EVERY_MS 200
-#define FAULT_CONNECT_BACKOFF_MS 100   /* a refused connect's pause, with --fault */
+#define FAULT_ERROR_BACKOFF_MS 100     /* a failed booking's pause, with --fault */
 #define RECOVERY_WAIT_MS 90000         /* services back after the faults, at most */
 #define DRAIN_POLL_MS 100
 
@@ -578,7 +578,8 @@ static int run_attack_step(struct run *r)
     work->reads_per_booking = args->reads_per_booking;
     work->timeout_ms = args->timeout_ms;
     work->history = args->faults.count > 0 || args->history_path[0];
-    work->connect_backoff_ms = args->faults.count > 0 ? FAULT_CONNECT_BACKOFF_MS : 0;
+    work->pace_ms = args->pace_ms;
+    work->error_backoff_ms = args->faults.count > 0 ? FAULT_ERROR_BACKOFF_MS : 0;
     if (args->faults.count > 0 && !args->history_path[0])
         snprintf(args->history_path, sizeof args->history_path, "results/%s-history.jsonl",
                  args->run_id);

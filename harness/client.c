@@ -60,7 +60,7 @@ struct client_conn {
     size_t request_len, request_off;
     uint64_t sent_us;         /* when it was first written: latency starts */
     uint64_t invoke_us;       /* when it began, connect included: the history's */
-    uint64_t resume_us;       /* after a refused connect: no new job before this */
+    uint64_t resume_us;       /* pacing or backing off: no new job before this */
     uint64_t deadline_us;     /* when it times out; 0: nothing in flight */
     char booking_request[512];
     struct http_response resp;
@@ -329,8 +329,12 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
     (read ? &t->reads : &t->bookings)->n[o]++;
     if (c->kind == REQ_BOOKING && t->work->history)
         history_note(t, c, o, answered, now);
-    if (o == OUTCOME_ERR_CONNECT && t->work->connect_backoff_ms > 0)
-        c->resume_us = lab_now_us() + (uint64_t)t->work->connect_backoff_ms * 1000u;
+    if (!read) {
+        int pause_ms = o >= OUTCOME_FIRST_ERROR && t->work->error_backoff_ms > t->work->pace_ms
+                           ? t->work->error_backoff_ms : t->work->pace_ms;
+        if (pause_ms > 0)
+            c->resume_us = lab_now_us() + (uint64_t)pause_ms * 1000u;
+    }
     if (answered)
         stats_record(read ? &t->read_latency : &t->latency, now - c->sent_us);
     if (o == OUTCOME_QUEUED)
@@ -481,7 +485,7 @@ static void conn_advance(struct client_thread *t, struct client_conn *c)
 {
     while (c->ended) {
         if (c->resume_us && lab_now_us() < c->resume_us)
-            return;   /* backing off after a refused connect: sweep resumes it */
+            return;   /* pacing or backing off: sweep resumes it */
         c->resume_us = 0;
         c->ended = false;
         if (!next_request(t, c))

@@ -58,8 +58,10 @@ struct client_work {
     int reads_per_booking;
     int timeout_ms;
     bool history;               /* keep a history record per booking (history.h) */
-    int connect_backoff_ms;     /* after a refused connect, the connection waits
-                                   this long before its next job (0: not at all),
+    int pace_ms;                /* --pace-ms: a connection waits this long after
+                                   each booking before its next job (closed loop) */
+    int error_backoff_ms;       /* after a failed booking (refused, 5xx, timeout)
+                                   the connection waits this long (0: not at all),
                                    so that an outage does not burn the requests */
 };
 

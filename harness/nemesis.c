@@ -170,9 +170,9 @@ static void *nemesis_run(void *arg)
             continue;
         }
         lab_log("nemesis: %s for %.1f s", fault_kind_name(f->kind), (double)f->duration_ms / 1e3);
-        f->break_status = run_script(n->script, "break", f->kind);
         f->broken_us = lab_now_us();
-        until = f->broken_us + (uint64_t)f->duration_ms * 1000u;
+        f->break_status = run_script(n->script, "break", f->kind);
+        until = lab_now_us() + (uint64_t)f->duration_ms * 1000u;   /* from the break done */
         while (lab_now_us() < until)
             lab_sleep_ms(NEMESIS_POLL_MS);
         f->heal_us = lab_now_us();

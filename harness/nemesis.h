@@ -43,7 +43,7 @@ struct fault {
     long long duration_ms;       /* from the break to the start of the heal */
 
     /* stamped by the nemesis thread (lab_now_us); 0: did not happen */
-    uint64_t broken_us;          /* the break was done */
+    uint64_t broken_us;          /* the break began: the fault window's start */
     uint64_t heal_us;            /* the heal began: the fault window's end */
     uint64_t healed_us;          /* the heal's command returned */
     int break_status, heal_status;  /* exit statuses of infra/fault.sh */
