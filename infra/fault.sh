@@ -12,9 +12,12 @@
 # It acts only on processes the lab started, found through their pid files:
 # .lab/run/service.pid and worker.pid (written by infra/attack.sh, with the
 # command lines in service.cmd and worker.cmd), and the servers' own pid
-# files (infra/services.sh pid). Never by a process name.
+# files (infra/services.sh pid). Never by a process name. LAB_FAULT_DIR
+# names another folder for the service's pid files (the tests start their
+# own services and keep them apart from attack.sh's).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+LAB_PIDS=${LAB_FAULT_DIR:-$LAB_PIDS}
 
 action=${1:-}
 kind=${2:-}
@@ -89,6 +92,13 @@ signal_tree() {
     fi
 }
 
+# stop_server NAME HOST PORT: the lab's server down, and checked down: a
+# server of another checkout on the same port would make the fault a no-op.
+stop_server() {
+    bash "$LAB_ROOT/infra/services.sh" down "$1"
+    ! port_open "$2" "$3" || die "$1 was stopped but something still answers on $2:$3"
+}
+
 server_pid() {
     bash "$LAB_ROOT/infra/services.sh" pid "$1" || die "the lab's $1 is not running"
 }
@@ -98,11 +108,11 @@ break:kill-service) kill_role service ;;
 heal:kill-service) start_role service ;;
 break:kill-worker) kill_role worker ;;
 heal:kill-worker) start_role worker ;;
-break:restart-redis) bash "$LAB_ROOT/infra/services.sh" down redis ;;
+break:restart-redis) stop_server redis "$REDIS_HOST" "$REDIS_PORT" ;;
 heal:restart-redis) bash "$LAB_ROOT/infra/services.sh" up redis ;;
-break:restart-kafka) bash "$LAB_ROOT/infra/services.sh" down kafka ;;
+break:restart-kafka) stop_server kafka "$KAFKA_HOST" "$KAFKA_PORT" ;;
 heal:restart-kafka) bash "$LAB_ROOT/infra/services.sh" up kafka ;;
-break:restart-postgres) bash "$LAB_ROOT/infra/services.sh" down pg ;;
+break:restart-postgres) stop_server pg "$PG_HOST" "$PG_PORT" ;;
 heal:restart-postgres) bash "$LAB_ROOT/infra/services.sh" up pg ;;
 break:pause-postgres) signal_tree STOP "$(server_pid pg)"; say "fault: postgres paused" ;;
 heal:pause-postgres) signal_tree CONT "$(server_pid pg)"; say "fault: postgres resumed" ;;
