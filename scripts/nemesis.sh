@@ -57,11 +57,17 @@ if [ "$kind" = kill-worker ]; then
 fi
 
 run=${NEMESIS_RUN_ID:-f$(date +%s)p$phase}
+# phases 5 and 6: a Kafka topic and group of the run's own, as the tests
+# do: a request an earlier run left in the queue (its worker killed) must
+# not be booked into this run's event
+topic=()
+case $phase in 5 | 6) topic=(--service-arg --topic --service-arg "lab-nemesis-$run"
+                             --service-arg --group --service-arg "lab-nemesis-$run") ;; esac
 mkdir -p "$LAB_ROOT/results"
 say "phase $phase, $fault, $requests requests over $connections connections (run $run)"
 status=0
 bash "$LAB_ROOT/infra/attack.sh" --phase "$phase" --bin-dir "$bin_dir" --harness-dir "$harness_dir" ${split[@]+"${split[@]}"} \
-    --service-arg --think-ms --service-arg "$think_ms" \
+    --service-arg --think-ms --service-arg "$think_ms" ${topic[@]+"${topic[@]}"} \
     --mode sustained --connections "$connections" --requests "$requests" --pace-ms "$pace_ms" \
     --seats $((requests / 2)) --timeout-ms 3000 --drain-timeout-ms 30000 \
     --run-id "$run" --fault "$fault" --timeline "$LAB_ROOT/results/$run-timeline.csv" \
