@@ -249,6 +249,8 @@ struct accepted_probe {
     int n;
 };
 
+/* accepted_so_far sums the threads' published accepted counters (relaxed
+ * loads): what the nemesis waits for with accepted=K. */
 static long long accepted_so_far(void *ctx)
 {
     const struct accepted_probe *p = ctx;

@@ -141,6 +141,8 @@ void checker_compute(const struct check_input *in, struct check_result *out)
     }
 }
 
+/* checker_is_bug: what a correct system never does, whatever the fault.
+ * Drift and undersold are costs of a fault, reported, not bugs. */
 bool checker_is_bug(const struct check_result *r)
 {
     return r->oversold || r->lost || r->duplicated || r->false_confirmations ||
@@ -158,6 +160,8 @@ static void add_part(char *out, size_t out_len, const char *name, long long n)
              n, name);
 }
 
+/* checker_verdict writes the verdict line's text: the bugs by name, or
+ * the costs when there is no bug, or "clean". */
 void checker_verdict(const struct check_result *r, char *out, size_t out_len)
 {
     if (checker_is_bug(r)) {
@@ -180,6 +184,8 @@ void checker_verdict(const struct check_result *r, char *out, size_t out_len)
         strcat(out, ")");
 }
 
+/* checker_write_human prints the checker's table and verdict line, below
+ * the audit's summary. */
 void checker_write_human(FILE *out, const struct check_result *r)
 {
     char verdict[256], drift[32] = "n/a", avail[32] = "n/a", recover[32] = "n/a";
@@ -245,6 +251,8 @@ void checker_write_fields(FILE *out, const struct check_result *r)
             verdict);
 }
 
+/* checker_write_json writes <run>-check.json: the run, the faults with
+ * their windows (seconds since the start line), and the figures. */
 void checker_write_json(FILE *out, const struct check_result *r, const char *run_id, int phase,
                         const struct nemesis_plan *plan, uint64_t start_us)
 {

@@ -27,11 +27,14 @@ enum history_class history_classify(enum outcome o, int http_status, bool nothin
     }
 }
 
+/* history_class_name: the class as the history file spells it. */
 const char *history_class_name(enum history_class c)
 {
     return c == HISTORY_OK ? "ok" : c == HISTORY_FAIL ? "fail" : "info";
 }
 
+/* history_merge appends a thread's records to the run's, growing it once;
+ * -1 when out of memory (the caller marks the history incomplete). */
 int history_merge(struct history_log *into, const struct history_log *from)
 {
     if (from->len == 0) {
@@ -52,6 +55,8 @@ int history_merge(struct history_log *into, const struct history_log *from)
     return 0;
 }
 
+/* by_invoke orders records by invoke time, then by job: a total order,
+ * so the file is the same for the same records. */
 static int by_invoke(const void *a, const void *b)
 {
     const struct history_record *x = a, *y = b;
@@ -61,6 +66,8 @@ static int by_invoke(const void *a, const void *b)
     return x->job < y->job ? -1 : x->job > y->job;
 }
 
+/* history_sort puts the merged records in invoke order, as Jepsen's
+ * histories are read. */
 void history_sort(struct history_log *log)
 {
     if (log->len > 1)
@@ -100,6 +107,7 @@ int history_write(const char *path, const struct history_log *log, const char *r
     return 0;
 }
 
+/* history_free releases a log's records; the log is empty afterwards. */
 void history_free(struct history_log *log)
 {
     free(log->rec);

@@ -30,6 +30,7 @@ static const char *const kind_names[FAULT_KIND_COUNT] = {
     [FAULT_PAUSE_SERVICE] = "pause-service",
 };
 
+/* fault_kind_name: the name --fault and infra/fault.sh use for K. */
 const char *fault_kind_name(enum fault_kind k)
 {
     return (unsigned)k < FAULT_KIND_COUNT ? kind_names[k] : "?";
@@ -105,6 +106,8 @@ int nemesis_parse_fault(const char *text, struct fault *f, char *err, size_t err
     return 0;
 }
 
+/* nemesis_plan_add parses one more --fault into PLAN, refusing more than
+ * NEMESIS_MAX_FAULTS (the parser of args.c calls it per option). */
 int nemesis_plan_add(struct nemesis_plan *plan, const char *text, char *err, size_t err_len)
 {
     if (plan->count >= NEMESIS_MAX_FAULTS)
@@ -185,6 +188,9 @@ static void *nemesis_run(void *arg)
     return NULL;
 }
 
+/* nemesis_start finds infra/fault.sh under LAB_ROOT (exported by the
+ * infra scripts; the current folder otherwise) and starts the thread when
+ * there is a fault to run. */
 int nemesis_start(struct nemesis *n, struct nemesis_plan *plan, struct nemesis_probe probe,
                   uint64_t start_us)
 {
@@ -205,6 +211,8 @@ int nemesis_start(struct nemesis *n, struct nemesis_plan *plan, struct nemesis_p
     return 0;
 }
 
+/* nemesis_join ends the nemesis: faults not begun are skipped, one under
+ * way is healed before the thread returns. Safe to call twice. */
 void nemesis_join(struct nemesis *n)
 {
     atomic_store(&n->attack_over, true);
