@@ -1,12 +1,50 @@
 /* gate.c -- keeping the Redis gate true to the database after faults
  * (docs/faults.md): rebuilt from PostgreSQL when a service starts, closed
- * when PostgreSQL says the event is sold out. */
+ * when PostgreSQL says the event is sold out, given back the seats of takes
+ * whose answer was lost. Every correction errs on the side of too many
+ * seats in the gate: the database's transaction refuses the excess (and
+ * closes the gate), while a gate short of seats would leave them unsold. */
 #include "steps.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "cache.h"
 #include "db.h"
+
+/* The takes whose answer was lost, for one event at a time (the lab sells
+ * one): a process-wide count, taken whole by the thread that settles it. */
+static _Atomic long long gate_lost_takes;
+static _Atomic long long gate_lost_event;
+
+void gate_uncertain(long long event_id)
+{
+    atomic_store(&gate_lost_event, event_id);
+    atomic_fetch_add(&gate_lost_takes, 1);
+}
+
+/* gate_settle gives back the seats of the lost takes. A take whose command
+ * never ran is given back too: one seat too many, refused by the database
+ * at the end of the sale. Into a counter that Redis lost (restart), nothing:
+ * the reseed from the database counts right. */
+void gate_settle(struct conns *c)
+{
+    long long n, event_id;
+    bool done = false;
+
+    if (atomic_load_explicit(&gate_lost_takes, memory_order_relaxed) == 0)
+        return;
+    n = atomic_exchange(&gate_lost_takes, 0);
+    event_id = atomic_load(&gate_lost_event);
+    if (n <= 0)
+        return;
+    if (cache_give_back_many(c->cache, event_id, n, &done) != LAB_OK) {
+        atomic_fetch_add(&gate_lost_takes, n);   /* still unreachable: later */
+        return;
+    }
+    lab_log("gate: %lld seats of takes with a lost answer %s", n,
+            done ? "given back" : "dropped (the counter is gone; reseeded from the database)");
+}
 
 /* gate_close sets the counter to 0 once the database refused a booking
  * for want of seats. The gate had let through more requests than there
