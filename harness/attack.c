@@ -645,9 +645,10 @@ static bool wait_recovered(struct run *r)
     return false;
 }
 
-/* gate_drift asks the service's audit for the Redis gate's counter
- * against the database (phases with a gate say "cacheDrift"). */
-static bool gate_drift(struct run *r, long long *drift)
+/* gate_drift_once: one GET of the service's audit: 1 with its
+ * "cacheDrift", 0 when an answer has none (no gate, or no counter), -1
+ * without an answer (then worth asking again). */
+static int gate_drift_once(struct run *r, long long *drift)
 {
     struct http_response resp;
     char path[96], err[256];
@@ -655,10 +656,27 @@ static bool gate_drift(struct run *r, long long *drift)
     size_t len;
 
     snprintf(path, sizeof path, "/api/bookings/audit?eventId=%lld", r->args.event_id);
-    if (client_fetch(&r->target, "GET", path, r->args.timeout_ms, &resp, err, sizeof err) != 0)
-        return false;
+    if (client_fetch(&r->target, "GET", path, r->args.timeout_ms, &resp, err, sizeof err) != 0 ||
+        resp.status != 200)
+        return -1;
     body = http_response_body(&resp, &len);
-    return resp.status == 200 && json_pick_long(body, len, "cacheDrift", drift);
+    return json_pick_long(body, len, "cacheDrift", drift) ? 1 : 0;
+}
+
+/* gate_drift asks the service's audit for the Redis gate's counter
+ * against the database (phases with a gate say "cacheDrift"), three times
+ * at most: the first request after a fault may meet a connection the
+ * fault broke. */
+static bool gate_drift(struct run *r, long long *drift)
+{
+    int got = -1;
+
+    for (int attempt = 0; attempt < 3 && got < 0; attempt++) {
+        if (attempt)
+            lab_sleep_ms(200);
+        got = gate_drift_once(r, drift);
+    }
+    return got == 1;
 }
 
 /* run_checker writes the history, reads what the database holds of each
