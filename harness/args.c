@@ -96,7 +96,7 @@ bool args_is_custom(const struct attack_args *a)
 static const char *const valued_options[] = {
     "url", "mode", "event", "seats", "users", "user-base", "connections", "requests",
     "threads", "reads-per-booking", "method", "path", "run-id", "timeout-ms",
-    "drain-timeout-ms", "csv", "timeline", NULL,
+    "drain-timeout-ms", "csv", "timeline", "fault", "history", "pace-ms", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -125,7 +125,7 @@ static void set_defaults(struct attack_args *a)
 
 /* What was given explicitly, for the checks that options fit together. */
 struct given {
-    bool users, connections, requests, seats, method;
+    bool users, connections, requests, seats, method, pace;
 };
 
 /* apply_option stores one option's value. It knows each option's range;
@@ -202,6 +202,17 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
         if (v[0] == '\0')
             return parse_fail(err, err_len, "--timeline wants a file name");
         return copy_string(name, v, a->timeline_path, sizeof a->timeline_path, err, err_len);
+    } else if (strcmp(name, "pace-ms") == 0) {
+        if (parse_option_long(name, v, 0, 60000, &n, err, err_len))
+            return -1;
+        a->pace_ms = (int)n;
+        g->pace = true;
+    } else if (strcmp(name, "fault") == 0) {
+        return nemesis_plan_add(&a->faults, v, err, err_len);
+    } else if (strcmp(name, "history") == 0) {
+        if (v[0] == '\0')
+            return parse_fail(err, err_len, "--history wants a file name");
+        return copy_string(name, v, a->history_path, sizeof a->history_path, err, err_len);
     } else if (strcmp(name, "no-csv") == 0) {
         a->csv_path[0] = '\0';
     } else if (strcmp(name, "no-reset") == 0) {
@@ -226,8 +237,9 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
 static int check_combination(struct attack_args *a, const struct given *g, char *err,
                              size_t err_len)
 {
-    if (a->mode == ATTACK_BURST && (g->connections || g->requests))
-        return parse_fail(err, err_len, "--connections and --requests are for --mode sustained");
+    if (a->mode == ATTACK_BURST && (g->connections || g->requests || g->pace))
+        return parse_fail(err, err_len, "--connections, --requests and --pace-ms are for --mode "
+                          "sustained");
     if (a->mode == ATTACK_SUSTAINED && g->users)
         return parse_fail(err, err_len, "--users is for burst mode; sustained mode uses --requests");
     if (g->method && !args_is_custom(a))
@@ -241,6 +253,8 @@ static int check_combination(struct attack_args *a, const struct given *g, char 
             return parse_fail(err, err_len, "--expect-* needs the audit, which --path skips");
         if (a->timeline_path[0])
             return parse_fail(err, err_len, "--timeline counts bookings, which --path skips");
+        if (a->faults.count || a->history_path[0])
+            return parse_fail(err, err_len, "--fault and --history judge bookings, which --path skips");
     }
     if (a->expect_clean && a->expect_oversell)
         return parse_fail(err, err_len, "--expect-clean and --expect-oversell exclude each other");
@@ -360,6 +374,8 @@ void args_usage(FILE *out, const char *program)
         "  --users N                 burst: users, one connection and booking each (default %d)\n"
         "  --connections C           sustained: connections (default %d)\n"
         "  --requests R              sustained: requests in all (default %d)\n"
+        "  --pace-ms MS              sustained: each connection waits MS after each booking\n"
+        "                            (a closed loop with a pause; default 0)\n"
         "  --user-base B             user ids are B+1 .. B+N (default 0)\n"
         "  --threads T               client threads (default %d)\n"
         "  --reads-per-booking K     GET the seat count K times before each booking (default 0)\n"
@@ -375,7 +391,19 @@ void args_usage(FILE *out, const char *program)
         "  --no-csv, --csv -         append nothing\n"
         "  --timeline FILE           write FILE: every %d ms, users finished, bookings\n"
         "                            accepted and decided (CSV), until the queue is drained\n"
-        "  --expect-clean            exit 1 when the audit finds a bug\n"
+        "  --history FILE            one JSON line per booking: ids, times, status, class\n"
+        "\n"
+        "faults (docs/faults.md)\n"
+        "  --fault KIND@WHEN[:DUR]   break something of the lab WHEN seconds into the run\n"
+        "                            (or at accepted=K bookings), heal it DUR seconds later\n"
+        "                            (default 2); repeatable. KIND: kill-service, kill-worker,\n"
+        "                            restart-redis, restart-kafka, restart-postgres,\n"
+        "                            pause-postgres, pause-redis, pause-service. Writes the\n"
+        "                            history (default results/<run>-history.jsonl) and\n"
+        "                            runs the checker after recovery\n"
+        "\n"
+        "verdict\n"
+        "  --expect-clean            exit 1 when the audit (or the checker) finds a bug\n"
         "  --expect-oversell         exit 1 when the audit finds none\n"
         "  -h, --help                this text\n"
         "\n"

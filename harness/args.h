@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "nemesis.h"
+
 enum attack_mode {
     ATTACK_BURST,      /* one request per user, all fired together */
     ATTACK_SUSTAINED,  /* a closed loop over keep-alive connections */
@@ -41,6 +43,7 @@ struct attack_args {
     long long requests;           /* --requests: sustained only */
     int threads;                  /* --threads */
     int reads_per_booking;        /* --reads-per-booking */
+    int pace_ms;                  /* --pace-ms: sustained, a connection's pause after each booking */
     char method[8];               /* --method, with --path */
     char path[ARGS_PATH_MAX];     /* --path; empty: the booking workload */
     char run_id[ARGS_RUN_ID_MAX + 1]; /* --run-id; empty: main makes one */
@@ -57,6 +60,11 @@ struct attack_args {
     bool expect_clean;            /* --expect-clean */
     bool expect_oversell;         /* --expect-oversell */
     bool help;                    /* --help: print the usage, exit 0 */
+
+    /* faults (nemesis.h) and the history they are judged from (history.h) */
+    struct nemesis_plan faults;   /* --fault KIND@WHEN[:DURATION], repeatable */
+    char history_path[ARGS_PATH_MAX]; /* --history; with --fault, default
+                                         results/<run>-history.jsonl */
 };
 
 /* Defaults, also quoted by the usage text. */

@@ -30,11 +30,14 @@
 
 #include "args.h"
 #include "audit.h"
+#include "checker.h"
 #include "client.h"
 #include "db.h"
 #include "fleet.h"
 #include "wire.h"
 #include "lab.h"
+#include "history.h"
+#include "nemesis.h"
 #include "report.h"
 #include "stats.h"
 #include "timeline.h"
@@ -49,6 +52,8 @@ enum {
 };
 
 #define PROGRESS_EVERY_MS 200
+#define FAULT_ERROR_BACKOFF_MS 100     /* a failed booking's pause, with --fault */
+#define RECOVERY_WAIT_MS 90000         /* services back after the faults, at most */
 #define DRAIN_POLL_MS 100
 
 /* ------------------------------------------------------------------------
@@ -67,7 +72,7 @@ struct phase_info {
  * service is an error here; the target may be a service the lab did not
  * build (docs/bring-your-own.md) or, for a custom --path, any server, so an
  * answer without the lab's fields just leaves them unknown (phase 0). */
-static int ask_health(const struct client_target *target, int timeout_ms,
+static int ask_health(const struct client_target *target, int timeout_ms, bool strict,
                       struct phase_info *svc)
 {
     struct http_response r;
@@ -82,8 +87,14 @@ static int ask_health(const struct client_target *target, int timeout_ms,
         return -1;
     }
     body = http_response_body(&r, &len);
-    if (r.status != 200 || !json_pick_long(body, len, "phase", &phase))
+    if (r.status != 200 || !json_pick_long(body, len, "phase", &phase)) {
+        if (strict) {
+            lab_log("GET /healthz answered %d, not a lab service's health: %.*s", r.status,
+                    (int)len, body);
+            return -1;
+        }
         return 0;
+    }
     svc->phase = (int)phase;
     json_pick_string(body, len, "name", svc->name, sizeof svc->name);
     json_pick_bool(body, len, "async", &svc->async);
@@ -207,6 +218,8 @@ struct outcome_totals {
     struct histogram latency, read_latency;
     long long connected;
     double wall_s;
+    uint64_t start_us;           /* the start line */
+    struct history_log history;  /* every thread's records, with --fault or --history */
 };
 
 /* show_progress writes the progress line: jobs done of all, and requests
@@ -231,6 +244,24 @@ static void show_progress(struct client_thread *threads, int n, long long total_
     *last_us = now;
 }
 
+/* The nemesis's view of the attack: the bookings accepted so far. */
+struct accepted_probe {
+    struct client_thread *threads;
+    int n;
+};
+
+/* accepted_so_far sums the threads' published accepted counters (relaxed
+ * loads): what the nemesis waits for with accepted=K. */
+static long long accepted_so_far(void *ctx)
+{
+    const struct accepted_probe *p = ctx;
+    long long accepted = 0;
+
+    for (int i = 0; i < p->n; i++)
+        accepted += atomic_load_explicit(&p->threads[i].progress_accepted, memory_order_relaxed);
+    return accepted;
+}
+
 static bool all_finished(struct client_thread *threads, int n)
 {
     for (int i = 0; i < n; i++)
@@ -245,11 +276,12 @@ static bool all_finished(struct client_thread *threads, int n)
  * every connection is open, shows the progress, samples the timeline, and
  * merges the results. The clock starts at the release: wall_s is the
  * attack, not the connects. */
-static int run_attack(const struct attack_args *args, const struct client_work *work,
+static int run_attack(struct attack_args *args, const struct client_work *work,
                       long long conns, long long jobs, struct timeline_source *src,
-                      struct client_thread **threads_out, int *thread_count,
+                      struct nemesis *nem, struct client_thread **threads_out, int *thread_count,
                       struct outcome_totals *out)
 {
+    struct accepted_probe probe;
     int n = args->threads < conns ? args->threads : (int)conns;
     struct client_thread *threads = calloc((size_t)n, sizeof *threads);
     pthread_barrier_t start_line;
@@ -286,6 +318,11 @@ static int run_attack(const struct attack_args *args, const struct client_work *
     pthread_barrier_wait(&start_line);
     start_us = lab_now_us();
     last_us = start_us;
+    out->start_us = start_us;
+    probe = (struct accepted_probe){ threads, n };
+    if (nemesis_start(nem, &args->faults, (struct nemesis_probe){ accepted_so_far, &probe },
+                      start_us))
+        lab_log("cannot start the nemesis: the faults are skipped");
     timeline_start(&src->tl, start_us);
     sample_attack(src, threads, n);
     while (!all_finished(threads, n)) {
@@ -296,9 +333,11 @@ static int run_attack(const struct attack_args *args, const struct client_work *
                           &last_requests, &last_us);
     }
     sample_attack(src, threads, n);
+    nemesis_join(nem);   /* a fault under way is healed before anything is judged */
     if (tty)
         fprintf(stderr, "\r\033[K");
     memset(out, 0, sizeof *out);
+    out->start_us = start_us;
     stats_init(&out->latency);
     stats_init(&out->read_latency);
     for (int i = 0; i < n; i++) {
@@ -312,6 +351,8 @@ static int run_attack(const struct attack_args *args, const struct client_work *
         stats_merge(&out->latency, &t->latency);
         stats_merge(&out->read_latency, &t->read_latency);
         out->connected += t->connected;
+        if (history_merge(&out->history, &t->history))
+            out->history.incomplete = true;
         if (t->end_us > end_us)
             end_us = t->end_us;
     }
@@ -452,6 +493,9 @@ struct run {
     int thread_count;
     struct outcome_totals totals;
     struct summary s;
+    struct nemesis nemesis;            /* --fault: the thread that breaks things */
+    bool checked;                      /* the checker ran (a history was kept) */
+    struct check_result check;
 };
 
 #define RUN_GOING (-1)   /* a step's return: not an exit status, go on */
@@ -513,7 +557,7 @@ static int run_setup(struct run *r, int argc, char **argv)
             lab_log("%s", err);
             return EXIT_UNREACHABLE;
         }
-    if (ask_health(&r->target, args->timeout_ms, &r->svc))
+    if (ask_health(&r->target, args->timeout_ms, false, &r->svc))
         return EXIT_UNREACHABLE;
     if (r->booking && r->svc.phase == 0)
         lab_log("no lab /healthz at %s: attacking it as a booking service all the same",
@@ -547,7 +591,7 @@ static int run_setup(struct run *r, int argc, char **argv)
  * what the threads measured. */
 static int run_attack_step(struct run *r)
 {
-    const struct attack_args *args = &r->args;
+    struct attack_args *args = &r->args;
     struct client_work *work = &r->work;
     struct summary *s = &r->s;
 
@@ -562,14 +606,20 @@ static int run_attack_step(struct run *r)
     work->run_id = args->run_id;
     work->reads_per_booking = args->reads_per_booking;
     work->timeout_ms = args->timeout_ms;
+    work->history = args->faults.count > 0 || args->history_path[0];
+    work->pace_ms = args->pace_ms;
+    work->error_backoff_ms = args->faults.count > 0 ? FAULT_ERROR_BACKOFF_MS : 0;
+    if (args->faults.count > 0 && !args->history_path[0])
+        snprintf(args->history_path, sizeof args->history_path, "results/%s-history.jsonl",
+                 args->run_id);
     if (!args->json)
         lab_log("phase %d (%s): %s, %lld %s over %lld connections, %d threads", r->svc.phase,
                 r->svc.name[0] ? r->svc.name : "unknown",
                 args->mode == ATTACK_BURST ? "burst" : "sustained", r->jobs,
                 r->booking ? "users" : "requests", r->conns,
                 args->threads < r->conns ? args->threads : (int)r->conns);
-    if (run_attack(args, work, r->conns, r->jobs, &r->src, &r->threads, &r->thread_count,
-                   &r->totals))
+    if (run_attack(args, work, r->conns, r->jobs, &r->src, &r->nemesis, &r->threads,
+                   &r->thread_count, &r->totals))
         return EXIT_INTERNAL;
     if (r->totals.connected < r->conns)
         lab_log("%lld of %lld connections could not be opened before the start",
@@ -593,6 +643,119 @@ static int run_attack_step(struct run *r)
     return RUN_GOING;
 }
 
+/* wait_recovered waits, after faults, until the service answers /healthz
+ * and the audit's database connection works again (remade when a restart
+ * of PostgreSQL broke it): the checker judges the system recovered, not
+ * the outage. False after RECOVERY_WAIT_MS. */
+static bool wait_recovered(struct run *r)
+{
+    uint64_t limit_us = lab_now_us() + (uint64_t)RECOVERY_WAIT_MS * 1000u;
+    bool db_ok = false, svc_ok = false;
+    long long decided;
+
+    while (lab_now_us() < limit_us) {
+        if (!db_ok) {
+            if (PQstatus(r->db) != CONNECTION_OK)
+                PQreset(r->db);
+            db_ok = PQstatus(r->db) == CONNECTION_OK &&
+                    db_count_decided(r->db, r->args.event_id, &decided) == LAB_OK;
+        }
+        if (!svc_ok) {
+            struct phase_info info;
+            svc_ok = ask_health(&r->target, 2000, true, &info) == 0;
+        }
+        if (db_ok && svc_ok)
+            return true;
+        lab_sleep_ms(200);
+    }
+    lab_log("the lab did not recover within %d s (database %s, service %s)",
+            RECOVERY_WAIT_MS / 1000, db_ok ? "up" : "down", svc_ok ? "up" : "down");
+    return false;
+}
+
+/* gate_drift_once: one GET of the service's audit: 1 with its
+ * "cacheDrift", 0 when an answer has none (no gate, or no counter), -1
+ * without an answer (then worth asking again). */
+static int gate_drift_once(struct run *r, long long *drift)
+{
+    struct http_response resp;
+    char path[96], err[256];
+    const char *body;
+    size_t len;
+
+    snprintf(path, sizeof path, "/api/bookings/audit?eventId=%lld", r->args.event_id);
+    if (client_fetch(&r->target, "GET", path, r->args.timeout_ms, &resp, err, sizeof err) != 0 ||
+        resp.status != 200)
+        return -1;
+    body = http_response_body(&resp, &len);
+    return json_pick_long(body, len, "cacheDrift", drift) ? 1 : 0;
+}
+
+/* gate_drift asks the service's audit for the Redis gate's counter
+ * against the database (phases with a gate say "cacheDrift"), three times
+ * at most: the first request after a fault may meet a connection the
+ * fault broke. */
+static bool gate_drift(struct run *r, long long *drift)
+{
+    int got = -1;
+
+    for (int attempt = 0; attempt < 3 && got < 0; attempt++) {
+        if (attempt)
+            lab_sleep_ms(200);
+        got = gate_drift_once(r, drift);
+    }
+    return got == 1;
+}
+
+/* run_checker writes the history, reads what the database holds of each
+ * request and judges the run (checker.h); the result goes to
+ * <history>-check.json beside the history, for scripts. */
+static void run_checker(struct run *r)
+{
+    struct history_log *h = &r->totals.history;
+    struct check_fact *facts = calloc((size_t)r->jobs, sizeof *facts);
+    struct check_input in = { 0 };
+    char err[512], check_path[ARGS_PATH_MAX + 16];
+    size_t n = strlen(r->args.history_path);
+    FILE *f;
+
+    history_sort(h);
+    if (h->incomplete)
+        lab_log("out of memory: the history is incomplete");
+    if (history_write(r->args.history_path, h, r->args.run_id, r->args.user_base,
+                      r->totals.start_us, err, sizeof err))
+        lab_log("%s", err);
+    if (!facts || checker_load_facts(r->db, r->args.event_id, r->args.run_id, r->args.user_base,
+                                     r->jobs, facts)) {
+        lab_log("the checker cannot read the database: no verdict");
+        free(facts);
+        return;
+    }
+    in.history = h;
+    in.facts = facts;
+    in.jobs = r->jobs;
+    in.plan = &r->args.faults;
+    in.available = r->after.available;
+    in.oversold = r->after.oversold;
+    in.duplicate_users = r->after.duplicate_users;
+    in.gate_known = gate_drift(r, &in.drift);
+    checker_compute(&in, &r->check);
+    r->checked = true;
+    free(facts);
+
+    if (n > 6 && strcmp(r->args.history_path + n - 6, ".jsonl") == 0 &&
+        n > 14 && strcmp(r->args.history_path + n - 14, "-history.jsonl") == 0)
+        snprintf(check_path, sizeof check_path, "%.*s-check.json", (int)(n - 14),
+                 r->args.history_path);
+    else
+        snprintf(check_path, sizeof check_path, "%s.check.json", r->args.history_path);
+    f = fopen(check_path, "w");
+    if (!f || (checker_write_json(f, &r->check, r->args.run_id, r->svc.phase, &r->args.faults,
+                                   r->totals.start_us),
+               fclose(f) != 0))
+        lab_log("cannot write %s", check_path);
+}
+
 /* run_audit_step waits for the asynchronous phases' queue to decide what it
  * accepted, then audits the database and compares it with the answers. */
 static int run_audit_step(struct run *r)
@@ -606,6 +769,8 @@ static int run_audit_step(struct run *r)
         fill_contention(s, r);
         return RUN_GOING;
     }
+    if (r->args.faults.count > 0 && !wait_recovered(r))
+        return EXIT_UNREACHABLE;
     if ((r->svc.async || queued > 0) &&
         (drain_queue(r->db, &r->args, r->decided_before, booked + queued, &r->src, s) ||
          queued_booked(r->db, &r->args, r->threads, r->thread_count, &later_booked)))
@@ -626,7 +791,35 @@ static int run_audit_step(struct run *r)
     s->mismatch = (r->after.sold - r->before.sold) - s->booked_decisions;
     s->undersold = audit_undersold(r->after.total_seats, r->after.sold,
                                    s->bookings.attempted - (r->after.sold - r->before.sold));
+    if (r->args.history_path[0])
+        run_checker(r);
     return RUN_GOING;
+}
+
+/* write_json_with_check prints the --json summary with the checker's
+ * figures added to the same object (check_*), so that one object still
+ * holds the run, as scripts/regress.sh reads it. */
+static void write_json_with_check(const struct run *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+
+    if (!mem) {
+        report_write_json(stdout, &r->s);
+        return;
+    }
+    report_write_json(mem, &r->s);
+    fclose(mem);
+    while (len > 0 && buf[len - 1] == '\n')
+        len--;
+    if (len > 0 && buf[len - 1] == '}')
+        len--;
+    fwrite(buf, 1, len, stdout);
+    fputc(',', stdout);
+    checker_write_fields(stdout, &r->check);
+    fputs("}\n", stdout);
+    free(buf);
 }
 
 /* run_report prints the figures (text or JSON), appends the CSV row, checks
@@ -637,10 +830,14 @@ static int run_report(struct run *r)
     const struct summary *s = &r->s;
     char err[512];
 
-    if (args->json)
+    if (args->json && r->checked)
+        write_json_with_check(r);
+    else if (args->json)
         report_write_json(stdout, s);
     else
         report_write_human(stdout, s);
+    if (r->checked)
+        checker_write_human(args->json ? stderr : stdout, &r->check);
     fflush(stdout);
     if (args->csv_path[0]) {
         char stamp[32], rev[64];
@@ -665,6 +862,8 @@ static int run_report(struct run *r)
         lab_log("no booking got an answer of the API: the expectation cannot be met");
         return EXIT_EXPECTATION;
     }
+    if (args->expect_clean && r->checked && checker_is_bug(&r->check))
+        return EXIT_EXPECTATION;
     if (args->expect_clean && report_is_bug(s))
         return EXIT_EXPECTATION;
     if (args->expect_oversell && !report_is_bug(s))
@@ -681,8 +880,10 @@ static void run_cleanup(struct run *r)
 
     if (timeline_close(&r->src.tl, err, sizeof err))
         lab_log("%s", err);
+    nemesis_join(&r->nemesis);
     if (r->db)
         PQfinish(r->db);
+    history_free(&r->totals.history);
     for (int i = 0; i < r->thread_count; i++)
         client_thread_free(&r->threads[i]);
     free(r->threads);

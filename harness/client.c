@@ -60,6 +60,8 @@ struct client_conn {
     const char *request;      /* the request's bytes */
     size_t request_len, request_off;
     uint64_t sent_us;         /* when it was first written: latency starts */
+    uint64_t invoke_us;       /* when it began, connect included: the history's */
+    uint64_t resume_us;       /* pacing or backing off: no new job before this */
     uint64_t deadline_us;     /* when it times out; 0: nothing in flight */
     char booking_request[512];
     struct http_response resp;
@@ -295,6 +297,33 @@ static void remember_queued(struct client_thread *t, long long job)
  * The life of a request
  * --------------------------------------------------------------------- */
 
+/* history_note files the history record of a booking that ended: its
+ * class needs the body of a 503, which says "outcome":"none" when the
+ * service guarantees that nothing was done. */
+static void history_note(struct client_thread *t, struct client_conn *c, enum outcome o,
+                         bool answered, uint64_t now)
+{
+    struct history_record r = {
+        .job = c->job,
+        .invoke_us = c->invoke_us,
+        .complete_us = now ? now : lab_now_us(),
+        .http_status = answered ? c->resp.status : 0,
+        .outcome = (unsigned char)o,
+    };
+    bool nothing_done = false;
+
+    if (answered && c->resp.status == 503) {
+        char said[16] = "";
+        size_t len;
+        const char *body = http_response_body(&c->resp, &len);
+
+        nothing_done = json_pick_string(body, len, "outcome", said, sizeof said) &&
+                       strcmp(said, "none") == 0;
+    }
+    r.cls = (unsigned char)history_classify(o, r.http_status, nothing_done);
+    history_add(&t->history, &r);
+}
+
 /* request_end is where every request ends, whatever happened: its outcome
  * is counted once, its latency recorded when an answer came (an error has
  * no meaningful latency: a timeout would only report the timeout), and the
@@ -307,6 +336,14 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
     bool read = c->kind == REQ_READ;
 
     (read ? &t->reads : &t->bookings)->n[o]++;
+    if (c->kind == REQ_BOOKING && t->work->history)
+        history_note(t, c, o, answered, now);
+    if (!read) {
+        int pause_ms = o >= OUTCOME_FIRST_ERROR && t->work->error_backoff_ms > t->work->pace_ms
+                           ? t->work->error_backoff_ms : t->work->pace_ms;
+        if (pause_ms > 0)
+            c->resume_us = lab_now_us() + (uint64_t)pause_ms * 1000u;
+    }
     if (answered)
         stats_record(read ? &t->read_latency : &t->latency, now - c->sent_us);
     if (o == OUTCOME_QUEUED)
@@ -393,6 +430,7 @@ static bool prepare_request(struct client_thread *t, struct client_conn *c)
 static void request_begin(struct client_thread *t, struct client_conn *c, uint64_t now)
 {
     (c->kind == REQ_READ ? &t->reads : &t->bookings)->attempted++;
+    c->invoke_us = now;
     http_response_reset(&c->resp);
     c->deadline_us = now + t->timeout_us;
     if (!prepare_request(t, c)) {
@@ -455,6 +493,9 @@ static bool next_request(struct client_thread *t, struct client_conn *c)
 static void conn_advance(struct client_thread *t, struct client_conn *c)
 {
     while (c->ended) {
+        if (c->resume_us && lab_now_us() < c->resume_us)
+            return;   /* pacing or backing off: sweep resumes it */
+        c->resume_us = 0;
         c->ended = false;
         if (!next_request(t, c))
             return;
@@ -565,6 +606,10 @@ static void sweep(struct client_thread *t, uint64_t now)
     for (int i = 0; i < t->conn_count; i++) {
         struct client_conn *c = &t->conns[i];
 
+        if (c->ended && c->resume_us && now >= c->resume_us) {
+            conn_advance(t, c);
+            continue;
+        }
         if (c->deadline_us == 0 || now < c->deadline_us)
             continue;
         request_end(t, c, c->state == CONN_CONNECTING ? OUTCOME_ERR_CONNECT : OUTCOME_ERR_TIMEOUT,
@@ -730,6 +775,7 @@ void client_thread_free(struct client_thread *t)
         close(t->epoll_fd);
     free(t->conns);
     free(t->queued_jobs);
+    history_free(&t->history);
     t->conns = NULL;
     t->queued_jobs = NULL;
     t->epoll_fd = -1;

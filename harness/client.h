@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "history.h"
 #include "wire.h"
 #include "report.h"
 #include "stats.h"
@@ -58,6 +59,12 @@ struct client_work {
     const char *run_id;         /* request ids are <run_id>-<userId> */
     int reads_per_booking;
     int timeout_ms;
+    bool history;               /* keep a history record per booking (history.h) */
+    int pace_ms;                /* --pace-ms: a connection waits this long after
+                                   each booking before its next job (closed loop) */
+    int error_backoff_ms;       /* after a failed booking (refused, 5xx, timeout)
+                                   the connection waits this long (0: not at all),
+                                   so that an outage does not burn the requests */
 };
 
 struct client_conn;   /* one connection's state machine: client.c */
@@ -87,6 +94,7 @@ struct client_thread {
     long long *queued_jobs;            /* jobs answered 202, for the drain's check */
     size_t queued_len, queued_cap;
     bool queued_incomplete;            /* out of memory: the list is partial */
+    struct history_log history;        /* with work->history: one record per booking */
     char error[160];                   /* why the thread could not start */
 
     /* private to the thread */

@@ -7,7 +7,7 @@
 #   bash infra/attack.sh --phase N [--bin-dir build] [--harness-dir DIR]
 #                        [--service-arg ARG]... [--strategy NAME]
 #                        [--instances K] [--workers W] [--partitions P]
-#                        [--events E] [attack options...]
+#                        [--events E] [--split-roles] [attack options...]
 #
 #   --strategy NAME   the service's --strategy (phase 2: unsafe, local-mutex;
 #                     phase 3: for-update, atomic, optimistic, serializable,
@@ -26,6 +26,12 @@
 #                     with the default 3 partitions events 1 and 2 hash to
 #                     partitions 2 and 1 (CRC32 of the key), with 2 partitions
 #                     both to partition 1
+#   --split-roles     phases 5 and 6: the same as --workers 1, so that a fault
+#                     can kill the worker alone
+#
+# The pid and command line of the first instance and of the first worker are
+# kept in .lab/run/service.pid, service.cmd, worker.pid and worker.cmd, for
+# infra/fault.sh (the harness's --fault) to kill one and start it again.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -36,6 +42,7 @@ harness_dir=
 instances=1
 workers=0
 events=1
+split_roles=false
 service_args=()
 attack_args=()
 while [ $# -gt 0 ]; do
@@ -49,6 +56,7 @@ while [ $# -gt 0 ]; do
         --instances) instances=${2:?--instances needs a number}; shift 2 ;;
         --workers) workers=${2:?--workers needs a number}; shift 2 ;;
         --events) events=${2:?--events needs a number}; shift 2 ;;
+        --split-roles) split_roles=true; shift ;;
         --event) event=${2:?--event needs an id}; attack_args+=("$1" "$2"); shift 2 ;;
         -h|--help)
             script_help "$0"
@@ -63,6 +71,7 @@ lab_is_phase "$phase" || { echo "attack.sh: --phase must be $(lab_phase_range), 
 [[ $workers =~ ^[0-9]+$ ]] && [ "$workers" -le 16 ] ||
     { echo "attack.sh: --workers must be 0 to 16, not '$workers'" >&2; exit 2; }
 [[ $events =~ ^[12]$ ]] || { echo "attack.sh: --events must be 1 or 2, not '$events'" >&2; exit 2; }
+if $split_roles && [ "$workers" -eq 0 ]; then workers=1; fi
 if [ "$workers" -gt 0 ] && [ "$phase" -lt 5 ]; then
     echo "attack.sh: --workers is for phases 5 and 6 (a Kafka consumer group)" >&2; exit 2
 fi
@@ -82,14 +91,47 @@ done
 
 bash "$LAB_ROOT/infra/services.sh" up >/dev/null
 
-mkdir -p "$LAB_RUN/log"
+mkdir -p "$LAB_RUN/log" "$LAB_PIDS"
+rm -f "$LAB_PIDS"/service.pid "$LAB_PIDS"/service.cmd "$LAB_PIDS"/worker.pid "$LAB_PIDS"/worker.cmd
 service_pids=()
-# stop_service ends every process started here with SIGTERM and waits for
-# each, so that the ports are free again when this script returns.
+
+# is_phase PID: PID is alive (not a zombie) and runs one of the lab's phases,
+# so that a pid recycled since is never signalled.
+is_phase() {
+    [[ $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) == *phase[0-9]* ]] &&
+        [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# keep_role ROLE PID LOG ARGS...: the pid and the command line of a process
+# that infra/fault.sh may kill and start again (the same arguments, the same
+# log, appended to).
+keep_role() {
+    local role=$1 pid=$2 log=$3
+    shift 3
+    printf '%q ' "$@" >"$LAB_PIDS/$role.cmd"
+    printf '\n%s\n' "$log" >>"$LAB_PIDS/$role.cmd"
+    echo "$pid" >"$LAB_PIDS/$role.pid"
+}
+
+# stop_service ends every process started here with SIGTERM (SIGCONT first:
+# a fault may have paused one) and waits for each, so that the ports are free
+# again when this script returns. A fault may have replaced the first
+# instance or worker: those pids are read from the pid files again.
 stop_service() {
-    local pid
-    for pid in "${service_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${service_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    local pid role pids=(${service_pids[@]+"${service_pids[@]}"})
+    for role in service worker; do
+        pid=$(head -n 1 "$LAB_PIDS/$role.pid" 2>/dev/null) && pids+=("$pid")
+        rm -f "$LAB_PIDS/$role.pid"
+    done
+    for pid in ${pids[@]+"${pids[@]}"}; do
+        is_phase "$pid" || continue
+        kill -CONT "$pid" 2>/dev/null || true
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in ${pids[@]+"${pids[@]}"}; do
+        wait "$pid" 2>/dev/null || true
+        while is_phase "$pid"; do sleep 0.1; done   # a replacement is not our child
+    done
 }
 trap stop_service EXIT
 
@@ -99,6 +141,9 @@ start_one() {
     shift
     "$LAB_ROOT/$bin_dir/phase$phase" "$@" >"$LAB_RUN/log/$name.log" 2>&1 &
     service_pids+=($!)
+    [ "$name" = "phase$phase-worker1" ] &&
+        keep_role worker $! "$LAB_RUN/log/$name.log" "$LAB_ROOT/$bin_dir/phase$phase" "$@"
+    return 0
 }
 role=()
 [ "$workers" -gt 0 ] && role=(--role api)
@@ -109,9 +154,11 @@ instance_log() {
     else echo "$LAB_RUN/log/phase$phase.log"; fi
 }
 start_instance() {
-    "$LAB_ROOT/$bin_dir/phase$phase" --listen "$HTTP_HOST:${ports[$1]}" "${role[@]}" \
-        "${service_args[@]}" >"$(instance_log "$1")" 2>&1 &
+    local cmd=("$LAB_ROOT/$bin_dir/phase$phase" --listen "$HTTP_HOST:${ports[$1]}"
+               ${role[@]+"${role[@]}"} ${service_args[@]+"${service_args[@]}"})
+    "${cmd[@]}" >"$(instance_log "$1")" 2>&1 &
     service_pids[$1]=$!
+    if [ "$1" -eq 0 ]; then keep_role service $! "$(instance_log 0)" "${cmd[@]}"; fi
 }
 for ((i = 0; i < instances; i++)); do
     start_instance "$i"

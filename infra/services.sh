@@ -5,7 +5,7 @@
 # infra/lab.env. No Docker needed; `up` is idempotent and `down` stops only
 # what `up` started (found through the pid files).
 #
-#   bash infra/services.sh up|down|status [pg|redis|kafka ...]   (default: all)
+#   bash infra/services.sh up|down|status|pid [pg|redis|kafka ...]   (default: all)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -327,8 +327,19 @@ status)
         esac
     done
     ;;
+pid)
+    # the pids of the lab's own servers, one a line (infra/fault.sh's only
+    # way to find them); fails when one is not running
+    for s in "${services[@]}"; do
+        case $s in
+        pg) pg_paths; pid_of "$PG_RUN/postgres.pid" postgres ;;
+        redis) pid_of "$LAB_PIDS/redis.pid" redis-server ;;
+        kafka) pid_of "$LAB_PIDS/kafka.pid" kafka.Kafka ;;
+        esac
+    done
+    ;;
 *)
-    echo "usage: bash infra/services.sh up|down|status [pg|redis|kafka ...]" >&2
+    echo "usage: bash infra/services.sh up|down|status|pid [pg|redis|kafka ...]" >&2
     exit 2
     ;;
 esac

@@ -14,7 +14,9 @@ enum lab_status phase4_book(struct conns *c, const struct booking *b,
     /* RACE closed twice: the gate lets at most `seats` requests through, and
      * those still take phase 3's row lock. */
     st = phase3_book(c, b, reply);
-    if (st != LAB_BOOKED)
+    if (st == LAB_SOLD_OUT)
+        gate_close(c, b->event_id);       /* the database is sold out: so is the gate */
+    else if (st != LAB_BOOKED)
         gate_give_back(c, b->event_id);   /* not sold: the seat goes back */
     return st;
 }

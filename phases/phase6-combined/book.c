@@ -19,14 +19,18 @@ enum lab_status phase6_book(struct conns *c, const struct booking *b,
     return st;
 }
 
-/* The consumer's booking: phase 3; a refusal gives the gate its seat back,
- * except a stale one: its seat was taken from a sale that was reset since. */
+/* The consumer's booking: phase 3. A refusal for want of seats closes the
+ * gate (it let through more than the database had); a refusal for the
+ * per-user limit gives the gate its seat back; a stale one gives nothing
+ * back: its seat was taken from a sale that was reset since. */
 enum lab_status phase6_decide(struct conns *c, const struct booking *b,
                               struct booking_reply *reply)
 {
     enum lab_status st = phase3_book(c, b, reply);
 
-    if (st == LAB_SOLD_OUT || st == LAB_LIMIT)
+    if (st == LAB_SOLD_OUT)
+        gate_close(c, b->event_id);
+    else if (st == LAB_LIMIT)
         gate_give_back(c, b->event_id);
     return st;
 }

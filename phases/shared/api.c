@@ -121,7 +121,12 @@ static void api_book(const struct service *svc, struct http_request *req, struct
 
     c = conns_self(svc);
     st = c ? api_connect(c, true) : LAB_ERR_DB;
-    if (st == LAB_OK) {
+    if (st != LAB_OK) {
+        api_failed(reply, st, b.event_id);
+        http_nothing_done(reply);   /* no connection: nothing was tried */
+        return;
+    }
+    {
         /* one claim per request id: a retry gets the first answer, and takes
          * nothing; a made-up id is claimed too, for the sale's generation */
         enum admit_outcome outcome;
@@ -176,6 +181,8 @@ static void api_book(const struct service *svc, struct http_request *req, struct
         break;
     default:
         api_failed(reply, st, b.event_id);
+        if (st == LAB_ERR_CACHE)
+            http_nothing_done(reply);   /* the gate failed: nothing reached the database */
         break;
     }
 }

@@ -87,6 +87,27 @@ enum lab_status cache_give_back(redisContext *c, long long event_id)
     return cache_command(c, REDIS_REPLY_INTEGER, NULL, "INCR event:%lld:seats", event_id);
 }
 
+/* Adds ARGV[1] to an existing counter; -1 when there is none (INCRBY alone
+ * would create it, and a gate of only the seats given back would stand in
+ * the way of the reseed from the database). */
+static const char *cache_give_back_script =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end "
+    "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+
+enum lab_status cache_give_back_many(redisContext *c, long long event_id, long long n, bool *done)
+{
+    redisReply *r;
+    enum lab_status st;
+
+    st = cache_command(c, REDIS_REPLY_INTEGER, &r, "EVAL %s 1 event:%lld:seats %lld",
+                       cache_give_back_script, event_id, n);
+    if (st != LAB_OK)
+        return st;
+    *done = r->type == REDIS_REPLY_INTEGER && r->integer >= 0;
+    freeReplyObject(r);
+    return LAB_OK;
+}
+
 enum lab_status cache_seed(redisContext *c, long long event_id, long long seats,
                            bool only_if_missing)
 {

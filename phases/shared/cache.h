@@ -23,6 +23,11 @@ enum lab_status cache_take_seat(redisContext *c, long long event_id);
  * did not happen. */
 enum lab_status cache_give_back(redisContext *c, long long event_id);
 
+/* cache_give_back_many returns N seats at once, only to a counter that
+ * exists (a missing one is seeded from the database instead); *done tells
+ * whether it did. */
+enum lab_status cache_give_back_many(redisContext *c, long long event_id, long long n, bool *done);
+
 /* cache_seed sets the counter to SEATS and drops the cached status; with
  * ONLY_IF_MISSING it leaves an existing counter alone (SET NX). */
 enum lab_status cache_seed(redisContext *c, long long event_id, long long seats,

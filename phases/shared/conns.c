@@ -1,6 +1,7 @@
 /* conns.c -- per-thread connections, made lazily, kept for the thread's life. */
 #include "conns.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include "cache.h"
@@ -46,18 +47,67 @@ struct conns *conns_self(const struct service *svc)
     return c;
 }
 
-/* conns_db reconnects when the connection is missing or broken, so that a
- * PostgreSQL restart costs the requests in flight, not the service. */
+/* Session limits (docs/faults.md): a waiter gives up on a row lock after
+ * DB_LOCK_TIMEOUT_MS instead of waiting forever behind a stalled holder,
+ * and a session idle inside a transaction for DB_IDLE_IN_TX_TIMEOUT_MS (its
+ * process stopped: SIGSTOP, a debugger) is ended by the server, which
+ * releases its locks. Both far above the think time inside a booking. */
+#define DB_LOCK_TIMEOUT_MS 5000
+#define DB_IDLE_IN_TX_TIMEOUT_MS 5000
+
+/* db_stale tells whether an idle connection was closed by the server (a
+ * PostgreSQL restart): PQstatus still says CONNECTION_OK until libpq reads
+ * the end of the socket, which poll shows without a round trip. */
+static bool db_stale(PGconn *db)
+{
+    struct pollfd p = { .fd = PQsocket(db), .events = POLLIN };
+
+    if (p.fd < 0)
+        return true;
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    /* readable while idle: a notice, or the end of the connection */
+    return !PQconsumeInput(db) || PQstatus(db) != CONNECTION_OK;
+}
+
+/* db_limit_session sets the session limits above on a new connection. */
+static bool db_limit_session(PGconn *db)
+{
+    char lock_ms[16], idle_ms[16];
+    const char *params[2] = { lock_ms, idle_ms };
+    PGresult *res;
+    bool ok;
+
+    snprintf(lock_ms, sizeof lock_ms, "%d", DB_LOCK_TIMEOUT_MS);
+    snprintf(idle_ms, sizeof idle_ms, "%d", DB_IDLE_IN_TX_TIMEOUT_MS);
+    res = PQexecParams(db, "SELECT set_config('lock_timeout', $1, false), "
+                       "set_config('idle_in_transaction_session_timeout', $2, false)",
+                       2, NULL, params, NULL, NULL, 0);
+    ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    if (!ok)
+        lab_log("db: cannot set the session limits: %s", PQerrorMessage(db));
+    PQclear(res);
+    return ok;
+}
+
+/* conns_db reconnects when the connection is missing, broken, or closed by
+ * the server while idle, so that a PostgreSQL restart costs the requests
+ * in flight, not the next one of every thread. */
 enum lab_status conns_db(struct conns *c)
 {
     char err[256];
 
-    if (c->db && PQstatus(c->db) == CONNECTION_OK)
+    if (c->db && PQstatus(c->db) == CONNECTION_OK && !db_stale(c->db))
         return LAB_OK;
     PQfinish(c->db);
     c->db = db_connect(c->svc->cfg->pg, err, sizeof err);
     if (!c->db) {
         lab_log("db: %s", err);
+        return LAB_ERR_DB;
+    }
+    if (!db_limit_session(c->db)) {
+        PQfinish(c->db);
+        c->db = NULL;
         return LAB_ERR_DB;
     }
     return LAB_OK;

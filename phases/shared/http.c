@@ -34,6 +34,7 @@ struct http_request {
     bool headers_seen;            /* the access handler's first call is past */
     int query_refused;            /* http_uri_seen cut the query: 400 (too many) or 413 */
     struct http_request *next;    /* in the backlog */
+    uint64_t queued_us;           /* when it joined the backlog */
 };
 
 struct http_server {
@@ -90,6 +91,18 @@ void http_error(struct http_reply *reply, int code, const char *kind, const char
             *c = '?';
     http_json(reply, code, "{\"status\":\"error\",\"error\":\"%s\",\"reason\":\"%s\"}", kind,
               reason);
+}
+
+/* http_nothing_done adds "outcome":"none" to an error reply: the service
+ * guarantees that nothing of the request was done, so a client (and the
+ * checker, docs/faults.md) may count it as failed rather than unknown. */
+void http_nothing_done(struct http_reply *reply)
+{
+    size_t n = strlen(reply->body);
+    static const char field[] = ",\"outcome\":\"none\"}";
+
+    if (n > 0 && reply->body[n - 1] == '}' && n - 1 + sizeof field <= sizeof reply->body)
+        memcpy(reply->body + n - 1, field, sizeof field);
 }
 
 /* http_send queues REPLY on the connection. */
@@ -290,10 +303,13 @@ static bool http_push(struct http_server *s, struct http_request *req,
     pthread_mutex_lock(&s->lock);
     if (s->closing) {
         http_error(reply, 503, "unavailable", "the service is shutting down");
+        http_nothing_done(reply);
     } else if (s->waiting >= HTTP_BACKLOG_MAX) {
         http_error(reply, 503, "unavailable", "more than %d requests waiting", HTTP_BACKLOG_MAX);
+        http_nothing_done(reply);
     } else {
         req->route = route;
+        req->queued_us = lab_now_us();
         MHD_suspend_connection(req->conn);
         if (s->tail)
             s->tail->next = req;
@@ -344,8 +360,21 @@ static void *http_booking_thread(void *arg)
     struct http_server *s = arg;
     struct http_request *req;
 
+    /* An asynchronous phase promises an answer within --queue-timeout-ms
+     * (docs/faults.md): a request that already waited that long for a
+     * booking thread (Kafka down, every thread waiting for an ack) is
+     * answered without being run. The synchronous phases queue on the row
+     * lock by design, and keep every request. */
+    uint64_t limit_us = s->svc->queue ? (uint64_t)s->svc->cfg->queue_timeout_ms * 1000u : 0;
+
     while ((req = http_pop(s))) {
-        req->route->handler(s->svc, req, &req->reply);
+        if (limit_us && lab_now_us() - req->queued_us > limit_us) {
+            http_error(&req->reply, 503, "unavailable", "waited more than %d ms for a booking "
+                       "thread", s->svc->cfg->queue_timeout_ms);
+            http_nothing_done(&req->reply);
+        } else {
+            req->route->handler(s->svc, req, &req->reply);
+        }
         http_resume(req);
     }
     return NULL;
@@ -520,6 +549,7 @@ void http_stop(struct http_server *s)
     for (; left; left = next) {
         next = left->next;
         http_error(&left->reply, 503, "unavailable", "the service is shutting down");
+        http_nothing_done(&left->reply);
         http_resume(left);
     }
     http_accept_close(s->acceptor);     /* no new connection from here on */

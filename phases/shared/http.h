@@ -47,6 +47,10 @@ void http_json(struct http_reply *reply, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* http_error answers {"status":"error","error":KIND,"reason":...}. */
+/* http_nothing_done adds "outcome":"none" to an error reply whose request
+ * was not done at all (docs/faults.md). */
+void http_nothing_done(struct http_reply *reply);
+
 void http_error(struct http_reply *reply, int code, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

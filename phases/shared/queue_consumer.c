@@ -75,7 +75,13 @@ struct queue_consumer *queue_consumer_open(const char *brokers, const char *topi
         /* A worker started on its own (--role worker) may subscribe before
          * the API has created the topic; librdkafka finds a new topic at its
          * next metadata refresh, every 5 minutes by default: every second. */
-        !queue_conf_set(conf, "topic.metadata.refresh.interval.ms", "1000", err, err_len)) {
+        !queue_conf_set(conf, "topic.metadata.refresh.interval.ms", "1000", err, err_len) ||
+        /* A worker killed with kill -9 never leaves the group: its
+         * partitions wait for its session to time out, 45 s by default,
+         * before a new worker gets them (docs/faults.md): 6 s, the
+         * broker's least. */
+        !queue_conf_set(conf, "session.timeout.ms", "6000", err, err_len) ||
+        !queue_conf_set(conf, "heartbeat.interval.ms", "2000", err, err_len)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

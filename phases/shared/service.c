@@ -16,6 +16,7 @@
 #include "db.h"
 #include "phase.h"
 #include "strategy.h"
+#include "steps.h"
 
 /* check_backends connects once to each service the phase needs. */
 static void check_backends(const struct phase *phase, const struct config *cfg)
@@ -82,6 +83,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
         lab_log("admin token (LAB_ADMIN_TOKEN was unset): %s", cfg.admin_token);
 
     check_backends(phase, &cfg);
+    if ((phase->needs & NEEDS_CACHE) && run_api && gate_rebuild(&svc) != LAB_OK)
+        lab_fatal("cannot rebuild the Redis gate from PostgreSQL");
     if ((phase->needs & NEEDS_QUEUE) && run_api &&
         !(svc.queue = queue_producer_open(cfg.kafka, cfg.topic, cfg.partitions,
                                           cfg.queue_timeout_ms, err, sizeof err)))

@@ -12,7 +12,10 @@ enum lab_status gate_take_seat(struct conns *c, long long event_id)
 
     if ((st = conns_cache(c)) != LAB_OK)
         return st;
+    gate_settle(c);
     st = cache_take_seat(c->cache, event_id);
+    if (st == LAB_ERR_CACHE)
+        gate_uncertain(event_id);   /* sent: it may run when Redis answers again */
     if (st != LAB_NOT_FOUND)
         return st;
     /* No counter: seed it from the database (SET NX: if several threads

@@ -15,6 +15,21 @@ enum lab_status gate_take_seat(struct conns *c, long long event_id);
 /* gate_give_back returns a seat whose booking did not happen. */
 void gate_give_back(struct conns *c, long long event_id);
 
+/* gate_uncertain notes a take whose answer was lost (a timeout: Redis
+ * paused, restarted): it may have taken a seat, or may still take it.
+ * gate_settle, on the next take that reaches Redis, gives those seats back
+ * (gate.c). */
+void gate_uncertain(long long event_id);
+void gate_settle(struct conns *c);
+
+/* gate_close sets the counter to 0: the database refused a booking for
+ * want of seats (gate.c). */
+void gate_close(struct conns *c, long long event_id);
+
+/* gate_rebuild sets every event's counter to the database's available
+ * seats: at a service's start (gate.c). */
+enum lab_status gate_rebuild(const struct service *svc);
+
 /* enqueue_booking sends B to Kafka and waits for the broker's ack:
  * LAB_QUEUED, or LAB_ERR_QUEUE. */
 enum lab_status enqueue_booking(struct conns *c, const struct booking *b);
