@@ -1,5 +1,6 @@
 /* Phase 6, combined: the Redis gate at the API, Kafka behind it, and the
  * consumer's phase-3 transaction as the last word. */
+#include "db_batch.h"
 #include "phase3.h"
 #include "steps.h"
 
@@ -27,5 +28,18 @@ enum lab_status phase6_decide(struct conns *c, const struct booking *b,
 
     if (st == LAB_SOLD_OUT)
         gate_give_back(c, b->event_id);
+    return st;
+}
+
+/* The consumer's booking of a poll batch: as phase6_decide, for the whole
+ * batch in one transaction; each refusal gives its seat back once committed. */
+enum lab_status phase6_decide_batch(struct conns *c, const struct booking *b, size_t n,
+                                    enum lab_status *out)
+{
+    enum lab_status st = db_book_batch(c->db, b, n, out);
+
+    for (size_t i = 0; st == LAB_OK && i < n; i++)
+        if (out[i] == LAB_SOLD_OUT)
+            gate_give_back(c, b[i].event_id);
     return st;
 }

@@ -2,6 +2,7 @@
 #include "phase.h"
 
 book_fn phase6_book, phase6_decide;
+batch_fn phase6_decide_batch;
 
 static const struct phase phase6 = {
     .number = 6,
@@ -9,6 +10,8 @@ static const struct phase phase6 = {
     .needs = NEEDS_CACHE | NEEDS_QUEUE,
     .book = phase6_book,
     .decide = phase6_decide,
+    .decide_batch = phase6_decide_batch,
+    .batch = 256,              /* a poll batch per transaction (--batch 1: one by one) */
 };
 
 int main(int argc, char **argv)
