@@ -3,7 +3,7 @@
 # limit, both measured in the same run, back to back, and their ratio.
 #
 #   bash scripts/bench.sh [--bin-dir DIR] [--label NAME] [--out DIR]
-#                         [--batch N] [--seconds S] [--smoke]
+#                         [--batch N] [--seconds S] [--smoke] [--only 1,3,...]
 #
 #   figure                                 limit
 #   phase 3 bookings/s, 8 and 32 conns     pgbench, the same transaction, 8 / 32 clients
@@ -18,7 +18,8 @@
 # the machine: CPU, versions, git revision) and prints the ratio table.
 # --bin-dir measures other binaries (an older build, for a before/after);
 # --batch passes the consumer's --batch N to phases 5 and 6 when their
-# binaries know it; --smoke runs a tiny version of everything (the tests).
+# binaries know it; --smoke runs a tiny version of everything (the tests);
+# --only runs the numbered measurements listed (1..7, as in this file).
 set -euo pipefail
 source "$(dirname "$0")/../infra/common.sh"
 
@@ -28,6 +29,7 @@ out_dir=$LAB_ROOT/results
 batch=
 seconds=5
 smoke=0
+only=
 while [ $# -gt 0 ]; do
     case "$1" in
         --bin-dir) bin_dir=$(cd "${2:?}" && pwd); shift 2 ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
         --batch) batch=${2:?}; shift 2 ;;
         --seconds) seconds=${2:?}; shift 2 ;;
         --smoke) smoke=1; seconds=1; shift ;;
+        --only) only=,${2:?}, ; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -163,9 +166,13 @@ new_topic() {
 # ---------------------------------------------------------------------------
 
 
+# want K: is measurement K to run?
+want() { [ -z "$only" ] || [[ $only == *,$1,* ]]; }
+
 say "make bench: $name (think 0; each figure beside its limit, back to back)"
 printf '  %-8s %-34s %5s %12s %-10s %12s %-22s %6s\n' phase measure conns figure unit limit "limit is" ratio
 
+if want 1; then
 # 1. phase 3 against pgbench, same concurrency
 for conns in 8 32; do
     start_svc 3 --threads "$conns"
@@ -174,6 +181,7 @@ for conns in 8 32; do
     lim=$(pgbench_tps "$conns")
     row 3 "bookings/s" "$conns" "$fig" "req/s" "$lim" "pgbench same tx"
 done
+fi
 
 # 2. the consumer: a backlog queued by an API-only process, decided by a
 #    worker started afterwards; decisions/s from its first to its last.
@@ -203,13 +211,16 @@ consumer_rate() {   # SEATS -> decisions/s
         echo 0
     fi
 }
+if want 2; then
 lim=$(pgbench_tps 1)
 fig=$(consumer_rate 1000000)
 row 5 "consumer decisions/s, all booked" 1 "$fig" "dec/s" "$lim" "pgbench same tx, 1 cl"
 fig=$(consumer_rate 1)
 row 5 "consumer decisions/s, all refused" 1 "$fig" "dec/s" "$lim" "pgbench same tx, 1 cl"
+fi
 
 # 3. the sold-out path of phases 4 and 6 against the same process's /healthz
+if want 3; then
 for phase in 4 6; do
     new_topic
     extra=()
@@ -221,16 +232,20 @@ for phase in 4 6; do
     stop_svc
     row "$phase" "sold-out answers/s" 50 "$fig" "req/s" "$lim" "wrk /healthz"
 done
+fi
 
 # 4. phase 4 burst: 500 users, 100 seats, think 20 ms (the bookings hold the
 #    row lock 2 s in all); 400 are refused,
 #    so the burst's p50 is a refused user's wait
+if want 4; then
 start_svc 4 --think-ms 20
 fig=$(harness p50_us --mode burst --users 500 --seats 100)
 stop_svc
 row 4 "burst p50 ms (400 of 500 refused)" 500 "$(awk -v u="$fig" 'BEGIN { printf "%.1f", u / 1000 }')" ms 20 "target"
+fi
 
 # 5. accepted/s of phases 5 and 6 against /healthz
+if want 5; then
 for spec in 5:50 6:50 6:200; do
     phase=${spec%%:*}; conns=${spec##*:}
     new_topic
@@ -241,14 +256,20 @@ for spec in 5:50 6:50 6:200; do
     stop_svc
     row "$phase" "accepted/s (202)" "$conns" "$fig" "req/s" "$lim" "wrk /healthz"
 done
+fi
 
 # 6. the harness itself against wrk, on /healthz, same connections
+if want 6; then
 start_svc 3
 fig=$(harness req_per_s --path /healthz --mode sustained --connections 50 --requests "$((reqs * 5))")
 lim=$(wrk_rps 50)
 row harness "/healthz req/s" 50 "$fig" "req/s" "$lim" "wrk /healthz"
+    stop_svc
+fi
 
 # 7. the service's resident memory, idle and with 10,000 open connections
+if want 7; then
+start_svc 3
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$svc_pid/status"; }
 idle=$(rss)
 coproc HOLD { "$holdconns" "${LAB_HTTP%:*}" "${LAB_HTTP##*:}" "$hold"; }
@@ -259,6 +280,7 @@ wait "$HOLD_PID" 2>/dev/null || true
 stop_svc
 row 3 "RSS MiB with $held connections" "$held" "$(awk -v k="$busy" 'BEGIN { printf "%.1f", k / 1024 }')" MiB \
     "$(awk -v k="$idle" 'BEGIN { printf "%.1f", k / 1024 }')" "RSS idle (MiB)"
+fi
 
 # ---------------------------------------------------------------------------
 # Results: CSV, JSON with the machine
@@ -268,11 +290,11 @@ row 3 "RSS MiB with $held connections" "$held" "$(awk -v k="$busy" 'BEGIN { prin
     cat "$rows"
 } >"$csv"
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-jq -R -s --arg name "$name" --arg label "$label" --arg cpu "$cpu" --arg cores "$(nproc)" \
+jq -R -s --arg name "$name" --arg lbl "$label" --arg cpu "$cpu" --arg cores "$(nproc)" \
     --arg kernel "$(uname -r)" --arg rev "$(git -C "$LAB_ROOT" rev-parse --short HEAD 2>/dev/null || echo none)" \
     --arg pg "$(psql_q 'SHOW server_version')" --arg redis "$(redis-server --version 2>/dev/null | awk '{ print $3 }')" \
     --arg wrk "$(wrk -v 2>&1 | head -n 1)" --arg bin "$bin_dir" --arg batch "$batch" '
-    { "name": $name, "label": $label, "bin_dir": $bin, "batch": $batch,
+    { "name": $name, "label": $lbl, "bin_dir": $bin, "batch": $batch,
       "environment": { "cpu": $cpu, "cores": ($cores | tonumber), "kernel": $kernel, "git": $rev,
                        "postgresql": $pg, "redis": $redis, "wrk": $wrk },
       "rows": (split("\n") | map(select(length > 0) | split(",")) |

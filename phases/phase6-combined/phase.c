@@ -1,13 +1,14 @@
 /* Phase 6: Redis gate, Kafka queue, PostgreSQL lock. */
 #include "phase.h"
 
-book_fn phase6_book, phase6_decide;
+book_fn phase6_gate, phase6_book, phase6_decide;
 batch_fn phase6_decide_batch;
 
 static const struct phase phase6 = {
     .number = 6,
     .name = "combined",
     .needs = NEEDS_CACHE | NEEDS_QUEUE,
+    .front = phase6_gate,
     .book = phase6_book,
     .decide = phase6_decide,
     .decide_batch = phase6_decide_batch,

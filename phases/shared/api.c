@@ -14,6 +14,7 @@
 #include <time.h>
 #include "cache.h"
 #include "db.h"
+#include "gate_memo.h"
 #include "phase.h"
 
 /* ---------------------------------------------------------------------- */
@@ -94,54 +95,103 @@ static void api_make_request_id(char *buf, size_t len)
 /* POST /api/bookings                                                       */
 /* ---------------------------------------------------------------------- */
 
-static void api_book(const struct service *svc, struct http_request *req, struct http_reply *reply)
+/* api_booking_args reads a booking's parameters into B; on failure it fills
+ * a 400 reply. The request id is the client's, or the one the front step
+ * made (http_note), or a new one. */
+static bool api_booking_args(struct http_request *req, struct booking *b,
+                             struct http_reply *reply)
 {
-    struct booking b = { 0 };
-    struct booking_reply br = { 0 };
     const char *rid = http_arg(req, "requestId");
-    struct conns *c;
-    enum lab_status st;
+    const char *note = http_note(req);
 
-    if (!api_id(req, "eventId", &b.event_id, reply) || !api_id(req, "userId", &b.user_id, reply))
-        return;
+    if (!api_id(req, "eventId", &b->event_id, reply) || !api_id(req, "userId", &b->user_id, reply))
+        return false;
     if (rid && !parse_request_id(rid)) {
         http_error(reply, 400, "bad_request", "requestId must be 1 to %d characters of "
                    "A-Z a-z 0-9 _ -", PARSE_REQUEST_ID_MAX);
-        return;
+        return false;
     }
-    if (rid)
-        snprintf(b.request_id, sizeof b.request_id, "%s", rid);
+    if (note[0])
+        snprintf(b->request_id, sizeof b->request_id, "%s", note);
+    else if (rid)
+        snprintf(b->request_id, sizeof b->request_id, "%s", rid);
     else
-        api_make_request_id(b.request_id, sizeof b.request_id);
+        api_make_request_id(b->request_id, sizeof b->request_id);
+    return true;
+}
 
-    c = conns_self(svc);
-    st = c ? api_connect(c, true) : LAB_ERR_DB;
-    if (st == LAB_OK)
-        st = svc->phase->book(c, &b, &br);
-
+/* api_book_answer turns the booking's outcome ST into the HTTP answer. */
+static void api_book_answer(struct http_reply *reply, enum lab_status st, const struct booking *b,
+                            const struct booking_reply *br)
+{
     switch (st) {
     case LAB_BOOKED:
         http_json(reply, 201, "{\"status\":\"booked\",\"eventId\":%lld,\"userId\":%lld,"
                   "\"requestId\":\"%s\",\"ticketId\":%lld}",
-                  b.event_id, b.user_id, b.request_id, br.ticket_id);
+                  b->event_id, b->user_id, b->request_id, br->ticket_id);
         break;
     case LAB_SOLD_OUT:
         http_json(reply, 409, "{\"status\":\"sold_out\",\"eventId\":%lld,\"userId\":%lld,"
-                  "\"requestId\":\"%s\"}", b.event_id, b.user_id, b.request_id);
+                  "\"requestId\":\"%s\"}", b->event_id, b->user_id, b->request_id);
         break;
     case LAB_QUEUED:
         snprintf(reply->location, sizeof reply->location, "/api/bookings/result?requestId=%s",
-                 b.request_id);
+                 b->request_id);
         http_json(reply, 202, "{\"status\":\"queued\",\"eventId\":%lld,\"userId\":%lld,"
-                  "\"requestId\":\"%s\"}", b.event_id, b.user_id, b.request_id);
+                  "\"requestId\":\"%s\"}", b->event_id, b->user_id, b->request_id);
         break;
     case LAB_DUPLICATE:
-        http_error(reply, 409, "duplicate", "request %s was booked already", b.request_id);
+        http_error(reply, 409, "duplicate", "request %s was booked already", b->request_id);
         break;
     default:
-        api_failed(reply, st, b.event_id);
+        api_failed(reply, st, b->event_id);
         break;
     }
+}
+
+/* api_book_front runs the phase's front step (the Redis gate of phases 4
+ * and 6) on the polling thread: a refusal is answered there and then, never
+ * queued behind the booking threads and their row lock. A request that
+ * passed goes on to api_book with its request id in the note. */
+static bool api_book_front(const struct service *svc, struct http_request *req,
+                           struct http_reply *reply)
+{
+    struct booking b = { 0 };
+    struct booking_reply br = { 0 };
+    struct conns *c;
+    enum lab_status st;
+
+    if (!svc->phase->front)
+        return false;
+    if (!api_booking_args(req, &b, reply))
+        return true;
+    c = conns_self(svc);
+    st = c ? svc->phase->front(c, &b, &br) : LAB_ERR_CACHE;
+    if (st == LAB_OK) {
+        snprintf(http_note(req), HTTP_NOTE_MAX, "%s", b.request_id);
+        return false;
+    }
+    api_book_answer(reply, st, &b, &br);
+    return true;
+}
+
+static void api_book(const struct service *svc, struct http_request *req, struct http_reply *reply)
+{
+    struct booking b = { 0 };
+    struct booking_reply br = { 0 };
+    bool passed = http_note(req)[0] != '\0';   /* the front step let it through */
+    struct conns *c;
+    enum lab_status st;
+
+    if (!api_booking_args(req, &b, reply))
+        return;
+    c = conns_self(svc);
+    st = c ? api_connect(c, true) : LAB_ERR_DB;
+    if (st == LAB_OK && svc->phase->front && !passed)
+        st = svc->phase->front(c, &b, &br);
+    if (st == LAB_OK)
+        st = svc->phase->book(c, &b, &br);
+    api_book_answer(reply, st, &b, &br);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -266,6 +316,7 @@ static void api_reset(const struct service *svc, struct http_request *req,
         st = db_reset(c->db, event_id, seats);
     if (st == LAB_OK && (svc->phase->needs & NEEDS_CACHE) && (st = conns_cache(c)) == LAB_OK)
         st = cache_seed(c->cache, event_id, seats, false);
+    gate_memo_forget(event_id);
     if (st != LAB_OK) {
         api_failed(reply, st, event_id);
         return;
@@ -286,13 +337,14 @@ static void api_health(const struct service *svc, struct http_request *req,
 }
 
 /* Only /healthz is quick: it touches no connection, so the polling thread
- * answers it and a health check never waits behind the bookings. */
+ * answers it and a health check never waits behind the bookings. A booking
+ * goes through its phase's front step (the gate) on the polling thread first. */
 const struct http_route api_routes[] = {
-    { "POST", "/api/bookings", api_book, false },
-    { "GET", "/api/bookings/status", api_status, false },
-    { "GET", "/api/bookings/audit", api_audit, false },
-    { "GET", "/api/bookings/result", api_result, false },
-    { "POST", "/api/admin/reset", api_reset, false },
-    { "GET", "/healthz", api_health, true },
-    { NULL, NULL, NULL, false },
+    { "POST", "/api/bookings", api_book, false, api_book_front },
+    { "GET", "/api/bookings/status", api_status, false, NULL },
+    { "GET", "/api/bookings/audit", api_audit, false, NULL },
+    { "GET", "/api/bookings/result", api_result, false, NULL },
+    { "POST", "/api/admin/reset", api_reset, false, NULL },
+    { "GET", "/healthz", api_health, true, NULL },
+    { NULL, NULL, NULL, false, NULL },
 };

@@ -18,6 +18,8 @@ void config_usage(const char *program)
             "  --cache-ttl-ms MS       life of a cached status in Redis (default 1000)\n"
             "  --queue-timeout-ms MS   longest wait for Kafka's ack (default 5000)\n"
             "  --partitions N          partitions of the booking topic (default 3)\n"
+            "  --gate-memo-ms MS       phases 4, 6: after Redis said sold out, refuse the\n"
+            "                          event without asking it for MS ms, 0..1000 (default 0)\n"
             "  --batch N               consumer: decide up to N messages per transaction,\n"
             "                          1..%d (default: phase 5 one, phase 6 256)\n"
             "  --role api|worker|all   asynchronous phases: what this process runs (default all)\n"
@@ -78,6 +80,8 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
             ok = config_int(flag, v, 100, 600000, &c->queue_timeout_ms, err, err_len);
         else if (strcmp(flag, "--partitions") == 0)
             ok = config_int(flag, v, 1, 1000, &c->partitions, err, err_len);
+        else if (strcmp(flag, "--gate-memo-ms") == 0)
+            ok = config_int(flag, v, 0, 1000, &c->gate_memo_ms, err, err_len);
         else if (strcmp(flag, "--batch") == 0)
             ok = config_int(flag, v, 1, DB_BATCH_MAX, &c->batch, err, err_len);
         else if (strcmp(flag, "--topic") == 0)

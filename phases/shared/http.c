@@ -27,6 +27,7 @@ struct http_request {
     const struct http_route *route;   /* what the booking thread runs */
     struct http_reply reply;      /* what the booking thread answered */
     atomic_bool answered;         /* reply is filled in: send it */
+    char note[HTTP_NOTE_MAX];     /* from the route's front step to its handler */
     struct http_request *next;    /* in the backlog */
 };
 
@@ -50,6 +51,11 @@ struct http_server {
 const char *http_arg(struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+char *http_note(struct http_request *req)
+{
+    return req->note;
 }
 
 void http_json(struct http_reply *reply, int code, const char *fmt, ...)
@@ -139,7 +145,8 @@ static enum MHD_Result http_scan_arg(void *cls, enum MHD_ValueKind kind, const c
 }
 
 /* http_route finds the route of METHOD PATH. A quick route is answered at
- * once and any other is returned, for a booking thread. A known path with another
+ * once and any other is returned, for a booking thread, unless its front step
+ * answered it. A known path with another
  * method gives 405 and the method it takes in ALLOW; no path gives 404. */
 static const struct http_route *http_route(struct http_server *s, struct http_request *req,
                                            const char *method, const char *url,
@@ -167,7 +174,7 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
             continue;
         if (strcmp(r->method, method) == 0) {
             if (!r->quick)
-                return r;
+                return r->front && r->front(s->svc, req, reply) ? NULL : r;
             r->handler(s->svc, req, reply);
             return NULL;
         }

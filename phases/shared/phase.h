@@ -29,6 +29,9 @@ struct phase {
     const char *name;          /* "unsafe", "lock", "redis", "kafka", "combined" */
     unsigned needs;            /* enum phase_needs */
     book_fn *book;             /* answers POST /api/bookings */
+    book_fn *front;            /* when set, runs first, on the HTTP polling thread
+                                  (never behind the row lock): LAB_OK passes the
+                                  request on to book, anything else is the answer */
     book_fn *decide;           /* NEEDS_QUEUE: the consumer's booking of one message */
     batch_fn *decide_batch;    /* NEEDS_QUEUE: the same for a poll batch (--batch N) */
     int batch;                 /* the consumer's default --batch (0: one at a time) */
