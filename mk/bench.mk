@@ -9,7 +9,7 @@
 
 .PHONY: bench bench-plot
 
-BENCH_ARGS ?= --batch 256
+BENCH_ARGS ?= --batch 256 --gate-memo-ms 50
 
 build/holdconns: tools/bench/holdconns.c
 	@mkdir -p $(@D)
