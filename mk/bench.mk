@@ -17,7 +17,6 @@ build/holdconns: tools/bench/holdconns.c
 
 bench: all build/holdconns
 	@bash scripts/bench.sh $(BENCH_ARGS)
-	@bash scripts/bench-table.sh
 
 bench-plot:
 	@bash scripts/bench-plot.sh

@@ -217,9 +217,9 @@ consumer_rate() {   # SEATS -> decisions/s
 if want 2; then
 lim=$(pgbench_tps 1)
 fig=$(consumer_rate 1000000)
-row 5 "consumer decisions/s, all booked" 1 "$fig" "dec/s" "$lim" "pgbench same tx, 1 cl"
+row 5 "consumer decisions/s (all booked)" 1 "$fig" "dec/s" "$lim" "pgbench same tx 1 client"
 fig=$(consumer_rate 1)
-row 5 "consumer decisions/s, all refused" 1 "$fig" "dec/s" "$lim" "pgbench same tx, 1 cl"
+row 5 "consumer decisions/s (all refused)" 1 "$fig" "dec/s" "$lim" "pgbench same tx 1 client"
 fi
 
 # 3. the sold-out path of phases 4 and 6 against the same process's /healthz
