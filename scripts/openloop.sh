@@ -10,7 +10,8 @@
 #
 #   bash scripts/openloop.sh [--phases "3 6"] [--requests N] [--connections C]
 #
-# Writes results/openloop-<stamp>.csv and prints the table.
+# Event 901, its own: the tests and the other runs keep event 1. Writes
+# results/openloop-<stamp>.csv and prints the table.
 set -euo pipefail
 source "$(dirname "$0")/../infra/common.sh"
 
@@ -47,7 +48,7 @@ trap stop_svc EXIT
 one() {
     local loop=$1 rate=$2 extra=()
     [ "$rate" -gt 0 ] && extra=(--rate "$rate")
-    "$bin/attack" --url "$url" --json --no-csv --mode sustained --connections "$conns" \
+    "$bin/attack" --url "$url" --event 901 --json --no-csv --mode sustained --connections "$conns" \
         --requests "$requests" --seats 1000000 --drain-timeout-ms 100 "${extra[@]}" 2>>"$log" |
         jq -r --arg p "$phase" --arg loop "$loop" \
             '[$p, $loop, .rate, .req_per_s, .p50_us, .p99_us, .p999_us, .p9999_us] | @csv' |
