@@ -96,7 +96,7 @@ bool args_is_custom(const struct attack_args *a)
 static const char *const valued_options[] = {
     "url", "mode", "event", "seats", "users", "user-base", "connections", "requests",
     "threads", "reads-per-booking", "method", "path", "run-id", "timeout-ms",
-    "drain-timeout-ms", "csv", "timeline", "fault", "history", "pace-ms", NULL,
+    "drain-timeout-ms", "csv", "timeline", "fault", "history", "pace-ms", "rate", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -125,7 +125,7 @@ static void set_defaults(struct attack_args *a)
 
 /* What was given explicitly, for the checks that options fit together. */
 struct given {
-    bool users, connections, requests, seats, method, pace;
+    bool users, connections, requests, seats, method, pace, rate;
 };
 
 /* apply_option stores one option's value. It knows each option's range;
@@ -157,6 +157,9 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
     } else if (strcmp(name, "connections") == 0) {
         g->connections = true;
         return parse_option_long(name, v, 1, 100000, &a->connections, err, err_len);
+    } else if (strcmp(name, "rate") == 0) {
+        g->rate = true;
+        return parse_option_long(name, v, 1, 10000000, &a->rate, err, err_len);
     } else if (strcmp(name, "requests") == 0) {
         g->requests = true;
         return parse_option_long(name, v, 1, 1000000000, &a->requests, err, err_len);
@@ -240,6 +243,11 @@ static int check_combination(struct attack_args *a, const struct given *g, char 
     if (a->mode == ATTACK_BURST && (g->connections || g->requests || g->pace))
         return parse_fail(err, err_len, "--connections, --requests and --pace-ms are for --mode "
                           "sustained");
+    if (g->rate && a->mode != ATTACK_SUSTAINED)
+        return parse_fail(err, err_len, "--rate is for --mode sustained");
+    if (g->rate && g->pace)
+        return parse_fail(err, err_len, "--rate and --pace-ms do not go together: the rate sets "
+                          "when each request starts");
     if (a->mode == ATTACK_SUSTAINED && g->users)
         return parse_fail(err, err_len, "--users is for burst mode; sustained mode uses --requests");
     if (g->method && !args_is_custom(a))
@@ -371,6 +379,8 @@ void args_usage(FILE *out, const char *program)
         "workload\n"
         "  --mode burst|sustained    burst (default): every user fires at once;\n"
         "                            sustained: a closed loop over keep-alive connections\n"
+        "  --rate R                  sustained: an open loop instead, R requests/s in all,\n"
+        "                            latency from each request's due time (as wrk2)\n"
         "  --users N                 burst: users, one connection and booking each (default %d)\n"
         "  --connections C           sustained: connections (default %d)\n"
         "  --requests R              sustained: requests in all (default %d)\n"

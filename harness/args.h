@@ -41,6 +41,7 @@ struct attack_args {
     long long user_base;          /* --user-base: user ids are base+1 .. base+N */
     long long connections;        /* --connections: sustained only */
     long long requests;           /* --requests: sustained only */
+    long long rate;               /* --rate: requests/s, open loop; 0: closed loop */
     int threads;                  /* --threads */
     int reads_per_booking;        /* --reads-per-booking */
     int pace_ms;                  /* --pace-ms: sustained, a connection's pause after each booking */

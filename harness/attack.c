@@ -454,6 +454,8 @@ static void fill_summary(struct summary *s, const struct outcome_totals *o)
     s->p50_us = stats_percentile(&o->latency, 50.0);
     s->p90_us = stats_percentile(&o->latency, 90.0);
     s->p99_us = stats_percentile(&o->latency, 99.0);
+    s->p999_us = stats_percentile(&o->latency, 99.9);
+    s->p9999_us = stats_percentile(&o->latency, 99.99);
     s->max_us = stats_max(&o->latency);
     s->read_p50_us = stats_percentile(&o->read_latency, 50.0);
     s->read_p99_us = stats_percentile(&o->read_latency, 99.0);
@@ -612,6 +614,10 @@ static int run_attack_step(struct run *r)
     if (args->faults.count > 0 && !args->history_path[0])
         snprintf(args->history_path, sizeof args->history_path, "results/%s-history.jsonl",
                  args->run_id);
+    /* --rate in all, shared evenly by the client threads (run_attack's count) */
+    work->rate_per_s = (double)args->rate / (double)(args->threads < r->conns ? args->threads
+                                                                                : r->conns);
+    s->rate = args->rate;
     if (!args->json)
         lab_log("phase %d (%s): %s, %lld %s over %lld connections, %d threads", r->svc.phase,
                 r->svc.name[0] ? r->svc.name : "unknown",

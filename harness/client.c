@@ -17,6 +17,7 @@
  * usually one recv(): a level-triggered epoll interest is changed only when
  * a write does not fit in the socket buffer. */
 #include "client.h"
+#include "rate.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -62,6 +63,7 @@ struct client_conn {
     uint64_t sent_us;         /* when it was first written: latency starts */
     uint64_t invoke_us;       /* when it began, connect included: the history's */
     uint64_t resume_us;       /* pacing or backing off: no new job before this */
+    uint64_t due_us;          /* --rate: when its job was due; 0: closed loop */
     uint64_t deadline_us;     /* when it times out; 0: nothing in flight */
     char booking_request[512];
     struct http_response resp;
@@ -345,7 +347,8 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
             c->resume_us = lab_now_us() + (uint64_t)pause_ms * 1000u;
     }
     if (answered)
-        stats_record(read ? &t->read_latency : &t->latency, now - c->sent_us);
+        stats_record(read ? &t->read_latency : &t->latency,
+                     rate_latency_us(c->due_us, c->sent_us, now));
     if (o == OUTCOME_QUEUED)
         remember_queued(t, c->job);
     if (o == OUTCOME_BOOKED || o == OUTCOME_QUEUED)
@@ -462,6 +465,8 @@ static bool next_request(struct client_thread *t, struct client_conn *c)
 
     if (c->job >= 0 && c->kind == REQ_READ) {
         /* a failed read does not stop the user: the booking still goes */
+        c->due_us = 0;          /* --rate schedules jobs; a job's later requests
+                                   count from their send */
         if (c->reads_left > 0) {
             c->reads_left--;
         } else {
@@ -477,6 +482,8 @@ static bool next_request(struct client_thread *t, struct client_conn *c)
     if (t->job_next >= t->job_end)
         return false;
     c->job = t->job_next++;
+    c->due_us = w->rate_per_s > 0 ? rate_due_us(t->start_us, c->job - t->job_first, w->rate_per_s)
+                                  : 0;
     if (!w->booking) {
         c->kind = REQ_CUSTOM;
     } else if (w->reads_per_booking > 0) {
@@ -488,6 +495,17 @@ static bool next_request(struct client_thread *t, struct client_conn *c)
     return true;
 }
 
+/* rate_parked: with --rate, C is about to take a new job that is not due
+ * yet: it waits (stays ended), and thread_attack starts it when it is due. */
+static bool rate_parked(const struct client_thread *t, const struct client_conn *c)
+{
+    double rate = t->work->rate_per_s;
+
+    if (rate <= 0 || (c->job >= 0 && c->kind == REQ_READ) || t->job_next >= t->job_end)
+        return false;
+    return rate_due_us(t->start_us, t->job_next - t->job_first, rate) > lab_now_us();
+}
+
 /* conn_advance starts requests on C for as long as they end at once (a
  * refused connect ends a request immediately): a loop, not recursion. */
 static void conn_advance(struct client_thread *t, struct client_conn *c)
@@ -496,6 +514,8 @@ static void conn_advance(struct client_thread *t, struct client_conn *c)
         if (c->resume_us && lab_now_us() < c->resume_us)
             return;   /* pacing or backing off: sweep resumes it */
         c->resume_us = 0;
+        if (rate_parked(t, c))
+            return;
         c->ended = false;
         if (!next_request(t, c))
             return;
@@ -714,15 +734,32 @@ static void thread_attack(struct client_thread *t)
 {
     long long jobs = t->job_end - t->job_first;
     uint64_t next_sweep_us = lab_now_us() + SWEEP_EVERY_US;
+    double rate = t->work->rate_per_s;
 
+    t->start_us = lab_now_us();
     for (int i = 0; i < t->conn_count; i++) {
         t->conns[i].ended = true;
         conn_advance(t, &t->conns[i]);
     }
     while (t->jobs_done < jobs) {
         uint64_t now;
+        int wait_ms = SWEEP_EVERY_US / 1000;
 
-        dispatch(t, SWEEP_EVERY_US / 1000);
+        /* --rate: the jobs that are due go to free connections (those
+         * whose request ended); with one left free, sleep until the next
+         * job is due, else until an answer frees one */
+        if (rate > 0) {
+            bool free_conn = false;
+            for (int i = 0; i < t->conn_count; i++) {
+                if (t->conns[i].ended)
+                    conn_advance(t, &t->conns[i]);
+                free_conn = free_conn || t->conns[i].ended;
+            }
+            if (free_conn)
+                wait_ms = rate_wait_ms(lab_now_us(), t->start_us, t->job_next - t->job_first,
+                                       rate, wait_ms);
+        }
+        dispatch(t, wait_ms);
         now = lab_now_us();
         if (now >= next_sweep_us) {
             sweep(t, now);

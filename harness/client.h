@@ -65,6 +65,7 @@ struct client_work {
     int error_backoff_ms;       /* after a failed booking (refused, 5xx, timeout)
                                    the connection waits this long (0: not at all),
                                    so that an outage does not burn the requests */
+    double rate_per_s;          /* --rate, this thread's share; 0: closed loop (rate.h) */
 };
 
 struct client_conn;   /* one connection's state machine: client.c */
@@ -101,6 +102,7 @@ struct client_thread {
     int epoll_fd;
     struct client_conn *conns;
     long long job_next, jobs_done, requests_done;
+    uint64_t start_us;                 /* the open loop's time zero (rate.h) */
     uint64_t timeout_us;
     size_t read_request_len, custom_request_len;
     char read_request[CLIENT_REQUEST_MAX];

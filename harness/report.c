@@ -265,9 +265,11 @@ void report_write_human(FILE *out, const struct summary *s)
             s->contention.retries, s->contention.gave_up, s->contention.serialization,
             s->contention.deadlock, s->contention.lock_not_available);
     fprintf(out, "req_per_s = %.1f\n", s->req_per_s);
+    if (s->rate > 0)
+        fprintf(out, "rate = %lld (open loop: latency from each request's due time)\n", s->rate);
     fprintf(out, "p50_us = %" PRIu64 "\np90_us = %" PRIu64 "\np99_us = %" PRIu64
-                 "\nmax_us = %" PRIu64 "\n",
-            s->p50_us, s->p90_us, s->p99_us, s->max_us);
+                 "\np999_us = %" PRIu64 "\np9999_us = %" PRIu64 "\nmax_us = %" PRIu64 "\n",
+            s->p50_us, s->p90_us, s->p99_us, s->p999_us, s->p9999_us, s->max_us);
     fprintf(out, "wall_s = %.3f\n", s->wall_s);
     if (s->audited)
         fprintf(out, "drain_s = %.3f\n", s->drain_s);
@@ -355,6 +357,8 @@ void report_write_json(FILE *out, const struct summary *s)
     fprintf(out, ",\"req_per_s\":%.1f,\"p50_us\":%" PRIu64 ",\"p90_us\":%" PRIu64
                  ",\"p99_us\":%" PRIu64 ",\"max_us\":%" PRIu64 ",\"wall_s\":%.3f",
             s->req_per_s, s->p50_us, s->p90_us, s->p99_us, s->max_us, s->wall_s);
+    fprintf(out, ",\"p999_us\":%" PRIu64 ",\"p9999_us\":%" PRIu64 ",\"rate\":%lld",
+            s->p999_us, s->p9999_us, s->rate);
     if (s->audited)
         fprintf(out, ",\"drain_s\":%.3f", s->drain_s);
     if (s->drained)
@@ -373,7 +377,7 @@ const char report_csv_header[] =
     "attempted,booked,queued,sold_out,errors,sold,oversold,phantom,duplicates,lost,"
     "req_per_s,p50_us,p90_us,p99_us,max_us,wall_s,drain_s,verdict,"
     "strategy,instances,undersold,retries,gave_up,conflicts_serialization,"
-    "conflicts_deadlock,conflicts_lock_not_available";
+    "conflicts_deadlock,conflicts_lock_not_available,p999_us,p9999_us,rate";
 
 /* csv_text copies a text field, quoted the RFC 4180 way when it holds a
  * comma, a quote or a line break (a git_rev from the environment might). */
@@ -415,7 +419,7 @@ int report_csv_row(char *out, size_t out_len, const struct summary *s, const cha
                  "%s,%s,%d,%s,%lld,%lld,%lld,%lld,%lld,"
                  "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,"
                  "%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%s,"
-                 "%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
+                 "%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%" PRIu64 ",%" PRIu64 ",%lld\n",
                  stamp, rev, s->phase, s->mode, s->seats, s->users, s->concurrency, s->think_ms,
                  s->reads_per_booking, b->attempted, b->n[OUTCOME_BOOKED], b->n[OUTCOME_QUEUED],
                  b->n[OUTCOME_SOLD_OUT], counts_errors(b), s->sold, s->oversold, s->phantom,
@@ -423,7 +427,7 @@ int report_csv_row(char *out, size_t out_len, const struct summary *s, const cha
                  s->max_us, s->wall_s, s->drain_s, report_verdict_word(s),
                  strat, s->instances, s->undersold, s->contention.retries,
                  s->contention.gave_up, s->contention.serialization, s->contention.deadlock,
-                 s->contention.lock_not_available);
+                 s->contention.lock_not_available, s->p999_us, s->p9999_us, s->rate);
     if (n < 0 || (size_t)n >= out_len)
         return -1;
     return n;

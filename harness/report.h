@@ -73,6 +73,8 @@ struct summary {
     struct counts bookings;      /* the bookings, or the custom path's requests */
     struct counts reads;         /* the status reads (--reads-per-booking) */
     uint64_t p50_us, p90_us, p99_us, max_us;
+    uint64_t p999_us, p9999_us;  /* p99.9 and p99.99 */
+    long long rate;              /* --rate: the open loop's requests/s; 0: closed loop */
     uint64_t read_p50_us, read_p99_us;
     double wall_s, req_per_s;
 

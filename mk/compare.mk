@@ -2,6 +2,8 @@
 #
 #   make compare    phases 2-6, the same burst and sustained attacks each:
 #                   results/compare-<stamp>.{csv,json} + -timeline.csv, a table
+#   make openloop   closed and open loop (--rate) side by side (also at the
+#                   end of make compare): results/openloop-<stamp>.csv
 #   make sweep      throughput and p99 against concurrent users, every phase:
 #                   results/sweep-<stamp>.{csv,json}
 #   make plots      charts of the latest results into plots/out/ (PNG and
@@ -12,10 +14,15 @@
 # Settings by environment: COMPARE_EVENT, COMPARE_TOPIC, COMPARE_GROUP,
 # COMPARE_PHASES, SWEEP_USERS... (docs/compare.md); LAB_HTTP for the port.
 
-.PHONY: compare sweep plots report reference
+.PHONY: compare openloop sweep plots report reference
 
 compare: all
 	@bash scripts/compare.sh
+	@bash scripts/openloop.sh
+
+# the closed and the open loop (--rate) side by side, phases 3 and 6
+openloop: all
+	@bash scripts/openloop.sh
 
 sweep: all
 	@bash scripts/sweep.sh

@@ -1,12 +1,15 @@
 /* Phase 4: Redis gate and status cache in front of phase 3. */
 #include "phase.h"
+#include "steps.h"
 
-book_fn phase4_book;
+book_fn phase4_gate, phase4_book;
 
 static const struct phase phase4 = {
     .number = 4,
     .name = "redis",
     .needs = NEEDS_CACHE,
+    .front = phase4_gate,
+    .front_undo = gate_undo,
     .book = phase4_book,
 };
 

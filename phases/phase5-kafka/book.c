@@ -1,5 +1,6 @@
 /* Phase 5, Kafka async: the API only queues the request; a consumer books it
  * later with phase 3's transaction, one message at a time per partition. */
+#include "db_batch.h"
 #include "phase3.h"
 #include "steps.h"
 
@@ -17,4 +18,12 @@ enum lab_status phase5_decide(struct conns *c, const struct booking *b,
                               struct booking_reply *reply)
 {
     return phase3_book(c, b, reply);
+}
+
+/* The consumer's booking of a poll batch (--batch N): phase 3's decision,
+ * taken for the whole batch under one row lock, in one transaction. */
+enum lab_status phase5_decide_batch(struct conns *c, const struct booking *b, size_t n,
+                                    enum lab_status *out)
+{
+    return db_book_batch(c->db, b, n, out);
 }

@@ -2,6 +2,7 @@
 #include "phase.h"
 
 book_fn phase5_book, phase5_decide;
+batch_fn phase5_decide_batch;
 
 static const struct phase phase5 = {
     .number = 5,
@@ -9,6 +10,8 @@ static const struct phase phase5 = {
     .needs = NEEDS_QUEUE,
     .book = phase5_book,
     .decide = phase5_decide,
+    .decide_batch = phase5_decide_batch,
+    .batch = 0,                /* one message at a time: the lesson's consumer */
 };
 
 int main(int argc, char **argv)

@@ -1,14 +1,20 @@
 /* Phase 6: Redis gate, Kafka queue, PostgreSQL lock. */
 #include "phase.h"
+#include "steps.h"
 
-book_fn phase6_book, phase6_decide;
+book_fn phase6_gate, phase6_book, phase6_decide;
+batch_fn phase6_decide_batch;
 
 static const struct phase phase6 = {
     .number = 6,
     .name = "combined",
     .needs = NEEDS_CACHE | NEEDS_QUEUE,
+    .front = phase6_gate,
+    .front_undo = gate_undo,
     .book = phase6_book,
     .decide = phase6_decide,
+    .decide_batch = phase6_decide_batch,
+    .batch = 256,              /* a poll batch per transaction (--batch 1: one by one) */
 };
 
 int main(int argc, char **argv)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include "cache.h"
 #include "db.h"
+#include "gate_memo.h"
 #include "phase.h"
 
 /* ---------------------------------------------------------------------- */
@@ -99,92 +100,197 @@ static void api_make_request_id(char *buf, size_t len)
 /* POST /api/bookings                                                       */
 /* ---------------------------------------------------------------------- */
 
-static void api_book(const struct service *svc, struct http_request *req, struct http_reply *reply)
+/* api_booking_args reads a booking's parameters into B; on failure it fills
+ * a 400 reply. The request id is the client's, or a new one. When the front
+ * step passed the request, its note holds "REQUEST_ID GENERATION": the id
+ * it claimed (made up if the client gave none) and the sale it was admitted
+ * in; *PASSED tells so. */
+static bool api_booking_args(struct http_request *req, struct booking *b, bool *passed,
+                             struct http_reply *reply)
 {
-    struct booking b = { 0 };
-    struct booking_reply br = { 0 };
     const char *rid = http_arg(req, "requestId");
-    struct conns *c;
-    enum lab_status st;
+    const char *note = http_note(req);
+    char id[PARSE_REQUEST_ID_MAX + 1];
+    long long generation;
 
-    if (!api_id(req, "eventId", &b.event_id, reply) || !api_id(req, "userId", &b.user_id, reply))
-        return;
+    *passed = false;
+    if (!api_id(req, "eventId", &b->event_id, reply) || !api_id(req, "userId", &b->user_id, reply))
+        return false;
     if (rid && !parse_request_id(rid)) {
         http_error(reply, 400, "bad_request", "requestId must be 1 to %d characters of "
                    "A-Z a-z 0-9 _ -", PARSE_REQUEST_ID_MAX);
-        return;
+        return false;
     }
-    if (rid)
-        snprintf(b.request_id, sizeof b.request_id, "%s", rid);
+    if (note[0] && sscanf(note, "%64s %lld", id, &generation) == 2) {
+        snprintf(b->request_id, sizeof b->request_id, "%s", id);
+        b->generation = generation;
+        *passed = true;
+    } else if (rid)
+        snprintf(b->request_id, sizeof b->request_id, "%s", rid);
     else
-        api_make_request_id(b.request_id, sizeof b.request_id);
+        api_make_request_id(b->request_id, sizeof b->request_id);
+    return true;
+}
 
-    c = conns_self(svc);
-    st = c ? api_connect(c, true) : LAB_ERR_DB;
-    if (st != LAB_OK) {
-        api_failed(reply, st, b.event_id);
-        http_nothing_done(reply);   /* no connection: nothing was tried */
-        return;
-    }
-    {
-        /* one claim per request id: a retry gets the first answer, and takes
-         * nothing; a made-up id is claimed too, for the sale's generation */
-        enum admit_outcome outcome;
-        struct admit_prior prior;
-
-        if ((st = admit_claim(c, &b, &outcome, &prior)) == LAB_OK) {
-            if (outcome == ADMIT_IN_PROGRESS) {
-                http_json(reply, 409, "{\"status\":\"in_progress\",\"eventId\":%lld,"
-                          "\"userId\":%lld,\"requestId\":\"%s\"}", b.event_id, b.user_id,
-                          b.request_id);
-                return;
-            }
-            if (outcome == ADMIT_REUSED) {
-                http_error(reply, 422, "request_id_reused", "request %s was used for another "
-                           "event or user", b.request_id);
-                return;
-            }
-            if (outcome == ADMIT_REPLAY) {
-                st = prior.answer;
-                br.ticket_id = prior.ticket_id;
-            } else {
-                st = svc->phase->book(c, &b, &br);
-                admit_finish(c, &b, st, br.ticket_id);
-            }
-        }
-    }
-
+/* api_book_answer turns the booking's outcome ST into the HTTP answer. */
+static void api_book_answer(struct http_reply *reply, enum lab_status st, const struct booking *b,
+                            const struct booking_reply *br)
+{
     switch (st) {
     case LAB_BOOKED:
         http_json(reply, 201, "{\"status\":\"booked\",\"eventId\":%lld,\"userId\":%lld,"
                   "\"requestId\":\"%s\",\"ticketId\":%lld}",
-                  b.event_id, b.user_id, b.request_id, br.ticket_id);
+                  b->event_id, b->user_id, b->request_id, br->ticket_id);
         break;
     case LAB_SOLD_OUT:
         http_json(reply, 409, "{\"status\":\"sold_out\",\"eventId\":%lld,\"userId\":%lld,"
-                  "\"requestId\":\"%s\"}", b.event_id, b.user_id, b.request_id);
+                  "\"requestId\":\"%s\"}", b->event_id, b->user_id, b->request_id);
         break;
     case LAB_QUEUED:
         snprintf(reply->location, sizeof reply->location, "/api/bookings/result?requestId=%s",
-                 b.request_id);
+                 b->request_id);
         http_json(reply, 202, "{\"status\":\"queued\",\"eventId\":%lld,\"userId\":%lld,"
-                  "\"requestId\":\"%s\"}", b.event_id, b.user_id, b.request_id);
+                  "\"requestId\":\"%s\"}", b->event_id, b->user_id, b->request_id);
         break;
     case LAB_DUPLICATE:
-        http_error(reply, 409, "duplicate", "request %s was booked already", b.request_id);
+        http_error(reply, 409, "duplicate", "request %s was booked already", b->request_id);
         break;
     case LAB_LIMIT:
     case LAB_STALE:
         http_json(reply, 409, "{\"status\":\"%s\",\"eventId\":%lld,\"userId\":%lld,"
-                  "\"requestId\":\"%s\"}", lab_status_name(st), b.event_id, b.user_id,
-                  b.request_id);
+                  "\"requestId\":\"%s\"}", lab_status_name(st), b->event_id, b->user_id,
+                  b->request_id);
         break;
     default:
-        api_failed(reply, st, b.event_id);
+        api_failed(reply, st, b->event_id);
         if (st == LAB_ERR_CACHE)
             http_nothing_done(reply);   /* the gate failed: nothing reached the database */
         break;
     }
+}
+
+/* api_admit claims B's request id (admit.h): one claim per id, so that a
+ * retry gets the first answer and takes nothing. True when the request goes
+ * on to its booking; false when REPLY holds its answer already. */
+static bool api_admit(struct conns *c, struct booking *b, struct http_reply *reply)
+{
+    enum admit_outcome outcome;
+    struct admit_prior prior;
+    struct booking_reply br = { 0 };
+    enum lab_status st = admit_claim(c, b, &outcome, &prior);
+
+    if (st != LAB_OK) {
+        api_failed(reply, st, b->event_id);
+        http_nothing_done(reply);   /* no claim: nothing was tried */
+        return false;
+    }
+    switch (outcome) {
+    case ADMIT_IN_PROGRESS:
+        http_json(reply, 409, "{\"status\":\"in_progress\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\"}", b->event_id, b->user_id, b->request_id);
+        return false;
+    case ADMIT_REUSED:
+        http_error(reply, 422, "request_id_reused", "request %s was used for another "
+                   "event or user", b->request_id);
+        return false;
+    case ADMIT_REPLAY:
+        br.ticket_id = prior.ticket_id;
+        api_book_answer(reply, prior.answer, b, &br);
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* api_book_front runs on the polling thread, for a phase with a front step
+ * (the Redis gate of phases 4 and 6): the claim of the request id, then the
+ * gate, both in Redis. A refusal or a replay is answered there and then,
+ * never queued behind the booking threads and their row lock. A request
+ * that passed goes on to api_book with its id and generation in the note;
+ * if it is never run, api_book_undo gives back what it took. */
+static bool api_book_front(const struct service *svc, struct http_request *req,
+                           struct http_reply *reply)
+{
+    struct booking b = { 0 };
+    struct booking_reply br = { 0 };
+    struct conns *c;
+    enum lab_status st;
+    bool passed;
+
+    if (!svc->phase->front)
+        return false;
+    if (!api_booking_args(req, &b, &passed, reply))
+        return true;
+    if (!(c = conns_self(svc))) {
+        api_book_answer(reply, LAB_ERR_CACHE, &b, &br);
+        return true;
+    }
+    if (!api_admit(c, &b, reply))
+        return true;
+    st = svc->phase->front(c, &b, &br);
+    if (st == LAB_OK) {
+        snprintf(http_note(req), HTTP_NOTE_MAX, "%s %lld", b.request_id, b.generation);
+        return false;
+    }
+    admit_finish(c, &b, st, 0);
+    api_book_answer(reply, st, &b, &br);
+    return true;
+}
+
+/* api_book_undo: a request the front step passed was not run (the backlog
+ * was full, the service is stopping, or it waited too long); REPLY holds
+ * its 503 already. The gate's seat goes back and the claim is dropped, so
+ * that the client's retry is a new try. */
+static void api_book_undo(const struct service *svc, struct http_request *req,
+                          struct http_reply *reply)
+{
+    struct booking b = { 0 };
+    struct http_reply ignored = { 0 };
+    struct conns *c = conns_self(svc);
+    bool passed;
+
+    (void)reply;
+    if (!c || !api_booking_args(req, &b, &passed, &ignored) || !passed)
+        return;
+    if (svc->phase->front_undo)
+        svc->phase->front_undo(c, &b, NULL);
+    admit_finish(c, &b, LAB_ERR_CACHE, 0);
+}
+
+static void api_book(const struct service *svc, struct http_request *req, struct http_reply *reply)
+{
+    struct booking b = { 0 };
+    struct booking_reply br = { 0 };
+    struct conns *c;
+    enum lab_status st;
+    bool passed;   /* the front step claimed the id and let the request through */
+
+    if (!api_booking_args(req, &b, &passed, reply))
+        return;
+    c = conns_self(svc);
+    st = c ? api_connect(c, true) : LAB_ERR_DB;
+    if (!passed) {
+        if (st != LAB_OK) {
+            api_failed(reply, st, b.event_id);
+            http_nothing_done(reply);   /* no connection: nothing was tried */
+            return;
+        }
+        if (!api_admit(c, &b, reply))
+            return;
+        if (svc->phase->front && (st = svc->phase->front(c, &b, &br)) != LAB_OK) {
+            admit_finish(c, &b, st, 0);
+            api_book_answer(reply, st, &b, &br);
+            return;
+        }
+    } else if (!c) {
+        api_failed(reply, st, b.event_id);
+        return;
+    }
+    /* a connection that failed for a passed request fails its booking, and
+     * the phase's book gives the gate's seat back */
+    st = svc->phase->book(c, &b, &br);
+    admit_finish(c, &b, st, br.ticket_id);
+    api_book_answer(reply, st, &b, &br);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -346,6 +452,7 @@ static void api_reset(const struct service *svc, struct http_request *req,
     if (st == LAB_OK && (svc->phase->needs & NEEDS_CACHE) && (st = conns_cache(c)) == LAB_OK &&
         (st = cache_seed(c->cache, event_id, seats, false)) == LAB_OK)
         st = cache_reset_requests(c->cache, event_id, generation);
+    gate_memo_forget(event_id);
     if (st != LAB_OK) {
         api_failed(reply, st, event_id);
         return;
@@ -366,14 +473,15 @@ static void api_health(const struct service *svc, struct http_request *req,
 }
 
 /* Only /healthz is quick: it touches no connection, so the polling thread
- * answers it and a health check never waits behind the bookings. */
+ * answers it and a health check never waits behind the bookings. A booking
+ * goes through its phase's front step (the gate) on the polling thread first. */
 const struct http_route api_routes[] = {
-    { "POST", "/api/bookings", api_book, false },
-    { "GET", "/api/bookings/status", api_status, false },
-    { "GET", "/api/bookings/audit", api_audit, false },
-    { "GET", "/api/bookings/result", api_result, false },
-    { "POST", "/api/admin/reset", api_reset, false },
-    { "GET", "/healthz", api_health, true },
-    { "GET", "/api/stats", api_stats, true },
-    { NULL, NULL, NULL, false },
+    { "POST", "/api/bookings", api_book, false, api_book_front, api_book_undo },
+    { "GET", "/api/bookings/status", api_status, false, NULL, NULL },
+    { "GET", "/api/bookings/audit", api_audit, false, NULL, NULL },
+    { "GET", "/api/bookings/result", api_result, false, NULL, NULL },
+    { "POST", "/api/admin/reset", api_reset, false, NULL, NULL },
+    { "GET", "/healthz", api_health, true, NULL, NULL },
+    { "GET", "/api/stats", api_stats, true, NULL, NULL },
+    { NULL, NULL, NULL, false, NULL, NULL },
 };

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include "lab.h"
 #include "parse.h"
+#include "db_batch.h"
 #include "queue.h"
 
 void config_usage(const char *program)
@@ -18,6 +19,10 @@ void config_usage(const char *program)
             "  --cache-ttl-ms MS       life of a cached status in Redis (default 1000)\n"
             "  --queue-timeout-ms MS   longest wait for Kafka's ack (default 5000)\n"
             "  --partitions N          partitions of the booking topic (default 3)\n"
+            "  --gate-memo-ms MS       phases 4, 6: after Redis said sold out, refuse the\n"
+            "                          event without asking it for MS ms, 0..1000 (default 0)\n"
+            "  --batch N               consumer: decide up to N messages per transaction,\n"
+            "                          1..%d (default: phase 5 one, phase 6 256)\n"
             "  --role api|worker|all   asynchronous phases: what this process runs (default all)\n"
             "  --topic NAME            Kafka topic (default " QUEUE_TOPIC_DEFAULT ")\n"
             "  --group NAME            Kafka consumer group (default " QUEUE_GROUP_DEFAULT ")\n"
@@ -28,7 +33,7 @@ void config_usage(const char *program)
             "environment: LAB_PG, LAB_REDIS, LAB_KAFKA, LAB_HTTP (see infra/lab.env);\n"
             "  LAB_ADMIN_TOKEN: Bearer token of POST /api/admin/reset (required, and generated\n"
             "  when unset, unless --listen is a loopback address)\n",
-            program, LAB_HTTP_DEFAULT);
+            program, LAB_HTTP_DEFAULT, DB_BATCH_MAX);
 }
 
 /* config_int parses the value of flag NAME into OUT within [MIN, MAX]. */
@@ -86,6 +91,10 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
             ok = config_int(flag, v, 0, 1000, &c->retries, err, err_len);
         else if (strcmp(flag, "--strategy") == 0)
             c->strategy = v;
+        else if (strcmp(flag, "--gate-memo-ms") == 0)
+            ok = config_int(flag, v, 0, 1000, &c->gate_memo_ms, err, err_len);
+        else if (strcmp(flag, "--batch") == 0)
+            ok = config_int(flag, v, 1, DB_BATCH_MAX, &c->batch, err, err_len);
         else if (strcmp(flag, "--topic") == 0)
             c->topic = v;
         else if (strcmp(flag, "--group") == 0)

@@ -20,6 +20,10 @@ struct config {
     int cache_ttl_ms;          /* --cache-ttl-ms: life of a cached status */
     int queue_timeout_ms;      /* --queue-timeout-ms: longest wait for a Kafka ack */
     int partitions;            /* --partitions: of the booking topic, when created */
+    int gate_memo_ms;          /* --gate-memo-ms: how long the gate trusts a
+                                  "sold out" from Redis (0: not at all) */
+    int batch;                 /* --batch: messages the consumer decides per
+                                  transaction (0: the phase's default) */
     enum config_role role;     /* --role api|worker|all (phases 5-6) */
     const char *topic;         /* --topic */
     const char *group;         /* --group: the consumer group */

@@ -83,6 +83,8 @@ void *consumer_run(void *arg)
         return NULL;
     }
     conns->svc = c->svc;
+    if (c->svc->cfg->batch > 1 && c->svc->phase->decide_batch)
+        return consumer_batch_run(c, conns);
     while (!atomic_load(&c->stop)) {
         if (!(m = queue_next(c->queue, &b, 200)))
             continue;

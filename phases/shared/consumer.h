@@ -17,4 +17,9 @@ struct consumer {
  * the offset only after PostgreSQL committed. */
 void *consumer_run(void *arg);
 
+/* consumer_batch_run is consumer_run with --batch N > 1 (consumer_batch.c):
+ * up to N messages decided in one transaction, their offsets committed
+ * together afterwards. It frees CONNS when it returns. */
+void *consumer_batch_run(struct consumer *c, struct conns *conns);
+
 #endif

@@ -33,6 +33,7 @@ struct http_request {
     atomic_bool answered;         /* reply is filled in: send it */
     bool headers_seen;            /* the access handler's first call is past */
     int query_refused;            /* http_uri_seen cut the query: 400 (too many) or 413 */
+    char note[HTTP_NOTE_MAX];     /* from the route's front step to its handler */
     struct http_request *next;    /* in the backlog */
     uint64_t queued_us;           /* when it joined the backlog */
 };
@@ -63,6 +64,11 @@ const char *http_arg(struct http_request *req, const char *name)
 const char *http_header(struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+char *http_note(struct http_request *req)
+{
+    return req->note;
 }
 
 void http_json(struct http_reply *reply, int code, const char *fmt, ...)
@@ -177,7 +183,8 @@ static enum MHD_Result http_scan_arg(void *cls, enum MHD_ValueKind kind, const c
 }
 
 /* http_route finds the route of METHOD PATH. A quick route is answered at
- * once and any other is returned, for a booking thread. A known path with another
+ * once and any other is returned, for a booking thread, unless its front step
+ * answered it. A known path with another
  * method gives 405 and the method it takes in ALLOW; no path gives 404. */
 static const struct http_route *http_route(struct http_server *s, struct http_request *req,
                                            const char *method, const char *url,
@@ -219,7 +226,7 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
         if (strcmp(r->method, method) == 0 ||
             (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
             if (!r->quick)
-                return r;
+                return r->front && r->front(s->svc, req, reply) ? NULL : r;
             r->handler(s->svc, req, reply);
             return NULL;
         }
@@ -372,6 +379,8 @@ static void *http_booking_thread(void *arg)
             http_error(&req->reply, 503, "unavailable", "waited more than %d ms for a booking "
                        "thread", s->svc->cfg->queue_timeout_ms);
             http_nothing_done(&req->reply);
+            if (req->note[0] && req->route->undo)
+                req->route->undo(s->svc, req, &req->reply);
         } else {
             req->route->handler(s->svc, req, &req->reply);
         }
@@ -455,6 +464,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     route = http_route(s, req, method, url, &reply, &allow);
     if (route && http_push(s, req, route, &reply))
         return MHD_YES;
+    if (route && req->note[0] && route->undo)
+        route->undo(s->svc, req, &reply);   /* passed the front step, never run */
     return http_send(conn, &reply, allow);
 }
 

@@ -54,14 +54,31 @@ void http_nothing_done(struct http_reply *reply);
 void http_error(struct http_reply *reply, int code, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A front step runs on the polling thread before a request joins the
+ * backlog: true when it answered REPLY itself (the request never waits for a
+ * booking thread), false to pass the request on. It may leave a note for the
+ * handler (http_note). It must not wait on anything but one short round trip. */
+typedef bool http_front(const struct service *svc, struct http_request *req,
+                        struct http_reply *reply);
+
+/* http_note is a request's scratch line, empty at first, HTTP_NOTE_MAX bytes:
+ * what a front step tells the handler that runs later on a booking thread. */
+#define HTTP_NOTE_MAX 96
+char *http_note(struct http_request *req);
+
 /* One route: METHOD on PATH goes to HANDLER, on a booking thread unless
  * QUICK: a quick handler needs no PostgreSQL, Redis or Kafka connection and
- * runs on the polling thread. */
+ * runs on the polling thread. FRONT, when set, runs first on the polling thread.
+ * UNDO, when set, runs instead of HANDLER for a request that FRONT passed but
+ * that is answered 503 without being run (the backlog full, the service
+ * stopping, a wait too long): it gives back what FRONT took. */
 struct http_route {
     const char *method;
     const char *path;
     http_handler *handler;
     bool quick;
+    http_front *front;
+    http_handler *undo;
 };
 
 struct http_server;               /* opaque: the daemon, the backlog, the booking threads */

@@ -5,6 +5,7 @@
 #ifndef LAB_PHASE_H
 #define LAB_PHASE_H
 
+#include <stddef.h>
 #include "booking.h"
 #include "conns.h"
 
@@ -12,6 +13,11 @@
  * thread's connections, B the request; REPLY gets the ticket when booked. */
 typedef enum lab_status book_fn(struct conns *c, const struct booking *b,
                                 struct booking_reply *reply);
+
+/* The consumer's booking of a whole poll batch (--batch N > 1): OUT[i]
+ * gets B[i]'s decision (db_batch.h); LAB_OK once it is committed. */
+typedef enum lab_status batch_fn(struct conns *c, const struct booking *b, size_t n,
+                                 enum lab_status *out);
 
 enum phase_needs {
     NEEDS_CACHE = 1 << 0,      /* Redis: gate, status cache, reset seeds it */
@@ -29,10 +35,17 @@ struct phase {
     const char *name;          /* "unsafe", "lock", "redis", "kafka", "combined" */
     unsigned needs;            /* enum phase_needs */
     book_fn *book;             /* answers POST /api/bookings */
+    book_fn *front;            /* when set, runs first, on the HTTP polling thread
+                                  (never behind the row lock): LAB_OK passes the
+                                  request on to book, anything else is the answer */
+    book_fn *front_undo;       /* gives back what front took, for a request it
+                                  passed that is then never run (REPLY is NULL) */
     book_fn *decide;           /* NEEDS_QUEUE: the consumer's booking of one message */
     const struct strategy *strategies; /* --strategy choices, NULL-terminated, the
                                   first one the default (its book is .book);
                                   NULL: the phase has only .book */
+    batch_fn *decide_batch;    /* NEEDS_QUEUE: the same for a poll batch (--batch N) */
+    int batch;                 /* the consumer's default --batch (0: one at a time) */
 };
 
 /* booking_think is the pause of a real service checking a payment: the same

@@ -200,6 +200,32 @@ enum lab_status queue_done(struct queue_consumer *c, struct queue_message *m)
     return kerr == RD_KAFKA_RESP_ERR_NO_ERROR ? LAB_OK : LAB_ERR_QUEUE;
 }
 
+/* queue_done_batch puts, for each partition of the batch, the offset after
+ * its last message in one list and commits the list at once. */
+enum lab_status queue_done_batch(struct queue_consumer *c, struct queue_message **m, size_t n)
+{
+    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new((int)n);
+    rd_kafka_resp_err_t kerr;
+
+    for (size_t i = 0; i < n; i++) {
+        const rd_kafka_message_t *k = m[i]->rkm;
+        rd_kafka_topic_partition_t *p =
+            rd_kafka_topic_partition_list_find(offsets, rd_kafka_topic_name(k->rkt), k->partition);
+        if (!p)
+            p = rd_kafka_topic_partition_list_add(offsets, rd_kafka_topic_name(k->rkt),
+                                                  k->partition);
+        if (k->offset + 1 > p->offset)
+            p->offset = k->offset + 1;
+    }
+    kerr = n ? rd_kafka_commit(c->rk, offsets, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR)
+        lab_log("queue: cannot commit a batch of %zu messages: %s", n, rd_kafka_err2str(kerr));
+    rd_kafka_topic_partition_list_destroy(offsets);
+    for (size_t i = 0; i < n; i++)
+        queue_drop(m[i]);
+    return kerr == RD_KAFKA_RESP_ERR_NO_ERROR ? LAB_OK : LAB_ERR_QUEUE;
+}
+
 /* queue_drop frees M without committing it. The consumer's position has
  * moved past it, so it is delivered again only once the group reassigns the
  * partition (a restart or a rebalance), from the last committed offset. */

@@ -63,6 +63,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
         config_usage(argv[0]);
         return 2;
     }
+    if (cfg.batch == 0)
+        cfg.batch = phase->batch > 0 && phase->decide_batch ? phase->batch : 1;
     run_api = !(phase->needs & NEEDS_QUEUE) || cfg.role != ROLE_WORKER;
     run_consumer = (phase->needs & NEEDS_QUEUE) && cfg.role != ROLE_API;
 
@@ -103,6 +105,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
     lab_log("phase %d (%s%s%s) ready%s%s%s, think %d ms, %d threads", phase->number,
             phase->name, cfg.strategy ? ", " : "", cfg.strategy ? cfg.strategy : "", run_api ? " on " : "", run_api ? cfg.http_host : "",
             run_consumer ? " with a Kafka consumer" : "", cfg.think_ms, cfg.threads);
+    if (run_consumer && cfg.batch > 1)
+        lab_log("consumer: up to %d messages per transaction (--batch)", cfg.batch);
     sigwait(&stop_signals, &sig);
     lab_log("%s: shutting down", strsignal(sig));
 

@@ -2,6 +2,7 @@
 #include "steps.h"
 
 #include "cache.h"
+#include "gate_memo.h"
 #include "db.h"
 #include "queue.h"
 
@@ -10,12 +11,16 @@ enum lab_status gate_take_seat(struct conns *c, long long event_id)
     enum lab_status st;
     long long seats;
 
+    if (gate_memo_sold_out(event_id, c->svc->cfg->gate_memo_ms))
+        return LAB_SOLD_OUT;          /* Redis said so a moment ago */
     if ((st = conns_cache(c)) != LAB_OK)
         return st;
     gate_settle(c);
     st = cache_take_seat(c->cache, event_id);
     if (st == LAB_ERR_CACHE)
         gate_uncertain(event_id);   /* sent: it may run when Redis answers again */
+    if (st == LAB_SOLD_OUT && c->svc->cfg->gate_memo_ms > 0)
+        gate_memo_note(event_id);
     if (st != LAB_NOT_FOUND)
         return st;
     /* No counter: seed it from the database (SET NX: if several threads
@@ -31,8 +36,16 @@ enum lab_status gate_take_seat(struct conns *c, long long event_id)
  * or stale anyway, and the next reset puts it right. It is logged. */
 void gate_give_back(struct conns *c, long long event_id)
 {
+    gate_memo_forget(event_id);       /* a seat is back: ask Redis again */
     if (conns_cache(c) != LAB_OK || cache_give_back(c->cache, event_id) != LAB_OK)
         lab_log("gate: could not give back a seat of event %lld", event_id);
+}
+
+enum lab_status gate_undo(struct conns *c, const struct booking *b, struct booking_reply *reply)
+{
+    (void)reply;
+    gate_give_back(c, b->event_id);
+    return LAB_OK;
 }
 
 enum lab_status enqueue_booking(struct conns *c, const struct booking *b)

@@ -15,6 +15,11 @@ enum lab_status gate_take_seat(struct conns *c, long long event_id);
 /* gate_give_back returns a seat whose booking did not happen. */
 void gate_give_back(struct conns *c, long long event_id);
 
+/* gate_undo gives back the seat of B, which the gate let through but which
+ * was never run (the HTTP backlog was full, say): the gate phases'
+ * front_undo. Always LAB_OK. */
+enum lab_status gate_undo(struct conns *c, const struct booking *b, struct booking_reply *reply);
+
 /* gate_uncertain notes a take whose answer was lost (a timeout: Redis
  * paused, restarted): it may have taken a seat, or may still take it.
  * gate_settle, on the next take that reaches Redis, gives those seats back

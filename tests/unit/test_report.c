@@ -429,7 +429,7 @@ static void test_csv_row(void **state)
     assert_string_equal(row, "2024-11-25T08:30:00Z,abc1234,2,burst,100,500,500,20,0,"
                              "500,412,0,88,0,412,312,68,0,0,"
                              "1000.0,40123,80000,99000,120456,0.500,0.000,BUG,"
-                             "unknown,0,0,0,0,0,0,0\n");
+                             "unknown,0,0,0,0,0,0,0,0,0,0\n");
 }
 
 /* The columns this issue added come last, in the header's order: a
@@ -449,8 +449,23 @@ static void test_csv_strategy_columns(void **state)
     assert_int_equal(count_char(row, ','), count_char(report_csv_header, ','));
     assert_non_null(strstr(report_csv_header, ",verdict,strategy,instances,undersold,retries,"
                                               "gave_up,conflicts_serialization,"
-                                              "conflicts_deadlock,conflicts_lock_not_available"));
-    assert_non_null(strstr(row, ",BUG,optimistic,2,4,30,5,7,1,2\n"));
+                                              "conflicts_deadlock,conflicts_lock_not_available,"));
+    assert_non_null(strstr(row, ",BUG,optimistic,2,4,30,5,7,1,2,0,0,0\n"));
+}
+
+/* The open loop's columns come last, after the strategies': p99.9, p99.99, the rate. */
+static void test_csv_open_loop_columns(void **state)
+{
+    struct summary s = phase2_summary();
+    char row[1024];
+
+    (void)state;
+    s.p999_us = 110000;
+    s.p9999_us = 120000;
+    s.rate = 2500;
+    assert_true(report_csv_row(row, sizeof row, &s, "T", "r") > 0);
+    assert_non_null(strstr(row, ",unknown,0,0,0,0,0,0,0,110000,120000,2500\n"));
+    assert_non_null(strstr(report_csv_header, ",conflicts_lock_not_available,p999_us,p9999_us,rate"));
 }
 
 /* A revision with a comma is quoted, so the columns stay in place. */
@@ -480,8 +495,8 @@ static void test_csv_new_file(void **state)
     assert_int_equal(text[strlen(report_csv_header)], '\n');
     assert_int_equal(count_char(text, '\n'), 3);
     assert_non_null(strstr(text, "\nT1,r1,2,burst,"));
-    assert_non_null(strstr(text, ",BUG,unknown,0,0,0,0,0,0,0\nT2,r2,3,burst,"));
-    assert_memory_equal(text + strlen(text) - 29, ",clean,unknown,0,0,0,0,0,0,0\n", 29);
+    assert_non_null(strstr(text, ",BUG,unknown,0,0,0,0,0,0,0,0,0,0\nT2,r2,3,burst,"));
+    assert_memory_equal(text + strlen(text) - 35, ",clean,unknown,0,0,0,0,0,0,0,0,0,0\n", 35);
     free(text);
     unlink(path);
 }
@@ -577,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_human),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_csv_row),
+        cmocka_unit_test(test_csv_open_loop_columns),
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_csv_new_file),
         cmocka_unit_test(test_csv_empty_file),

@@ -181,6 +181,27 @@ static void test_tail(void **state)
     free(h);
 }
 
+/* p99.9 and p99.99 (the open loop's columns): 100,000 values 1..100,000 us;
+ * every percentile within the histogram's bound of its exact rank value,
+ * and one stall of 5 s among them is p99.999's, not p99.99's. */
+static void test_far_tail(void **state)
+{
+    struct histogram *h = new_histogram();
+
+    (void)state;
+    for (uint64_t v = 1; v <= 100000; v++)
+        stats_record(h, v);
+    assert_close(stats_percentile(h, 99.9), 99900, 0.4);
+    assert_close(stats_percentile(h, 99.99), 99990, 0.4);
+    /* the relative error bound holds all along the range */
+    for (double p = 1.0; p < 100.0; p += 7.3)
+        assert_close(stats_percentile(h, p), (uint64_t)(p * 1000.0 + 0.999999), 0.4);
+    stats_record(h, 5000000);
+    assert_true(stats_percentile(h, 99.99) < 101000);
+    assert_close(stats_percentile(h, 100.0), 5000000, 0.4);
+    free(h);
+}
+
 /* Past 60 s a value is counted as 60 s, and max stays exact. */
 static void test_beyond_range(void **state)
 {
@@ -251,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_uniform_1_to_1000),
         cmocka_unit_test(test_uniform_large),
         cmocka_unit_test(test_rank_rounding),
+        cmocka_unit_test(test_far_tail),
         cmocka_unit_test(test_tail),
         cmocka_unit_test(test_beyond_range),
         cmocka_unit_test(test_merge_equals_single),

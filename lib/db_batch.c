@@ -1,0 +1,331 @@
+/* db_batch.c -- the consumer's batch booking (see db_batch.h).
+ *
+ * Arrays travel as one text parameter each, in PostgreSQL's array syntax
+ * ({"a","b"}), and unnest() turns them back into rows: one statement, one
+ * round trip, whatever the batch size. */
+#include "db_batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "db.h"
+
+/* A growing text buffer for one array literal. */
+struct db_array {
+    char *s;
+    size_t len, cap;
+    bool failed;             /* out of memory: the statement is not sent */
+};
+
+/* array_add appends ITEM, quoted, to the literal A ({"x","y"}). Request ids
+ * and numbers hold no quote or backslash (parse_request_id allows A-Z a-z
+ * 0-9 _ -), but any would be escaped. */
+static void array_add(struct db_array *a, const char *item)
+{
+    size_t need = a->len + 2 * strlen(item) + 8;
+
+    if (a->failed)
+        return;
+    if (need > a->cap) {
+        size_t cap = need * 2;
+        char *s = realloc(a->s, cap);
+        if (!s) {
+            a->failed = true;
+            return;
+        }
+        a->s = s;
+        a->cap = cap;
+    }
+    a->s[a->len] = a->len == 0 ? '{' : ',';
+    a->len++;
+    a->s[a->len++] = '"';
+    for (; *item; item++) {
+        if (*item == '"' || *item == '\\')
+            a->s[a->len++] = '\\';
+        a->s[a->len++] = *item;
+    }
+    a->s[a->len++] = '"';
+    a->s[a->len] = '\0';
+}
+
+/* array_num appends the number V. */
+static void array_num(struct db_array *a, long long v)
+{
+    char n[24];
+
+    snprintf(n, sizeof n, "%lld", v);
+    array_add(a, n);
+}
+
+/* array_text closes the literal and returns it ("{}" when empty); array_add
+ * always leaves room for the closing brace. Called once per array, last. */
+static const char *array_text(struct db_array *a)
+{
+    if (!a->len)
+        return "{}";
+    if (a->s[a->len - 1] != '}') {
+        a->s[a->len++] = '}';
+        a->s[a->len] = '\0';
+    }
+    return a->s;
+}
+
+/* run executes SQL with N text parameters, expecting WANT; the result is
+ * handed over in RES when it is not NULL. Logs PostgreSQL's message. */
+static enum lab_status run(PGconn *db, const char *sql, int n, const char *const *params,
+                           ExecStatusType want, PGresult **res)
+{
+    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+
+    if (PQresultStatus(r) != want) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(db));
+        msg[strcspn(msg, "\n")] = '\0';
+        lab_log("db: batch: %s", msg);
+        PQclear(r);
+        return LAB_ERR_DB;
+    }
+    if (res)
+        *res = r;
+    else
+        PQclear(r);
+    return LAB_OK;
+}
+
+/* mark_decided sets OUT[i] = LAB_DUPLICATE for every request already decided
+ * (a ticket or a decision row) and for the second copy of a request id in
+ * the batch; the others are left LAB_QUEUED. */
+static enum lab_status mark_decided(PGconn *db, const struct booking *b, size_t n,
+                                    enum lab_status *out)
+{
+    struct db_array ids = { 0 };
+    const char *params[1];
+    PGresult *r;
+    enum lab_status st;
+
+    for (size_t i = 0; i < n; i++) {
+        out[i] = LAB_QUEUED;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(b[i].request_id, b[j].request_id) == 0)
+                out[i] = LAB_DUPLICATE;
+        array_add(&ids, b[i].request_id);
+    }
+    params[0] = array_text(&ids);
+    st = ids.failed ? LAB_ERR_DB
+                    : run(db,
+                          "SELECT r FROM unnest($1::text[]) r WHERE "
+                          "EXISTS (SELECT 1 FROM tickets t WHERE t.request_id = r) OR "
+                          "EXISTS (SELECT 1 FROM decisions d WHERE d.request_id = r)",
+                          1, params, PGRES_TUPLES_OK, &r);
+    free(ids.s);
+    if (st != LAB_OK)
+        return st;
+    for (int row = 0; row < PQntuples(r); row++)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(PQgetvalue(r, row, 0), b[i].request_id) == 0)
+                out[i] = LAB_DUPLICATE;
+    PQclear(r);
+    return LAB_OK;
+}
+
+/* cmp_ll orders event ids: rows are locked in ascending id order, so that
+ * two transactions never wait for each other's locks in a circle. */
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The sale's rules for one event, read under its row lock. */
+struct batch_event {
+    bool found;
+    long long seats, generation, per_user_limit;
+};
+
+/* lock_event takes EVENT_ID's row lock and reads its counter, generation
+ * and per-user limit (found = false: no such event). */
+static enum lab_status lock_event(PGconn *db, long long event_id, struct batch_event *e)
+{
+    char id[24];
+    const char *params[] = { id };
+    PGresult *r;
+    enum lab_status st;
+
+    snprintf(id, sizeof id, "%lld", event_id);
+    st = run(db, "SELECT available_seats, generation, per_user_limit FROM events "
+                 "WHERE id = $1::bigint FOR UPDATE", 1, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    e->found = PQntuples(r) == 1;
+    if (e->found) {
+        e->seats = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        e->generation = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+        e->per_user_limit = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+    }
+    PQclear(r);
+    return LAB_OK;
+}
+
+/* tickets_held sets HELD[i], for every undecided request of EVENT_ID, to
+ * the tickets its user holds for the event already: the per-user limit's
+ * count, made under the row lock as phase 3's INSERT makes it. */
+static enum lab_status tickets_held(PGconn *db, long long event_id, const struct booking *b,
+                                    size_t n, const enum lab_status *out, long long *held)
+{
+    struct db_array users = { 0 };
+    char id[24];
+    const char *params[2];
+    PGresult *r;
+    enum lab_status st;
+
+    for (size_t i = 0; i < n; i++) {
+        held[i] = 0;
+        if (out[i] == LAB_QUEUED && b[i].event_id == event_id)
+            array_num(&users, b[i].user_id);
+    }
+    snprintf(id, sizeof id, "%lld", event_id);
+    params[0] = id;
+    params[1] = array_text(&users);
+    st = users.failed ? LAB_ERR_DB
+                      : run(db, "SELECT user_id, count(*) FROM tickets WHERE event_id = $1::bigint "
+                                "AND user_id = ANY($2::bigint[]) GROUP BY user_id",
+                            2, params, PGRES_TUPLES_OK, &r);
+    free(users.s);
+    if (st != LAB_OK)
+        return st;
+    for (int row = 0; row < PQntuples(r); row++) {
+        long long user = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+        long long count = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+        for (size_t i = 0; i < n; i++)
+            if (b[i].event_id == event_id && b[i].user_id == user)
+                held[i] = count;
+    }
+    PQclear(r);
+    return LAB_OK;
+}
+
+/* decide_events locks each event of the batch once, in id order, and
+ * decides its undecided requests in the order they came, by phase 3's
+ * rules: a request of an earlier generation of the sale (a reset came in
+ * between) is stale; with no seat left, sold out; a user at the event's
+ * per-user limit, refused for it; else booked. GEN[i] gets the generation
+ * each row is written with. */
+static enum lab_status decide_events(PGconn *db, const struct booking *b, size_t n,
+                                     enum lab_status *out, long long *gen)
+{
+    long long events[DB_BATCH_MAX], held[DB_BATCH_MAX];
+    size_t ne = 0;
+    enum lab_status st;
+
+    for (size_t i = 0; i < n; i++)
+        if (out[i] == LAB_QUEUED)
+            events[ne++] = b[i].event_id;
+    qsort(events, ne, sizeof events[0], cmp_ll);
+    for (size_t k = 0; k < ne; k++) {
+        struct batch_event e = { 0 };
+        long long left;
+
+        if (k > 0 && events[k] == events[k - 1])
+            continue;
+        if ((st = lock_event(db, events[k], &e)) != LAB_OK ||
+            (e.found && (st = tickets_held(db, events[k], b, n, out, held)) != LAB_OK))
+            return st;
+        left = e.seats;
+        for (size_t i = 0; i < n; i++) {
+            if (out[i] != LAB_QUEUED || b[i].event_id != events[k])
+                continue;
+            gen[i] = b[i].generation ? b[i].generation : e.found ? e.generation : 1;
+            if (!e.found)
+                out[i] = LAB_NOT_FOUND;
+            else if (b[i].generation && b[i].generation != e.generation)
+                out[i] = LAB_STALE;
+            else if (left <= 0)
+                out[i] = LAB_SOLD_OUT;
+            else if (held[i] >= e.per_user_limit)
+                out[i] = LAB_LIMIT;
+            else {
+                out[i] = LAB_BOOKED;
+                left--;
+                for (size_t j = 0; j < n; j++)   /* the user holds one more */
+                    if (b[j].event_id == b[i].event_id && b[j].user_id == b[i].user_id)
+                        held[j]++;
+            }
+        }
+        if (e.found && left != e.seats && (st = db_write_seats(db, events[k], left)) != LAB_OK)
+            return st;
+    }
+    return LAB_OK;
+}
+
+/* insert_rows writes every ticket with one INSERT and every refusal with
+ * another, each row with its generation GEN[i]. */
+static enum lab_status insert_rows(PGconn *db, const struct booking *b, size_t n,
+                                   const enum lab_status *out, const long long *gen)
+{
+    struct db_array t_ev = { 0 }, t_us = { 0 }, t_id = { 0 }, t_gen = { 0 };
+    struct db_array d_id = { 0 }, d_ev = { 0 }, d_us = { 0 }, d_what = { 0 }, d_gen = { 0 };
+    enum lab_status st = LAB_OK;
+
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] == LAB_BOOKED) {
+            array_num(&t_ev, b[i].event_id);
+            array_num(&t_us, b[i].user_id);
+            array_add(&t_id, b[i].request_id);
+            array_num(&t_gen, gen[i]);
+        } else if (out[i] == LAB_SOLD_OUT || out[i] == LAB_NOT_FOUND || out[i] == LAB_LIMIT ||
+                   out[i] == LAB_STALE) {
+            array_add(&d_id, b[i].request_id);
+            array_num(&d_ev, b[i].event_id);
+            array_num(&d_us, b[i].user_id);
+            array_add(&d_what, out[i] == LAB_NOT_FOUND ? "failed" : lab_status_name(out[i]));
+            array_num(&d_gen, gen[i]);
+        }
+    }
+    if (t_ev.failed || t_us.failed || t_id.failed || t_gen.failed || d_id.failed ||
+        d_ev.failed || d_us.failed || d_what.failed || d_gen.failed) {
+        lab_log("db: batch: out of memory");
+        st = LAB_ERR_DB;
+    }
+    if (st == LAB_OK && t_ev.len) {
+        const char *p[] = { array_text(&t_ev), array_text(&t_us), array_text(&t_id),
+                            array_text(&t_gen) };
+        st = run(db,
+                 "INSERT INTO tickets (event_id, user_id, request_id, generation) "
+                 "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])",
+                 4, p, PGRES_COMMAND_OK, NULL);
+    }
+    if (st == LAB_OK && d_id.len) {
+        const char *p[] = { array_text(&d_id), array_text(&d_ev), array_text(&d_us),
+                            array_text(&d_what), array_text(&d_gen) };
+        st = run(db,
+                 "INSERT INTO decisions (request_id, event_id, user_id, decision, generation) "
+                 "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], "
+                 "$5::bigint[]) ON CONFLICT (request_id) DO NOTHING",
+                 5, p, PGRES_COMMAND_OK, NULL);
+    }
+    free(t_ev.s), free(t_us.s), free(t_id.s), free(t_gen.s);
+    free(d_id.s), free(d_ev.s), free(d_us.s), free(d_what.s), free(d_gen.s);
+    return st;
+}
+
+enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
+                              enum lab_status *out)
+{
+    long long gen[DB_BATCH_MAX];
+    enum lab_status st;
+
+    if (n == 0)
+        return LAB_OK;
+    if (n > DB_BATCH_MAX)
+        return LAB_ERR_DB;
+    if ((st = db_begin(db)) != LAB_OK)
+        return st;
+    if ((st = mark_decided(db, b, n, out)) != LAB_OK ||
+        (st = decide_events(db, b, n, out, gen)) != LAB_OK ||
+        (st = insert_rows(db, b, n, out, gen)) != LAB_OK) {
+        db_rollback(db);
+        return LAB_ERR_DB;
+    }
+    return db_commit(db);
+}

@@ -1,0 +1,31 @@
+/* db_batch.h -- the consumer's batch booking: a whole poll batch of queued
+ * requests decided in one transaction (phases 5 and 6 with --batch N).
+ *
+ * The same decision as phase 3's transaction taken N times in a row, in the
+ * order the messages came: each event's row is locked once (SELECT ... FOR
+ * UPDATE), the first `seats` undecided requests of that event are booked
+ * (unless stale or over the per-user limit, as db_insert_ticket checks),
+ * the rest refused, the counter written once, the tickets and the refusals
+ * inserted with one multi-row statement each, then one COMMIT. */
+#ifndef LAB_DB_BATCH_H
+#define LAB_DB_BATCH_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+#include "booking.h"
+#include "lab.h"
+
+/* The most requests one call decides. */
+#define DB_BATCH_MAX 1000
+
+/* db_book_batch decides the N bookings B (N <= DB_BATCH_MAX) in one
+ * transaction. OUT[i] gets LAB_BOOKED, LAB_SOLD_OUT, LAB_LIMIT (the user holds
+ * the event's per-user limit), LAB_STALE (admitted in an earlier generation
+ * of the sale), LAB_NOT_FOUND (no such event: recorded as 'failed'), or LAB_DUPLICATE for a request that was
+ * decided before (a redelivery, or twice in the batch: nothing is written for
+ * it). Returns LAB_OK once committed; LAB_ERR_DB after a rollback, when
+ * nothing of the batch was written. */
+enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
+                              enum lab_status *out);
+
+#endif

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# test_bench.sh -- a smoke test of scripts/bench.sh (make bench): a tiny run
+# (--smoke) of the phase-3-against-pgbench pair and of the harness against
+# wrk, on the test port with the sanitized build. It checks the shape of
+# what make bench writes, not any figure: a CSV with the header and one row
+# per measure, each with a figure, a limit and their ratio, and a JSON with
+# the machine and the same rows. Needs the services (make integration).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tests/scripts/lib.sh
+
+export LAB_HTTP=${LAB_TEST_HTTP:-127.0.0.1:18181}
+run bash scripts/bench.sh --smoke --only 1,6 --bin-dir "${LAB_TEST_BIN_DIR:-build/san}" \
+    --label smoke --out "$tmp"
+[ "$status" -eq 0 ] || fail "bench.sh exited $status: $out"
+csv=$(ls "$tmp"/bench-smoke-*.csv 2>/dev/null | head -n 1 || true)
+json=${csv%.csv}.json
+if [ -z "$csv" ] || [ ! -f "$json" ]; then
+    fail "no CSV and JSON written in $tmp: $out"
+else
+    [ "$(head -n 1 "$csv")" = "phase,measure,connections,figure,unit,limit,limit_is,ratio" ] ||
+        fail "CSV header: $(head -n 1 "$csv")"
+    [ "$(tail -n +2 "$csv" | wc -l)" -eq 3 ] || fail "3 rows expected (3 at 8 and 32, harness): $(cat "$csv")"
+    awk -F, 'NR > 1 && !($4 > 0 && $6 > 0 && $8 > 0) { bad = 1 } END { exit bad }' "$csv" ||
+        fail "a row without figure, limit or ratio: $(cat "$csv")"
+    jq -e '.environment.cores >= 1 and (.environment.git | length > 0) and (.rows | length == 3)
+           and all(.rows[]; .ratio > 0)' "$json" >/dev/null || fail "JSON: $(cat "$json")"
+    grep -q "bookings/s" <<<"$out" || fail "no table printed: $out"
+fi
+finish test_bench
