@@ -181,7 +181,7 @@ if want 1; then
 # 1. phase 3 against pgbench, same concurrency
 for conns in 8 32; do
     start_svc 3 --threads "$conns"
-    fig=$(harness req_per_s --mode sustained --connections "$conns" --requests "$reqs" --seats 1000000)
+    fig=$(harness req_per_s --mode sustained --connections "$conns" --requests "$reqs" --seats 100000)
     stop_svc
     lim=$(pgbench_tps "$conns")
     row 3 "bookings/s" "$conns" "$fig" "req/s" "$lim" "pgbench same tx"
@@ -261,7 +261,7 @@ for spec in 5:50 6:50 6:200; do
     new_topic
     # shellcheck disable=SC2046
     start_svc "$phase" --topic "$topic" --group "$group" $(batch_args "$phase")
-    fig=$(harness req_per_s --mode sustained --connections "$conns" --requests "$reqs" --seats 1000000 --drain-timeout-ms 100)
+    fig=$(harness req_per_s --mode sustained --connections "$conns" --requests "$reqs" --seats 100000 --drain-timeout-ms 100)
     lim=$(wrk_rps "$conns")
     stop_svc
     row "$phase" "accepted/s (202)" "$conns" "$fig" "req/s" "$lim" "wrk /healthz"

@@ -49,7 +49,7 @@ one() {
     local loop=$1 rate=$2 extra=()
     [ "$rate" -gt 0 ] && extra=(--rate "$rate")
     "$bin/attack" --url "$url" --event 901 --json --no-csv --mode sustained --connections "$conns" \
-        --requests "$requests" --seats 1000000 --drain-timeout-ms 100 "${extra[@]}" 2>>"$log" |
+        --requests "$requests" --seats 100000 --drain-timeout-ms 100 "${extra[@]}" 2>>"$log" |
         jq -r --arg p "$phase" --arg loop "$loop" \
             '[$p, $loop, .rate, .req_per_s, .p50_us, .p99_us, .p999_us, .p9999_us] | @csv' |
         tr -d '"'
