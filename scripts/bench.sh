@@ -6,7 +6,7 @@
 #                         [--batch N] [--gate-memo-ms MS] [--seconds S] [--smoke] [--only 1,3,...]
 #
 #   figure                                 limit
-#   phase 3 bookings/s, 8 and 32 conns     pgbench, the same transaction, 8 / 32 clients
+#   phase 3 bookings/s, 8 and 32 conns     pgbench, the same statements, 8 / 32 clients
 #   consumer decisions/s, 20k backlog      pgbench, the same transaction, 1 client
 #     (all booked, all refused)
 #   sold-out answers/s, phases 4 and 6     wrk on the same service's /healthz
@@ -71,7 +71,8 @@ psql_q() { psql -X -q -t -A "$LAB_PG" -c "$1"; }
 reset_event() {
     psql_q "INSERT INTO events (id, name, total_seats, available_seats) VALUES ($event, 'bench', $1, $1)
             ON CONFLICT (id) DO UPDATE SET total_seats = $1, available_seats = $1;
-            DELETE FROM tickets WHERE event_id = $event; DELETE FROM decisions WHERE event_id = $event;" >/dev/null
+            DELETE FROM tickets WHERE event_id = $event; DELETE FROM decisions WHERE event_id = $event;
+            DELETE FROM requests WHERE event_id = $event;" >/dev/null
 }
 
 bash "$LAB_ROOT/infra/services.sh" up >/dev/null
