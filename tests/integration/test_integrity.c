@@ -268,9 +268,11 @@ static void reset_fences_booking_in_flight(void **state)
     PQfinish(db);
 }
 
-/* Phase 5 split: 20 requests queued while no worker runs, then a reset,
- * then a worker: every message is recorded stale, none is booked. */
-static void queued_messages_of_earlier_run_are_stale(void **state)
+/* Phase 5 or 6 split: 20 requests queued while no worker runs, then a
+ * reset, then a worker: every message is recorded stale, none is booked.
+ * Phase 5's worker decides one message at a time, phase 6's a poll batch
+ * in one transaction (lib/db_batch.c): both keep the generation. */
+static void stale_after_reset(int phase)
 {
     char topic[64], log[128], path[256], body[2048], rid[64];
     const char *api_args[] = { "--role", "api", "--topic", topic, "--group", topic, NULL };
@@ -280,11 +282,10 @@ static void queued_messages_of_earlier_run_are_stale(void **state)
     long long v;
     PGconn *db = test_db();
 
-    (void)state;
-    snprintf(topic, sizeof topic, "lab-test-stale-%d", (int)getpid());
-    snprintf(path, sizeof path, "%s/phase5", lab_env("LAB_TEST_BIN_DIR", "build/san"));
-    snprintf(log, sizeof log, ".lab/log/test-stale-worker.log");
-    assert_true(svc_start(sp, 5, api_args));
+    snprintf(topic, sizeof topic, "lab-test-stale%d-%d", phase, (int)getpid());
+    snprintf(path, sizeof path, "%s/phase%d", lab_env("LAB_TEST_BIN_DIR", "build/san"), phase);
+    snprintf(log, sizeof log, ".lab/log/test-stale-worker%d.log", phase);
+    assert_true(svc_start(sp, phase, api_args));
     assert_int_equal(reset(sp, "eventId=1&seats=100", body, sizeof body), 200);
     for (int i = 1; i <= 20; i++) {
         snprintf(rid, sizeof rid, "old-run-%d", i);
@@ -306,6 +307,18 @@ static void queued_messages_of_earlier_run_are_stale(void **state)
     current_worker = 0;
     assert_int_equal(proc_stop(w), 0);
     PQfinish(db);
+}
+
+static void queued_messages_of_earlier_run_are_stale(void **state)
+{
+    (void)state;
+    stale_after_reset(5);
+}
+
+static void queued_batch_of_earlier_run_is_stale_phase6(void **state)
+{
+    (void)state;
+    stale_after_reset(6);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -374,6 +387,49 @@ static void per_user_limit_holds(void **state)
     }
     assert_int_equal(book(sp, 42, "limit-more", body, sizeof body), 409);
     assert_true(json_has(body, "status", "limit"));
+}
+
+/* Phase 6: one user, TRIES concurrent bookings with new request ids. The
+ * gate lets all through (202), and the consumer decides them in one poll
+ * batch (lib/db_batch.c), which must count the user's tickets as phase 3's
+ * INSERT does: one ticket, the rest recorded 'limit'. */
+static void batch_keeps_per_user_limit_phase6(void **state)
+{
+    struct svc *const sp = &current;
+    pthread_t t[TRIES];
+    struct try_arg a[TRIES];
+    pthread_barrier_t start;
+    char body[2048];
+    long long v;
+    PGconn *db = test_db();
+
+    (void)state;
+    assert_true(svc_start(sp, 6, NULL));
+    assert_int_equal(reset(sp, "eventId=1&seats=100&perUser=1", body, sizeof body), 200);
+    pthread_barrier_init(&start, NULL, TRIES);
+    for (int i = 0; i < TRIES; i++) {
+        a[i] = (struct try_arg){ .s = sp, .start = &start, .i = i };
+        assert_int_equal(pthread_create(&t[i], NULL, try_once, &a[i]), 0);
+    }
+    for (int i = 0; i < TRIES; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(a[i].status, 202);
+    }
+    pthread_barrier_destroy(&start);
+    wait_sql(db, "SELECT count(*) FROM decisions WHERE request_id LIKE 'limit-try-%' "
+                 "AND decision = 'limit'", TRIES - 1);
+    assert_int_equal(sql_ll(db, "SELECT count(*) FROM tickets WHERE request_id LIKE "
+                                "'limit-try-%'"), 1);
+    audit(sp, body, sizeof body);
+    print_message("one user, %d bookings, phase 6: %s\n", TRIES, body);
+    assert_true(json_ll(body, "sold", &v));
+    assert_int_equal(v, 1);
+    assert_true(json_ll(body, "cacheDrift", &v));   /* the 9 seats went back to the gate */
+    assert_int_equal(v, 0);
+    assert_true(json_ll(body, "duplicateUsers", &v));
+    assert_int_equal(v, 0);
+    assert_true(json_has(body, "verdict", "clean"));
+    PQfinish(db);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -446,7 +502,9 @@ int main(void)
         cmocka_unit_test_teardown(concurrent_retries_take_one_seat_phase4, stop_current),
         cmocka_unit_test_teardown(reset_fences_booking_in_flight, stop_current),
         cmocka_unit_test_teardown(queued_messages_of_earlier_run_are_stale, stop_current),
+        cmocka_unit_test_teardown(queued_batch_of_earlier_run_is_stale_phase6, stop_current),
         cmocka_unit_test_teardown(per_user_limit_holds, stop_current),
+        cmocka_unit_test_teardown(batch_keeps_per_user_limit_phase6, stop_current),
         cmocka_unit_test_teardown(unknown_event_and_stored_result_phase5, stop_current),
         cmocka_unit_test_teardown(admin_token_and_huge_header, stop_current),
     };
