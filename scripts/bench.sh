@@ -7,7 +7,7 @@
 #
 #   figure                                 limit
 #   phase 3 bookings/s, 8 and 32 conns     pgbench, the same statements, 8 / 32 clients
-#   consumer decisions/s, 20k backlog      pgbench, the same transaction, 1 client
+#   consumer decisions/s, 20k backlog      pgbench, the consumer's transaction, 1 client
 #     (all booked, all refused)
 #   sold-out answers/s, phases 4 and 6     wrk on the same service's /healthz
 #   accepted/s (202), phases 5 and 6       wrk on the same service's /healthz
@@ -140,11 +140,12 @@ wrk_rps() {
     wrk -t"$threads" -c"$1" -d"${seconds}s" "$url/healthz" 2>/dev/null |
         awk '/^Requests\/sec:/ { print $2 }'
 }
-# pgbench_tps CLIENTS: the booking transaction's tps for $pg_secs.
+# pgbench_tps CLIENTS [SCRIPT]: tps of scripts/bench/SCRIPT.pgbench (default
+# booking: the API's booking of phase 3; decide: the consumer's) for $pg_secs.
 pgbench_tps() {
     reset_event 1000000000
     { pgbench -n -M extended -c "$1" -j "$(( $1 < 2 ? 1 : 2 ))" -T "$pg_secs" -D event="$event" \
-        -f "$LAB_ROOT/scripts/bench/booking.pgbench" "$LAB_PG" 2>>"$LAB_LOGS/$name.log" || true; } |
+        -f "$LAB_ROOT/scripts/bench/${2:-booking}.pgbench" "$LAB_PG" 2>>"$LAB_LOGS/$name.log" || true; } |
         awk '/^tps = / { print $3; exit }'
 }
 # row PHASE WHAT CONNS FIGURE UNIT LIMIT LIMIT_NAME: one line of the results.
@@ -218,7 +219,7 @@ consumer_rate() {   # SEATS -> decisions/s
     fi
 }
 if want 2; then
-lim=$(pgbench_tps 1)
+lim=$(pgbench_tps 1 decide)
 fig=$(consumer_rate 1000000)
 row 5 "consumer decisions/s (all booked)" 1 "$fig" "dec/s" "$lim" "pgbench same tx 1 client"
 fig=$(consumer_rate 1)

@@ -9,6 +9,7 @@ static const struct phase phase4 = {
     .name = "redis",
     .needs = NEEDS_CACHE,
     .front = phase4_gate,
+    .front_known = gate_known,
     .front_undo = gate_undo,
     .book = phase4_book,
 };

@@ -10,6 +10,7 @@ static const struct phase phase6 = {
     .name = "combined",
     .needs = NEEDS_CACHE | NEEDS_QUEUE,
     .front = phase6_gate,
+    .front_known = gate_known,
     .front_undo = gate_undo,
     .book = phase6_book,
     .decide = phase6_decide,

@@ -67,8 +67,8 @@ static bool admit_in_cache(const struct conns *c)
     return (c->svc->phase->needs & NEEDS_CACHE) != 0;
 }
 
-enum lab_status admit_claim(struct conns *c, struct booking *b, enum admit_outcome *outcome,
-                            struct admit_prior *prior)
+enum lab_status admit_claim(struct conns *c, struct booking *b, enum lab_status known,
+                            enum admit_outcome *outcome, struct admit_prior *prior)
 {
     enum lab_status st;
     bool first;
@@ -79,8 +79,9 @@ enum lab_status admit_claim(struct conns *c, struct booking *b, enum admit_outco
         long long user_id, ticket_id;
 
         if ((st = conns_cache(c)) != LAB_OK ||
-            (st = cache_claim_request(c->cache, b->event_id, b->request_id, b->user_id, &first,
-                                      &b->generation, value, sizeof value)) != LAB_OK)
+            (st = cache_claim_request(c->cache, b->event_id, b->request_id, b->user_id,
+                                      known == LAB_OK ? "in_progress" : lab_status_name(known),
+                                      &first, &b->generation, value, sizeof value)) != LAB_OK)
             return st;
         if (first)
             return LAB_OK;
@@ -99,6 +100,8 @@ enum lab_status admit_claim(struct conns *c, struct booking *b, enum admit_outco
         if (!first)
             admit_judge(b, stored.event_id, stored.user_id, stored.state, stored.ticket_id,
                         outcome, prior);
+        else if (known != LAB_OK)
+            admit_finish(c, b, known, 0);
         return LAB_OK;
     }
 }

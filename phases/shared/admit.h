@@ -24,10 +24,12 @@ struct admit_prior {
 };
 
 /* admit_claim claims B's request id; on ADMIT_FIRST it sets B->generation
- * to the sale's generation. LAB_NOT_FOUND: no such event (phases 2, 3, 5);
- * LAB_ERR_*: the store failed. */
-enum lab_status admit_claim(struct conns *c, struct booking *b, enum admit_outcome *outcome,
-                            struct admit_prior *prior);
+ * to the sale's generation. KNOWN is LAB_OK, or the answer when it is known
+ * before the booking (the gate's sold-out memo): the gate phases store it
+ * with the claim, in the same round trip, and need no admit_finish.
+ * LAB_NOT_FOUND: no such event (phases 2, 3, 5); LAB_ERR_*: the store failed. */
+enum lab_status admit_claim(struct conns *c, struct booking *b, enum lab_status known,
+                            enum admit_outcome *outcome, struct admit_prior *prior);
 
 /* admit_finish stores ANSWER (and TICKET_ID) for a claimed id; an answer
  * that is not final (a failed backing service, an unknown event) drops the

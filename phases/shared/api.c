@@ -170,14 +170,17 @@ static void api_book_answer(struct http_reply *reply, enum lab_status st, const 
 }
 
 /* api_admit claims B's request id (admit.h): one claim per id, so that a
- * retry gets the first answer and takes nothing. True when the request goes
- * on to its booking; false when REPLY holds its answer already. */
-static bool api_admit(struct conns *c, struct booking *b, struct http_reply *reply)
+ * retry gets the first answer and takes nothing. KNOWN: LAB_OK, or the
+ * answer known already, stored with the claim. True when the request goes
+ * on (to its booking, or to be answered KNOWN); false when REPLY holds its
+ * answer already. */
+static bool api_admit(struct conns *c, struct booking *b, enum lab_status known,
+                      struct http_reply *reply)
 {
     enum admit_outcome outcome;
     struct admit_prior prior;
     struct booking_reply br = { 0 };
-    enum lab_status st = admit_claim(c, b, &outcome, &prior);
+    enum lab_status st = admit_claim(c, b, known, &outcome, &prior);
 
     if (st != LAB_OK) {
         api_failed(reply, st, b->event_id);
@@ -214,7 +217,7 @@ static bool api_book_front(const struct service *svc, struct http_request *req,
     struct booking b = { 0 };
     struct booking_reply br = { 0 };
     struct conns *c;
-    enum lab_status st;
+    enum lab_status st, known;
     bool passed;
 
     if (!svc->phase->front)
@@ -225,8 +228,13 @@ static bool api_book_front(const struct service *svc, struct http_request *req,
         api_book_answer(reply, LAB_ERR_CACHE, &b, &br);
         return true;
     }
-    if (!api_admit(c, &b, reply))
+    known = svc->phase->front_known ? svc->phase->front_known(c, &b, &br) : LAB_OK;
+    if (!api_admit(c, &b, known, reply))
         return true;
+    if (known != LAB_OK) {   /* stored with the claim: one round trip in all */
+        api_book_answer(reply, known, &b, &br);
+        return true;
+    }
     st = svc->phase->front(c, &b, &br);
     if (st == LAB_OK) {
         snprintf(http_note(req), HTTP_NOTE_MAX, "%s %lld", b.request_id, b.generation);
@@ -275,7 +283,7 @@ static void api_book(const struct service *svc, struct http_request *req, struct
             http_nothing_done(reply);   /* no connection: nothing was tried */
             return;
         }
-        if (!api_admit(c, &b, reply))
+        if (!api_admit(c, &b, LAB_OK, reply))
             return;
         if (svc->phase->front && (st = svc->phase->front(c, &b, &br)) != LAB_OK) {
             admit_finish(c, &b, st, 0);

@@ -156,25 +156,26 @@ enum lab_status cache_put_status(redisContext *c, long long event_id, long long 
 }
 
 /* Claims a request id in one atomic step: the stored value if the id is
- * claimed already, else the claim and the sale's generation. Returns
+ * claimed already, else the claim (ARGV[3]: "in_progress", or the answer
+ * when it is known already) and the sale's generation. Returns
  * {1, generation} or {0, stored value}. */
 static const char *cache_claim_script =
     "local prev = redis.call('HGET', KEYS[1], ARGV[1]) "
     "if prev then return {0, prev} end "
-    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' in_progress 0') "
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' 0') "
     "return {1, redis.call('HGET', KEYS[1], '#generation') or '0'}";
 
 enum lab_status cache_claim_request(redisContext *c, long long event_id, const char *request_id,
-                                    long long user_id, bool *first, long long *generation,
-                                    char *prior, size_t len)
+                                    long long user_id, const char *state, bool *first,
+                                    long long *generation, char *prior, size_t len)
 {
     redisReply *r;
     enum lab_status st;
     char user[24];
 
     snprintf(user, sizeof user, "%lld", user_id);
-    st = cache_command(c, REDIS_REPLY_ARRAY, &r, "EVAL %s 1 event:%lld:requests %s %s",
-                       cache_claim_script, event_id, request_id, user);
+    st = cache_command(c, REDIS_REPLY_ARRAY, &r, "EVAL %s 1 event:%lld:requests %s %s %s",
+                       cache_claim_script, event_id, request_id, user, state);
     if (st != LAB_OK)
         return st;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||

@@ -46,12 +46,13 @@ enum lab_status cache_put_status(redisContext *c, long long event_id, long long 
 /* Request claims of the gate phases (admit.c): the hash
  * "event:<id>:requests" maps a request id to "USER STATE TICKET", and its
  * field "#generation" holds the sale's generation, written by the reset.
- * cache_claim_request sets *FIRST; when true, *GENERATION is the sale's
- * (0: never reset through the API), otherwise PRIOR (size LEN) is the stored
- * value. */
+ * cache_claim_request stores STATE with a new claim ("in_progress", or the
+ * answer when it is known already) and sets *FIRST; when true, *GENERATION
+ * is the sale's (0: never reset through the API), otherwise PRIOR (size LEN)
+ * is the stored value. */
 enum lab_status cache_claim_request(redisContext *c, long long event_id, const char *request_id,
-                                    long long user_id, bool *first, long long *generation,
-                                    char *prior, size_t len);
+                                    long long user_id, const char *state, bool *first,
+                                    long long *generation, char *prior, size_t len);
 enum lab_status cache_finish_request(redisContext *c, long long event_id, const char *request_id,
                                      const char *value);
 enum lab_status cache_release_request(redisContext *c, long long event_id,

@@ -38,6 +38,9 @@ struct phase {
     book_fn *front;            /* when set, runs first, on the HTTP polling thread
                                   (never behind the row lock): LAB_OK passes the
                                   request on to book, anything else is the answer */
+    book_fn *front_known;      /* when set, an answer front would give that is known
+                                  with no round trip (the gate's sold-out memo),
+                                  else LAB_OK: it is stored with the request's claim */
     book_fn *front_undo;       /* gives back what front took, for a request it
                                   passed that is then never run (REPLY is NULL) */
     book_fn *decide;           /* NEEDS_QUEUE: the consumer's booking of one message */

@@ -41,6 +41,12 @@ void gate_give_back(struct conns *c, long long event_id)
         lab_log("gate: could not give back a seat of event %lld", event_id);
 }
 
+enum lab_status gate_known(struct conns *c, const struct booking *b, struct booking_reply *reply)
+{
+    (void)reply;
+    return gate_memo_sold_out(b->event_id, c->svc->cfg->gate_memo_ms) ? LAB_SOLD_OUT : LAB_OK;
+}
+
 enum lab_status gate_undo(struct conns *c, const struct booking *b, struct booking_reply *reply)
 {
     (void)reply;
