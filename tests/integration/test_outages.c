@@ -4,6 +4,10 @@
  * Redis stopped answer a clear 503. Each test then starts the stopped
  * service again and checks that the phase recovers without a restart.
  *
+ * Phase 6 with Kafka stopped also shows that no seat leaks from the gate:
+ * a request that passed the gate but waited in the backlog past its queue
+ * timeout is answered 503 without being run, and gives its seat back.
+ *
  * These tests stop and start the lab's real Redis and Kafka through
  * infra/services.sh, so they run alone (tests/run.sh runs tests one by one). */
 #include <setjmp.h>
@@ -12,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include "support.h"
@@ -92,8 +97,87 @@ static void backing_outage(void **state)
     assert_int_equal(status, c->ok_status);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Phase 6: seats of requests that were never run go back to the gate        */
+/* ---------------------------------------------------------------------- */
+
+#define UNDO_USERS 20
+
+struct undo_try {
+    const struct svc *s;
+    pthread_barrier_t *start;
+    int user, status;
+    char body[512];
+};
+
+static void *undo_book(void *arg)
+{
+    struct undo_try *t = arg;
+    char target[128];
+
+    snprintf(target, sizeof target, "/api/bookings?eventId=1&userId=%d&requestId=undo-%d",
+             t->user, t->user);
+    pthread_barrier_wait(t->start);
+    t->status = http_call(t->s->addr, "POST", target, NULL, NULL, t->body, sizeof t->body,
+                          CLIENT_TIMEOUT_MS * 4);
+    return NULL;
+}
+
+/* One booking thread and a 300 ms queue timeout, Kafka stopped: each
+ * booking the thread runs waits 300 ms for an acknowledgement that never
+ * comes, so of UNDO_USERS requests sent together most wait longer than that
+ * in the backlog and are answered 503 unrun. Every one of them took a seat
+ * from the gate on the polling thread; once Kafka is back, the gate must
+ * hold all 100 seats again (cacheDrift 0; before, -1 per unrun request). */
+static void phase6_unrun_requests_give_seats_back(void **state)
+{
+    static const char *const args[] = { "--threads", "1", "--queue-timeout-ms", "300", NULL };
+    struct svc *s = *state;
+    struct undo_try t[UNDO_USERS];
+    pthread_t th[UNDO_USERS];
+    pthread_barrier_t start;
+    char body[1024];
+    long long v;
+    int unrun = 0;
+
+    assert_true(svc_start(s, 6, args));
+    assert_int_equal(http_call(s->addr, "POST", "/api/admin/reset?eventId=1&seats=100", NULL,
+                               NULL, body, sizeof body, CLIENT_TIMEOUT_MS), 200);
+    assert_int_equal(services_down("kafka"), 0);
+    pthread_barrier_init(&start, NULL, UNDO_USERS);
+    for (int i = 0; i < UNDO_USERS; i++) {
+        t[i] = (struct undo_try){ .s = s, .start = &start, .user = i + 1 };
+        assert_int_equal(pthread_create(&th[i], NULL, undo_book, &t[i]), 0);
+    }
+    for (int i = 0; i < UNDO_USERS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(t[i].status, 503);
+        unrun += strstr(t[i].body, "waited more than") != NULL;
+    }
+    pthread_barrier_destroy(&start);
+    print_message("phase 6, Kafka down: %d of %d answered 503 unrun\n", unrun, UNDO_USERS);
+    assert_true(unrun > 0);     /* the path under test was taken */
+    assert_int_equal(services_ctl("up", "kafka"), 0);
+    assert_int_equal(http_call(s->addr, "GET", "/api/bookings/audit?eventId=1", NULL, NULL, body,
+                               sizeof body, CLIENT_TIMEOUT_MS), 200);
+    print_message("audit: %s\n", body);
+    assert_true(json_ll(body, "cacheDrift", &v));
+    assert_int_equal(v, 0);
+    assert_true(json_ll(body, "cacheAvailable", &v));
+    assert_int_equal(v, 100);
+}
+
+static int stop_undo(void **state)
+{
+    struct svc *s = *state;
+    int up = services_ctl("up", "kafka");
+
+    return (s->pid <= 0 || svc_stop(s) == 0) && up == 0 ? 0 : -1;
+}
+
 int main(void)
 {
+    static struct svc undo6;
     static struct outage_case kafka5 = { .phase = 5, .backing = "kafka", .ok_status = 202 },
                               redis4 = { .phase = 4, .backing = "redis", .ok_status = 201 },
                               redis6 = { .phase = 6, .backing = "redis", .ok_status = 202 };
@@ -101,6 +185,8 @@ int main(void)
         { "phase5_kafka_down_is_503", backing_outage, start_service, stop_service, &kafka5 },
         { "phase4_redis_down_is_503", backing_outage, start_service, stop_service, &redis4 },
         { "phase6_redis_down_is_503", backing_outage, start_service, stop_service, &redis6 },
+        { "phase6_unrun_requests_give_seats_back", phase6_unrun_requests_give_seats_back, NULL,
+          stop_undo, &undo6 },
     };
     return cmocka_run_group_tests_name("outages", tests, NULL, NULL);
 }
