@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "db.h"
+#include "db_exec.h"
 
 /* A growing text buffer for one array literal. */
 struct db_array {
@@ -51,10 +52,9 @@ static void array_add(struct db_array *a, const char *item)
 /* array_num appends the number V. */
 static void array_num(struct db_array *a, long long v)
 {
-    char n[24];
+    struct db_num n;
 
-    snprintf(n, sizeof n, "%lld", v);
-    array_add(a, n);
+    array_add(a, db_num(&n, v));
 }
 
 /* array_text closes the literal and returns it ("{}" when empty); array_add
@@ -68,28 +68,6 @@ static const char *array_text(struct db_array *a)
         a->s[a->len] = '\0';
     }
     return a->s;
-}
-
-/* run executes SQL with N text parameters, expecting WANT; the result is
- * handed over in RES when it is not NULL. Logs PostgreSQL's message. */
-static enum lab_status run(PGconn *db, const char *sql, int n, const char *const *params,
-                           ExecStatusType want, PGresult **res)
-{
-    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-
-    if (PQresultStatus(r) != want) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s", PQerrorMessage(db));
-        msg[strcspn(msg, "\n")] = '\0';
-        lab_log("db: batch: %s", msg);
-        PQclear(r);
-        return LAB_ERR_DB;
-    }
-    if (res)
-        *res = r;
-    else
-        PQclear(r);
-    return LAB_OK;
 }
 
 /* mark_decided sets OUT[i] = LAB_DUPLICATE for every request already decided
@@ -112,7 +90,7 @@ static enum lab_status mark_decided(PGconn *db, const struct booking *b, size_t 
     }
     params[0] = array_text(&ids);
     st = ids.failed ? LAB_ERR_DB
-                    : run(db,
+                    : db_exec(db,
                           "SELECT r FROM unnest($1::text[]) r WHERE "
                           "EXISTS (SELECT 1 FROM tickets t WHERE t.request_id = r) OR "
                           "EXISTS (SELECT 1 FROM decisions d WHERE d.request_id = r)",
@@ -147,21 +125,20 @@ struct batch_event {
  * and per-user limit (found = false: no such event). */
 static enum lab_status lock_event(PGconn *db, long long event_id, struct batch_event *e)
 {
-    char id[24];
-    const char *params[] = { id };
+    struct db_num id;
+    const char *params[] = { db_num(&id, event_id) };
     PGresult *r;
     enum lab_status st;
 
-    snprintf(id, sizeof id, "%lld", event_id);
-    st = run(db, "SELECT available_seats, generation, per_user_limit FROM events "
+    st = db_exec(db, "SELECT available_seats, generation, per_user_limit FROM events "
                  "WHERE id = $1::bigint FOR UPDATE", 1, params, PGRES_TUPLES_OK, &r);
     if (st != LAB_OK)
         return st;
     e->found = PQntuples(r) == 1;
     if (e->found) {
-        e->seats = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-        e->generation = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-        e->per_user_limit = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+        e->seats = db_value(r, 0);
+        e->generation = db_value(r, 1);
+        e->per_user_limit = db_value(r, 2);
     }
     PQclear(r);
     return LAB_OK;
@@ -174,7 +151,7 @@ static enum lab_status tickets_held(PGconn *db, long long event_id, const struct
                                     size_t n, const enum lab_status *out, long long *held)
 {
     struct db_array users = { 0 };
-    char id[24];
+    struct db_num id;
     const char *params[2];
     PGresult *r;
     enum lab_status st;
@@ -184,11 +161,10 @@ static enum lab_status tickets_held(PGconn *db, long long event_id, const struct
         if (out[i] == LAB_QUEUED && b[i].event_id == event_id)
             array_num(&users, b[i].user_id);
     }
-    snprintf(id, sizeof id, "%lld", event_id);
-    params[0] = id;
+    params[0] = db_num(&id, event_id);
     params[1] = array_text(&users);
     st = users.failed ? LAB_ERR_DB
-                      : run(db, "SELECT user_id, count(*) FROM tickets WHERE event_id = $1::bigint "
+                      : db_exec(db, "SELECT user_id, count(*) FROM tickets WHERE event_id = $1::bigint "
                                 "AND user_id = ANY($2::bigint[]) GROUP BY user_id",
                             2, params, PGRES_TUPLES_OK, &r);
     free(users.s);
@@ -290,7 +266,7 @@ static enum lab_status insert_rows(PGconn *db, const struct booking *b, size_t n
     if (st == LAB_OK && t_ev.len) {
         const char *p[] = { array_text(&t_ev), array_text(&t_us), array_text(&t_id),
                             array_text(&t_gen) };
-        st = run(db,
+        st = db_exec(db,
                  "INSERT INTO tickets (event_id, user_id, request_id, generation) "
                  "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])",
                  4, p, PGRES_COMMAND_OK, NULL);
@@ -298,7 +274,7 @@ static enum lab_status insert_rows(PGconn *db, const struct booking *b, size_t n
     if (st == LAB_OK && d_id.len) {
         const char *p[] = { array_text(&d_id), array_text(&d_ev), array_text(&d_us),
                             array_text(&d_what), array_text(&d_gen) };
-        st = run(db,
+        st = db_exec(db,
                  "INSERT INTO decisions (request_id, event_id, user_id, decision, generation) "
                  "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], "
                  "$5::bigint[]) ON CONFLICT (request_id) DO NOTHING",
