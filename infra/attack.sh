@@ -98,7 +98,7 @@ service_pids=()
 # is_phase PID: PID is alive (not a zombie) and runs one of the lab's phases,
 # so that a pid recycled since is never signalled.
 is_phase() {
-    [[ $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) == *phase[0-9]* ]] &&
+    [[ $({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null) == *phase[0-9]* ]] &&
         [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
 }
 

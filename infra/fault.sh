@@ -29,7 +29,7 @@ case $action in break | heal) ;; *) usage ;; esac
 role_pid() {
     local pid cmd
     pid=$(head -n 1 "$LAB_PIDS/$1.pid" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] || return 1
-    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) && [[ $cmd == *phase[0-9]* ]] || return 1
+    cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) && [[ $cmd == *phase[0-9]* ]] || return 1
     echo "$pid"
 }
 
