@@ -345,14 +345,29 @@ static void *try_once(void *arg)
     return NULL;
 }
 
+/* try_all books for user 42 TRIES times at once (new request ids, one
+ * barrier), and leaves each answer's status in A. */
+static void try_all(const struct svc *s, struct try_arg *a)
+{
+    pthread_t t[TRIES];
+    pthread_barrier_t start;
+
+    pthread_barrier_init(&start, NULL, TRIES);
+    for (int i = 0; i < TRIES; i++) {
+        a[i] = (struct try_arg){ .s = s, .start = &start, .i = i };
+        assert_int_equal(pthread_create(&t[i], NULL, try_once, &a[i]), 0);
+    }
+    for (int i = 0; i < TRIES; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start);
+}
+
 /* Phase 4: one user, TRIES concurrent bookings with new request ids: one
  * ticket (the default limit), the rest 409 "limit"; with perUser=2, two. */
 static void per_user_limit_holds(void **state)
 {
     struct svc *const sp = &current;
-    pthread_t t[TRIES];
     struct try_arg a[TRIES];
-    pthread_barrier_t start;
     char body[2048];
     long long v;
 
@@ -364,17 +379,11 @@ static void per_user_limit_holds(void **state)
 
         snprintf(q, sizeof q, "eventId=1&seats=100&perUser=%d", limit);
         assert_int_equal(reset(sp, q, body, sizeof body), 200);
-        pthread_barrier_init(&start, NULL, TRIES);
+        try_all(sp, a);
         for (int i = 0; i < TRIES; i++) {
-            a[i] = (struct try_arg){ .s = sp, .start = &start, .i = i };
-            assert_int_equal(pthread_create(&t[i], NULL, try_once, &a[i]), 0);
-        }
-        for (int i = 0; i < TRIES; i++) {
-            pthread_join(t[i], NULL);
             booked += a[i].status == 201;
             limited += a[i].status == 409;
         }
-        pthread_barrier_destroy(&start);
         print_message("perUser=%d: %d booked, %d refused\n", limit, booked, limited);
         assert_int_equal(booked, limit);
         assert_int_equal(limited, TRIES - limit);
@@ -396,9 +405,7 @@ static void per_user_limit_holds(void **state)
 static void batch_keeps_per_user_limit_phase6(void **state)
 {
     struct svc *const sp = &current;
-    pthread_t t[TRIES];
     struct try_arg a[TRIES];
-    pthread_barrier_t start;
     char body[2048];
     long long v;
     PGconn *db = test_db();
@@ -406,16 +413,9 @@ static void batch_keeps_per_user_limit_phase6(void **state)
     (void)state;
     assert_true(svc_start(sp, 6, NULL));
     assert_int_equal(reset(sp, "eventId=1&seats=100&perUser=1", body, sizeof body), 200);
-    pthread_barrier_init(&start, NULL, TRIES);
-    for (int i = 0; i < TRIES; i++) {
-        a[i] = (struct try_arg){ .s = sp, .start = &start, .i = i };
-        assert_int_equal(pthread_create(&t[i], NULL, try_once, &a[i]), 0);
-    }
-    for (int i = 0; i < TRIES; i++) {
-        pthread_join(t[i], NULL);
+    try_all(sp, a);
+    for (int i = 0; i < TRIES; i++)
         assert_int_equal(a[i].status, 202);
-    }
-    pthread_barrier_destroy(&start);
     wait_sql(db, "SELECT count(*) FROM decisions WHERE request_id LIKE 'limit-try-%' "
                  "AND decision = 'limit'", TRIES - 1);
     assert_int_equal(sql_ll(db, "SELECT count(*) FROM tickets WHERE request_id LIKE "
