@@ -11,6 +11,7 @@
 #   make compare            phases 2-6 side by side; make sweep, make plots, results/REPORT.md
 #   make matrix             every --strategy on 1 and 2 instances: docs/matrix.md, docs/matrix.png
 #   make bench              each phase against its physical limit, as ratios (docs/bench.md)
+#   make nemesis PHASE=6 FAULT=kill-service   one fault mid-sale, checked; make faults: all
 #   make demo               a narrated walk through phases 2-6 (DEMO_PAUSE=0: no pauses)
 #   make replay             the race step by step on two database sessions
 #   make tsan               the harness under ThreadSanitizer
