@@ -151,7 +151,7 @@ build/.installed: infra/install.sh
 	@mkdir -p $(@D) && touch $@
 
 help:
-	@sed -n 's/^#   //p' Makefile
+	@sed -n '1,/^$$/ s/^#   //p' Makefile
 	@echo "  make phaseN            run phase N's service in the foreground (N = 2..6)"
 	@echo "  make services-down     stop what make services started"
 	@echo "  make services-status   each service with its address and state"
