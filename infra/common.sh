@@ -75,6 +75,39 @@ wait_port() {
     done
 }
 
+# phase_start BIN_DIR LOG PHASE ARGS... starts BIN_DIR/phasePHASE on
+# LAB_HTTP with ARGS, its output appended to LOG, and waits for /healthz; its
+# pid is in $phase_pid. The port may be held for up to a minute by another
+# program's outgoing connection in TIME_WAIT (a port of the ephemeral range):
+# then it starts it again, up to 40 times. Otherwise it dies with LOG's tail.
+phase_pid=
+phase_start() {
+    local bin_dir=$1 log=$2 phase=$3 _try _wait
+    shift 3
+    for _try in $(seq 1 40); do
+        "$bin_dir/phase$phase" "$@" >>"$log" 2>&1 &
+        phase_pid=$!
+        for _wait in $(seq 1 100); do
+            curl -fsS -m 1 "http://$LAB_HTTP/healthz" >/dev/null 2>&1 && return 0
+            kill -0 "$phase_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        phase_stop
+        tail -n 3 "$log" | grep -q "in use" || break
+        sleep 2
+    done
+    tail -n 20 "$log" >&2
+    die "phase $phase did not answer on $LAB_HTTP (log: $log)"
+}
+
+# phase_stop ends $phase_pid with SIGTERM and waits for it.
+phase_stop() {
+    [ -n "$phase_pid" ] || return 0
+    kill -TERM "$phase_pid" 2>/dev/null || true
+    wait "$phase_pid" 2>/dev/null || true
+    phase_pid=
+}
+
 # script_help FILE prints FILE's header comment, the block of '#' lines after
 # the '#!' line, without the '# ': what a script's --help shows.
 script_help() {

@@ -105,6 +105,27 @@ void db_rollback(PGconn *db)
 /* The booking steps                                                        */
 /* ---------------------------------------------------------------------- */
 
+enum lab_status db_event_numbers(PGconn *db, const char *sql, long long event_id,
+                                 long long *out, int n)
+{
+    struct db_num id;
+    const char *params[] = { db_num(&id, event_id) };
+    PGresult *r;
+    enum lab_status st;
+
+    st = db_exec(db, sql, 1, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return LAB_NOT_FOUND;
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = db_value(r, i);
+    PQclear(r);
+    return LAB_OK;
+}
+
 /* db_read_seats reads the counter. With DB_FOR_UPDATE it also takes the
  * event row's lock, which the transaction keeps until COMMIT or ROLLBACK. */
 enum lab_status db_read_seats(PGconn *db, long long event_id, enum db_read_mode mode,
@@ -113,21 +134,8 @@ enum lab_status db_read_seats(PGconn *db, long long event_id, enum db_read_mode 
     static const char *plain = "SELECT available_seats FROM events WHERE id = $1::bigint";
     static const char *locked =
         "SELECT available_seats FROM events WHERE id = $1::bigint FOR UPDATE";
-    struct db_num id;
-    const char *params[] = { db_num(&id, event_id) };
-    PGresult *r;
-    enum lab_status st;
 
-    st = db_exec(db, mode == DB_FOR_UPDATE ? locked : plain, 1, params, PGRES_TUPLES_OK, &r);
-    if (st != LAB_OK)
-        return st;
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        return LAB_NOT_FOUND;
-    }
-    *seats = db_value(r, 0);
-    PQclear(r);
-    return LAB_OK;
+    return db_event_numbers(db, mode == DB_FOR_UPDATE ? locked : plain, event_id, seats, 1);
 }
 
 /* db_write_seats writes an absolute value: whatever the caller computed from

@@ -125,23 +125,18 @@ struct batch_event {
  * and per-user limit (found = false: no such event). */
 static enum lab_status lock_event(PGconn *db, long long event_id, struct batch_event *e)
 {
-    struct db_num id;
-    const char *params[] = { db_num(&id, event_id) };
-    PGresult *r;
+    long long row[3];
     enum lab_status st;
 
-    st = db_exec(db, "SELECT available_seats, generation, per_user_limit FROM events "
-                 "WHERE id = $1::bigint FOR UPDATE", 1, params, PGRES_TUPLES_OK, &r);
-    if (st != LAB_OK)
-        return st;
-    e->found = PQntuples(r) == 1;
+    st = db_event_numbers(db, "SELECT available_seats, generation, per_user_limit FROM events "
+                              "WHERE id = $1::bigint FOR UPDATE", event_id, row, 3);
+    e->found = st == LAB_OK;
     if (e->found) {
-        e->seats = db_value(r, 0);
-        e->generation = db_value(r, 1);
-        e->per_user_limit = db_value(r, 2);
+        e->seats = row[0];
+        e->generation = row[1];
+        e->per_user_limit = row[2];
     }
-    PQclear(r);
-    return LAB_OK;
+    return st == LAB_NOT_FOUND ? LAB_OK : st;
 }
 
 /* tickets_held sets HELD[i], for every undecided request of EVENT_ID, to

@@ -20,4 +20,10 @@ long long db_value(const PGresult *r, int col);
 enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *const *params,
                         ExecStatusType want, PGresult **res);
 
+/* db_event_numbers runs SQL, a SELECT of N bigint columns of the events
+ * row whose id is $1 (EVENT_ID), and reads them into OUT[0..N-1]:
+ * LAB_NOT_FOUND when there is no such row. */
+enum lab_status db_event_numbers(PGconn *db, const char *sql, long long event_id,
+                                 long long *out, int n);
+
 #endif

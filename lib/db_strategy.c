@@ -37,23 +37,16 @@ enum lab_status db_take_seat(PGconn *db, long long event_id)
 enum lab_status db_read_versioned(PGconn *db, long long event_id, long long *seats,
                                   long long *version)
 {
-    struct db_num id;
-    const char *params[] = { db_num(&id, event_id) };
-    PGresult *r;
+    long long row[2];
     enum lab_status st;
 
-    st = db_exec(db, "SELECT available_seats, version FROM events WHERE id = $1::bigint", 1,
-                 params, PGRES_TUPLES_OK, &r);
-    if (st != LAB_OK)
-        return st;
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        return LAB_NOT_FOUND;
+    st = db_event_numbers(db, "SELECT available_seats, version FROM events WHERE id = $1::bigint",
+                          event_id, row, 2);
+    if (st == LAB_OK) {
+        *seats = row[0];
+        *version = row[1];
     }
-    *seats = db_value(r, 0);
-    *version = db_value(r, 1);
-    PQclear(r);
-    return LAB_OK;
+    return st;
 }
 
 /* db_write_if_version is the compare-and-set: the WHERE clause checks that

@@ -83,41 +83,18 @@ curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 &&
 # Services, the harness, wrk, pgbench
 # ---------------------------------------------------------------------------
 
-svc_pid=
-# start_svc PHASE ARGS... starts build/phaseN and waits for /healthz.
-# The port may be held for up to a minute by another program's outgoing
-# connection in TIME_WAIT (ports in the ephemeral range): then it tries again.
+# start_svc PHASE ARGS... starts build's phaseN with think 0 (phase_start,
+# infra/common.sh); start_worker PHASE ARGS... a consumer-only process.
 start_svc() {
-    local phase=$1 tries; shift
-    for tries in $(seq 1 40); do
-        "$bin_dir/phase$phase" --think-ms 0 "$@" >>"$LAB_LOGS/$name.log" 2>&1 &
-        svc_pid=$!
-        for _ in $(seq 1 100); do
-            curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && return 0
-            kill -0 "$svc_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        wait "$svc_pid" 2>/dev/null || true
-        svc_pid=
-        tail -n 3 "$LAB_LOGS/$name.log" | grep -q "in use" || break
-        sleep 2
-    done
-    tail -n 20 "$LAB_LOGS/$name.log" >&2
-    die "phase $phase did not start"
+    local phase=$1; shift
+    phase_start "$bin_dir" "$LAB_LOGS/$name.log" "$phase" --think-ms 0 "$@"
 }
-# start_worker PHASE ARGS... starts a consumer-only process (no HTTP).
 start_worker() {
     local phase=$1; shift
     "$bin_dir/phase$phase" --think-ms 0 --role worker "$@" >>"$LAB_LOGS/$name.log" 2>&1 &
-    svc_pid=$!
+    phase_pid=$!
 }
-stop_svc() {
-    [ -n "$svc_pid" ] || return 0
-    kill -TERM "$svc_pid" 2>/dev/null || true
-    wait "$svc_pid" 2>/dev/null || true
-    svc_pid=
-}
-trap stop_svc EXIT
+trap phase_stop EXIT
 
 # has_flag PHASE FLAG: does this build of the phase know FLAG?
 has_flag() { "$bin_dir/phase$1" --help 2>&1 | grep -q -- "$2"; }
@@ -184,7 +161,7 @@ if want 1; then
 for conns in 8 32; do
     start_svc 3 --threads "$conns"
     fig=$(harness req_per_s --mode sustained --connections "$conns" --requests "$reqs" --seats 100000)
-    stop_svc
+    phase_stop
     lim=$(pgbench_tps "$conns")
     row 3 "bookings/s" "$conns" "$fig" "req/s" "$lim" "pgbench same tx"
 done
@@ -199,7 +176,7 @@ consumer_rate() {   # SEATS -> decisions/s
     start_svc 5 --role api --topic "$topic" --threads 16
     "$bin_dir/attack" --url "$url" --event "$event" --no-reset --json --no-csv --mode sustained \
         --connections 50 --requests "$backlog" --drain-timeout-ms 100 >/dev/null 2>>"$LAB_LOGS/$name.log" || true
-    stop_svc
+    phase_stop
     # shellcheck disable=SC2046
     start_worker 5 --topic "$topic" --group "$group" $(batch_args 5)
     start=$(date +%s.%N)
@@ -211,7 +188,7 @@ consumer_rate() {   # SEATS -> decisions/s
         awk -v a="$now" -v b="$start" 'BEGIN { exit !(a - b > 120) }' && break
         sleep 0.05
     done
-    stop_svc
+    phase_stop
     if [ -n "$t1" ] && [ -n "$t0" ] && [ "$d" -gt "$d0" ]; then
         awk -v n="$((d - d0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b > a) ? n / (b - a) : 0 }'
     else
@@ -236,7 +213,7 @@ for phase in 4 6; do
     start_svc "$phase" "${extra[@]}" $(batch_args "$phase")
     fig=$(harness req_per_s --mode sustained --connections 50 --requests "$reqs" --seats 1 --drain-timeout-ms 5000)
     lim=$(wrk_rps 50)
-    stop_svc
+    phase_stop
     row "$phase" "sold-out answers/s" 50 "$fig" "req/s" "$lim" "wrk /healthz"
 done
 fi
@@ -251,7 +228,7 @@ if want 4; then
     lim=$("$bin_dir/attack" --url "$url" --json --no-csv --mode burst --users 500 --path /healthz \
           2>>"$LAB_LOGS/$name.log" | jq -r '.p50_us // 0')
     fig=$(harness p50_us --mode burst --users 500 --seats 100)
-    stop_svc
+    phase_stop
     row 4 "burst p50 ms (400 of 500 refused)" 500 "$(awk -v u="$fig" 'BEGIN { printf "%.1f", u / 1000 }')" ms \
         "$(awk -v u="$lim" 'BEGIN { printf "%.1f", u / 1000 }')" "burst p50 on /healthz"
 fi
@@ -265,7 +242,7 @@ for spec in 5:50 6:50 6:200; do
     start_svc "$phase" --topic "$topic" --group "$group" $(batch_args "$phase")
     fig=$(harness req_per_s --mode sustained --connections "$conns" --requests "$reqs" --seats 100000 --drain-timeout-ms 100)
     lim=$(wrk_rps "$conns")
-    stop_svc
+    phase_stop
     row "$phase" "accepted/s (202)" "$conns" "$fig" "req/s" "$lim" "wrk /healthz"
 done
 fi
@@ -276,20 +253,20 @@ start_svc 3
 fig=$(harness req_per_s --path /healthz --mode sustained --connections 50 --requests "$((reqs * 5))")
 lim=$(wrk_rps 50)
 row harness "/healthz req/s" 50 "$fig" "req/s" "$lim" "wrk /healthz"
-    stop_svc
+    phase_stop
 fi
 
 # 7. the service's resident memory, idle and with 10,000 open connections
 if want 7; then
 start_svc 3
-rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$svc_pid/status"; }
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$phase_pid/status"; }
 idle=$(rss)
 coproc HOLD { "$holdconns" "${LAB_HTTP%:*}" "${LAB_HTTP##*:}" "$hold"; }
 read -r _ held <&"${HOLD[0]}" || held=0
 busy=$(rss)
 exec {HOLD[1]}>&-
 wait "$HOLD_PID" 2>/dev/null || true
-stop_svc
+phase_stop
 row 3 "RSS MiB with $held connections" "$held" "$(awk -v k="$busy" 'BEGIN { printf "%.1f", k / 1024 }')" MiB \
     "$(awk -v k="$idle" 'BEGIN { printf "%.1f", k / 1024 }')" "RSS idle (MiB)"
 fi

@@ -35,14 +35,7 @@ log=$LAB_LOGS/openloop.log
 curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && die "something already answers on $url: stop it first"
 bash "$LAB_ROOT/infra/services.sh" up >/dev/null
 
-svc_pid=
-stop_svc() {
-    [ -n "$svc_pid" ] || return 0
-    kill -TERM "$svc_pid" 2>/dev/null || true
-    wait "$svc_pid" 2>/dev/null || true
-    svc_pid=
-}
-trap stop_svc EXIT
+trap phase_stop EXIT
 
 # one LOOP RATE: a sustained run, the columns of the table
 one() {
@@ -57,13 +50,8 @@ one() {
 
 echo "phase,loop,rate,req_per_s,p50_us,p99_us,p999_us,p9999_us" >"$csv"
 for phase in $phases; do
-    "$bin/phase$phase" --think-ms 0 --topic "openloop-$$-$phase" --group "openloop-$$-$phase" \
-        >>"$log" 2>&1 &
-    svc_pid=$!
-    for _ in $(seq 1 100); do
-        curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    phase_start "$bin" "$log" "$phase" --think-ms 0 --topic "openloop-$$-$phase" \
+        --group "openloop-$$-$phase"
     closed=$(one closed 0)
     echo "$closed" >>"$csv"
     reached=$(echo "$closed" | cut -d, -f4 | cut -d. -f1)
@@ -71,7 +59,7 @@ for phase in $phases; do
         rate=$(awk -v r="$reached" -v f="$factor" 'BEGIN { printf "%d", r * f < 1 ? 1 : r * f }')
         one open "$rate" >>"$csv"
     done
-    stop_svc
+    phase_stop
 done
 say "closed and open loop, $conns connections, $requests requests each (${csv#"$LAB_ROOT"/})"
 awk -F, 'NR == 1 { printf "%-6s %-7s %8s %9s %9s %9s %9s %9s\n", "phase", "loop", "rate", "req/s",

@@ -26,34 +26,38 @@ enum lab_status phase6_book(struct conns *c, const struct booking *b,
     return st;
 }
 
-/* The consumer's booking: phase 3. A refusal for want of seats closes the
- * gate (it let through more than the database had); a refusal for the
- * per-user limit gives the gate its seat back; a stale one gives nothing
- * back: its seat was taken from a sale that was reset since. */
+/* What the gate does after the consumer's decision ST of a request that
+ * held a seat: a refusal for want of seats closes it (it let through more
+ * than the database had); a refusal for the per-user limit gives the seat
+ * back; a stale one gives nothing back: its seat was taken from a sale that
+ * was reset since. */
+static void phase6_gate_after(struct conns *c, long long event_id, enum lab_status st)
+{
+    if (st == LAB_SOLD_OUT)
+        gate_close(c, event_id);
+    else if (st == LAB_LIMIT)
+        gate_give_back(c, event_id);
+}
+
+/* The consumer's booking: phase 3, then the gate follows its decision. */
 enum lab_status phase6_decide(struct conns *c, const struct booking *b,
                               struct booking_reply *reply)
 {
     enum lab_status st = phase3_book(c, b, reply);
 
-    if (st == LAB_SOLD_OUT)
-        gate_close(c, b->event_id);
-    else if (st == LAB_LIMIT)
-        gate_give_back(c, b->event_id);
+    phase6_gate_after(c, b->event_id, st);
     return st;
 }
 
 /* The consumer's booking of a poll batch: as phase6_decide, for the whole
- * batch in one transaction; once it is committed, a refusal for want of
- * seats closes the gate and one for the per-user limit gives its seat back. */
+ * batch in one transaction; once it is committed, the gate follows each
+ * decision. */
 enum lab_status phase6_decide_batch(struct conns *c, const struct booking *b, size_t n,
                                     enum lab_status *out)
 {
     enum lab_status st = db_book_batch(c->db, b, n, out);
 
     for (size_t i = 0; st == LAB_OK && i < n; i++)
-        if (out[i] == LAB_SOLD_OUT)
-            gate_close(c, b[i].event_id);
-        else if (out[i] == LAB_LIMIT)
-            gate_give_back(c, b[i].event_id);
+        phase6_gate_after(c, b[i].event_id, out[i]);
     return st;
 }

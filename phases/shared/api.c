@@ -205,6 +205,29 @@ static bool api_admit(struct conns *c, struct booking *b, enum lab_status known,
     }
 }
 
+/* api_let_in: the claim of B's request id, then the phase's front step
+ * (the gate) if it has one. True when the request goes on to its booking
+ * (B holds the sale's generation); false when REPLY holds its answer: a
+ * retry's, the front step's refusal (stored on the claim), or KNOWN, the
+ * answer the front step knew with no round trip (stored with the claim). */
+static bool api_let_in(struct conns *c, struct booking *b, enum lab_status known,
+                       struct http_reply *reply)
+{
+    const struct phase *phase = c->svc->phase;
+    struct booking_reply br = { 0 };
+    enum lab_status st;
+
+    if (!api_admit(c, b, known, reply))
+        return false;
+    st = known != LAB_OK ? known : phase->front ? phase->front(c, b, &br) : LAB_OK;
+    if (st == LAB_OK)
+        return true;
+    if (known == LAB_OK)
+        admit_finish(c, b, st, 0);
+    api_book_answer(reply, st, b, &br);
+    return false;
+}
+
 /* api_book_front runs on the polling thread, for a phase with a front step
  * (the Redis gate of phases 4 and 6): the claim of the request id, then the
  * gate, both in Redis. A refusal or a replay is answered there and then,
@@ -217,7 +240,7 @@ static bool api_book_front(const struct service *svc, struct http_request *req,
     struct booking b = { 0 };
     struct booking_reply br = { 0 };
     struct conns *c;
-    enum lab_status st, known;
+    enum lab_status known;
     bool passed;
 
     if (!svc->phase->front)
@@ -228,21 +251,12 @@ static bool api_book_front(const struct service *svc, struct http_request *req,
         api_book_answer(reply, LAB_ERR_CACHE, &b, &br);
         return true;
     }
+    /* the sold-out memo's answer travels with the claim: one round trip */
     known = svc->phase->front_known ? svc->phase->front_known(c, &b, &br) : LAB_OK;
-    if (!api_admit(c, &b, known, reply))
+    if (!api_let_in(c, &b, known, reply))
         return true;
-    if (known != LAB_OK) {   /* stored with the claim: one round trip in all */
-        api_book_answer(reply, known, &b, &br);
-        return true;
-    }
-    st = svc->phase->front(c, &b, &br);
-    if (st == LAB_OK) {
-        snprintf(http_note(req), HTTP_NOTE_MAX, "%s %lld", b.request_id, b.generation);
-        return false;
-    }
-    admit_finish(c, &b, st, 0);
-    api_book_answer(reply, st, &b, &br);
-    return true;
+    snprintf(http_note(req), HTTP_NOTE_MAX, "%s %lld", b.request_id, b.generation);
+    return false;
 }
 
 /* api_book_undo: a request the front step passed was not run (the backlog
@@ -258,8 +272,12 @@ static void api_book_undo(const struct service *svc, struct http_request *req,
     bool passed;
 
     (void)reply;
-    if (!c || !api_booking_args(req, &b, &passed, &ignored) || !passed)
+    if (!api_booking_args(req, &b, &passed, &ignored) || !passed)
         return;
+    if (!c) {
+        lab_log("api: out of memory: the gate's seat of %s is not given back", b.request_id);
+        return;
+    }
     if (svc->phase->front_undo)
         svc->phase->front_undo(c, &b, NULL);
     admit_finish(c, &b, LAB_ERR_CACHE, 0);
@@ -283,13 +301,8 @@ static void api_book(const struct service *svc, struct http_request *req, struct
             http_nothing_done(reply);   /* no connection: nothing was tried */
             return;
         }
-        if (!api_admit(c, &b, LAB_OK, reply))
+        if (!api_let_in(c, &b, LAB_OK, reply))
             return;
-        if (svc->phase->front && (st = svc->phase->front(c, &b, &br)) != LAB_OK) {
-            admit_finish(c, &b, st, 0);
-            api_book_answer(reply, st, &b, &br);
-            return;
-        }
     } else if (!c) {
         api_failed(reply, st, b.event_id);
         return;

@@ -298,6 +298,17 @@ static bool http_framing(struct MHD_Connection *conn, struct http_reply *reply)
 /* The backlog between the polling threads and the booking threads            */
 /* ---------------------------------------------------------------------- */
 
+/* http_not_run completes the 503 in REPLY of a request that is answered
+ * without its handler running: the answer says that nothing was done, and
+ * what the route's front step took for it goes back (ROUTE's undo). */
+static void http_not_run(struct http_server *s, struct http_request *req,
+                         const struct http_route *route, struct http_reply *reply)
+{
+    http_nothing_done(reply);
+    if (req->note[0] && route->undo)
+        route->undo(s->svc, req, reply);
+}
+
 /* http_push suspends REQ's connection and adds REQ to the backlog for ROUTE's handler.
  * The suspension comes first, under the lock, so that no booking thread can resume
  * a connection before it is suspended. When the server is closing or the
@@ -310,10 +321,8 @@ static bool http_push(struct http_server *s, struct http_request *req,
     pthread_mutex_lock(&s->lock);
     if (s->closing) {
         http_error(reply, 503, "unavailable", "the service is shutting down");
-        http_nothing_done(reply);
     } else if (s->waiting >= HTTP_BACKLOG_MAX) {
         http_error(reply, 503, "unavailable", "more than %d requests waiting", HTTP_BACKLOG_MAX);
-        http_nothing_done(reply);
     } else {
         req->route = route;
         req->queued_us = lab_now_us();
@@ -328,6 +337,8 @@ static bool http_push(struct http_server *s, struct http_request *req,
         pthread_cond_signal(&s->ready);
     }
     pthread_mutex_unlock(&s->lock);
+    if (!added)
+        http_not_run(s, req, route, reply);   /* outside the lock: undo may call Redis */
     return added;
 }
 
@@ -378,9 +389,7 @@ static void *http_booking_thread(void *arg)
         if (limit_us && lab_now_us() - req->queued_us > limit_us) {
             http_error(&req->reply, 503, "unavailable", "waited more than %d ms for a booking "
                        "thread", s->svc->cfg->queue_timeout_ms);
-            http_nothing_done(&req->reply);
-            if (req->note[0] && req->route->undo)
-                req->route->undo(s->svc, req, &req->reply);
+            http_not_run(s, req, req->route, &req->reply);
         } else {
             req->route->handler(s->svc, req, &req->reply);
         }
@@ -464,8 +473,6 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     route = http_route(s, req, method, url, &reply, &allow);
     if (route && http_push(s, req, route, &reply))
         return MHD_YES;
-    if (route && req->note[0] && route->undo)
-        route->undo(s->svc, req, &reply);   /* passed the front step, never run */
     return http_send(conn, &reply, allow);
 }
 

@@ -51,29 +51,40 @@ int http_call(const char *addr, const char *method, const char *target, const ch
 
     if (body && len)
         body[0] = '\0';
-    if (!parse_host_port(addr, host, sizeof host, &port))
+    if (!parse_host_port(addr, host, sizeof host, &port)) {
+        fprintf(stderr, "http_call: %s is not HOST:PORT\n", addr);
         return -1;
+    }
     sa.sin_port = htons((uint16_t)port);
     inet_pton(AF_INET, host, &sa.sin_addr);
     /* sized for the request: a test may send a header of hundreds of KB */
     size_t req_max = strlen(method) + strlen(target) + strlen(addr) + 64 +
                      (extra_headers ? strlen(extra_headers) : 0) + (body_out ? strlen(body_out) : 0);
-    if (!(req = malloc(req_max)))
+    if (!(req = malloc(req_max))) {
+        fprintf(stderr, "http_call: out of memory for a %zu-byte request\n", req_max);
         return -1;
+    }
     req_len = (size_t)snprintf(req, req_max,
                                "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n%s",
                                method, target, addr, extra_headers ? extra_headers : "",
                                body_out ? body_out : "");
     if (req_len >= req_max || (fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+        fprintf(stderr, "http_call: %s\n", req_len >= req_max ? "request larger than sized"
+                                                             : strerror(errno));
         free(req);
         return -1;
     }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        fprintf(stderr, "http_call: connect to %s: %s\n", addr, strerror(errno));
         goto out;
+    }
     while (sent < req_len) {
         ssize_t n;
-        if (!wait_fd(fd, POLLOUT, deadline))
+        if (!wait_fd(fd, POLLOUT, deadline)) {
+            fprintf(stderr, "http_call: %s %s: not sent within %d ms\n", method, target,
+                    timeout_ms);
             goto out;
+        }
         if ((n = send(fd, req + sent, req_len - sent, MSG_NOSIGNAL)) <= 0)
             break;              /* the server may answer (413) before reading all */
         sent += (size_t)n;
@@ -85,8 +96,11 @@ int http_call(const char *addr, const char *method, const char *target, const ch
         got += (size_t)n;
     }
     resp[got] = '\0';
-    if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1)
+    if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1) {
+        fprintf(stderr, "http_call: %s %s on %s: no HTTP answer (closed, or %d ms passed; %zu bytes read)\n",
+                method, target, addr, timeout_ms, got);
         status = -1;
+    }
     if (body && len && (end = strstr(resp, "\r\n\r\n")))
         snprintf(body, len, "%s", end + 4);
 out:
