@@ -44,7 +44,7 @@ DIR_san     := build/san
 # What is made of what
 #
 #   lib/            liblab.a: what every program shares (lab, parse, db, audit)
-#   phases/shared/  libservice.a: the booking service's frame (HTTP, config,
+#   phases/frame/   libservice.a: the booking service's frame (HTTP, config,
 #                   connections, Redis, Kafka, consumer, service_main)
 #   phases/phaseN-*/  one phase: its booking and its main()
 #   harness/, tools/replay/  programs on liblab.a alone
@@ -62,7 +62,7 @@ phase_src    = $(wildcard $(call phase_dir,$(1))/*.c) \
                $(foreach u,$(call phase_uses,$(1)),$(call phase_dir,$(u))/book.c)
 
 LIB_SRC     := $(wildcard lib/*.c)
-SERVICE_SRC := $(wildcard phases/shared/*.c)
+SERVICE_SRC := $(wildcard phases/frame/*/*.c)
 HARNESS_SRC := $(wildcard harness/*.c)
 
 UNIT_TESTS  := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
@@ -73,10 +73,10 @@ obj = $(patsubst %.c,$(DIR_$(2))/obj/%.o,$(1))
 # Each folder sees only the headers it needs: the harness and the tools never
 # see the service's, the library sees only its own.
 INC_lib      := -Ilib
-INC_service  := -Ilib -Iphases/shared
+INC_service  := -Ilib -Iphases/frame
 INC_harness  := -Ilib -Iharness
 INC_tools    := -Ilib -Itools/replay
-INC_tests    := -Ilib -Iphases/shared -Iharness -Itools/replay
+INC_tests    := -Ilib -Iphases/frame -Iharness -Itools/replay
 
 
 # ---------------------------------------------------------------------------
@@ -117,7 +117,7 @@ $(eval $(call BUILD,release))
 $(eval $(call BUILD,san))
 
 # a unit test links the module it is named after (tests/unit/test_X.c:
-# harness/X.c, or lib/X.c and phases/shared/X.c from the libraries)
+# harness/X.c, or lib/X.c and phases/frame/*/X.c from the libraries)
 # (a harness module's test links every harness module but main's attack.c:
 # the nemesis, the history and the checker call one another)
 TEST_LIBS := build/san/libservice.a build/san/liblab.a

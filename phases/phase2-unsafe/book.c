@@ -1,7 +1,7 @@
 /* Phase 2, the crash: read the counter, think, write back what was read
  * minus one, insert the ticket. No lock, no transaction. */
 #include "db.h"
-#include "phase.h"
+#include "service/phase.h"
 
 enum lab_status phase2_book(struct conns *c, const struct booking *b,
                             struct booking_reply *reply)

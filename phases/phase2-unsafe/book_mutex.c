@@ -4,7 +4,7 @@
  * never waits for this one: the lock lives in the process, the seats in the
  * database. */
 #include <pthread.h>
-#include "phase.h"
+#include "service/phase.h"
 
 book_fn phase2_book;
 

@@ -1,6 +1,6 @@
 /* Phase 2: the unsafe read-modify-write, and nothing else; or, with
  * --strategy local-mutex, the same inside an in-process mutex. */
-#include "phase.h"
+#include "service/phase.h"
 
 book_fn phase2_book, phase2_book_mutex;
 

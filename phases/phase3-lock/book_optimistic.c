@@ -3,7 +3,7 @@
  * otherwise read again, at most --retries times. */
 #include "db.h"
 #include "phase3.h"
-#include "strategy.h"
+#include "service/strategy.h"
 
 /* optimistic_attempt is one read-think-compare-and-set. */
 static enum lab_status optimistic_attempt(struct conns *c, const struct booking *b,

@@ -4,7 +4,7 @@
  * most --retries times. */
 #include "db.h"
 #include "phase3.h"
-#include "strategy.h"
+#include "service/strategy.h"
 
 /* serializable_attempt is one transaction; a conflict rolls it back. */
 static enum lab_status serializable_attempt(struct conns *c, const struct booking *b,

@@ -5,7 +5,7 @@
 #ifndef LAB_PHASE3_H
 #define LAB_PHASE3_H
 
-#include "phase.h"
+#include "service/phase.h"
 
 book_fn phase3_book;
 book_fn phase3_book_atomic, phase3_book_optimistic, phase3_book_serializable,

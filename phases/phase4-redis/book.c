@@ -1,7 +1,7 @@
 /* Phase 4, Redis gatekeeper: take a seat from the Redis counter first; only
  * a request that got one goes on to phase 3's transaction. */
 #include "phase3.h"
-#include "steps.h"
+#include "gate/gate.h"
 
 /* The gate, on the HTTP polling thread: sold out in Redis is answered at
  * once; PostgreSQL never sees it, and it never waits behind the row lock. */

@@ -1,6 +1,6 @@
 /* Phase 4: Redis gate and status cache in front of phase 3. */
-#include "phase.h"
-#include "steps.h"
+#include "service/phase.h"
+#include "gate/gate.h"
 
 book_fn phase4_gate, phase4_book;
 

@@ -2,7 +2,7 @@
  * later with phase 3's transaction, one message at a time per partition. */
 #include "db_batch.h"
 #include "phase3.h"
-#include "steps.h"
+#include "gate/gate.h"
 
 enum lab_status phase5_book(struct conns *c, const struct booking *b,
                             struct booking_reply *reply)

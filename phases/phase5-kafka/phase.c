@@ -1,5 +1,5 @@
 /* Phase 5: POST queues to Kafka (202); a consumer books. */
-#include "phase.h"
+#include "service/phase.h"
 
 book_fn phase5_book, phase5_decide;
 batch_fn phase5_decide_batch;

@@ -2,7 +2,7 @@
  * consumer's phase-3 transaction as the last word. */
 #include "db_batch.h"
 #include "phase3.h"
-#include "steps.h"
+#include "gate/gate.h"
 
 /* The gate, on the HTTP polling thread: sold out in Redis is a 409 at
  * once, nothing is queued and no booking thread is involved. */

@@ -1,6 +1,6 @@
 /* Phase 6: Redis gate, Kafka queue, PostgreSQL lock. */
-#include "phase.h"
-#include "steps.h"
+#include "service/phase.h"
+#include "gate/gate.h"
 
 book_fn phase6_gate, phase6_book, phase6_decide;
 batch_fn phase6_decide_batch;

@@ -31,7 +31,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "queue.h"
+#include "clients/queue.h"
 
 #define N_BOOKINGS 50
 #define N_THREADS 4

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "admit.h"
+#include "booking/admit.h"
 
 static void test_parse_state(void **state)
 {

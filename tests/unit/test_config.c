@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
+#include "service/config.h"
 
 static void parse(struct config *c, const char *listen)
 {

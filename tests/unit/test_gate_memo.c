@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "gate_memo.h"
+#include "gate/gate_memo.h"
 
 static void test_off_and_on(void **state)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "queue.h"
+#include "clients/queue.h"
 
 /*-----------------------------------------------------------------------------
  * Helpers

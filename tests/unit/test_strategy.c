@@ -11,9 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config.h"
+#include "service/config.h"
 #include "contention.h"
-#include "strategy.h"
+#include "service/strategy.h"
 
 static enum lab_status book_a(struct conns *c, const struct booking *b, struct booking_reply *r)
 {

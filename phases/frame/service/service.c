@@ -9,14 +9,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include "api.h"
-#include "cache.h"
-#include "config.h"
-#include "consumer.h"
+#include "booking/api.h"
+#include "clients/cache.h"
+#include "service/config.h"
+#include "consumer/consumer.h"
 #include "db.h"
-#include "phase.h"
-#include "strategy.h"
-#include "steps.h"
+#include "service/phase.h"
+#include "service/strategy.h"
+#include "gate/gate.h"
 
 /* check_backends connects once to each service the phase needs. */
 static void check_backends(const struct phase *phase, const struct config *cfg)

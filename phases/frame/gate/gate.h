@@ -5,7 +5,7 @@
 #define LAB_STEPS_H
 
 #include "booking.h"
-#include "conns.h"
+#include "clients/conns.h"
 
 /* gate_take_seat takes a seat from the Redis counter: LAB_OK, LAB_SOLD_OUT,
  * LAB_NOT_FOUND (no such event), LAB_ERR_CACHE or LAB_ERR_DB. A counter

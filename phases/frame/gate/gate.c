@@ -4,12 +4,12 @@
  * whose answer was lost. Every correction errs on the side of too many
  * seats in the gate: the database's transaction refuses the excess (and
  * closes the gate), while a gate short of seats would leave them unsold. */
-#include "steps.h"
+#include "gate/gate.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "cache.h"
+#include "clients/cache.h"
 #include "db.h"
 
 /* The takes whose answer was lost, for one event at a time (the lab sells

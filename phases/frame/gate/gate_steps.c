@@ -1,10 +1,10 @@
 /* steps.c -- the Redis gate and the Kafka hand-off, as booking steps. */
-#include "steps.h"
+#include "gate/gate.h"
 
-#include "cache.h"
-#include "gate_memo.h"
+#include "clients/cache.h"
+#include "gate/gate_memo.h"
 #include "db.h"
-#include "queue.h"
+#include "clients/queue.h"
 
 enum lab_status gate_take_seat(struct conns *c, long long event_id)
 {

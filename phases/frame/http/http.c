@@ -8,7 +8,7 @@
  * handler into the request's reply and resumes the connection, and libmicrohttpd calls
  * the access handler once more, which sends that reply. Every answer,
  * errors included, is JSON. */
-#include "http.h"
+#include "http/http.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
-#include "http_accept.h"
+#include "http/http_accept.h"
 #include "parse.h"
 
 #define HTTP_POLL_THREADS 2       /* libmicrohttpd's threads: they never block */

@@ -2,11 +2,11 @@
  * their concurrency control, by SQLSTATE class (contention.h). The counters
  * only grow; the harness reads them before and after an attack, on every
  * instance, and reports the difference. */
-#include "api.h"
+#include "booking/api.h"
 
-#include "conns.h"
+#include "clients/conns.h"
 #include "contention.h"
-#include "phase.h"
+#include "service/phase.h"
 
 /* api_stats answers from the process-wide counters alone, touching no
  * connection: it is a quick route, answered by the polling thread. */

@@ -11,7 +11,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
-#include "conns.h"
+#include "clients/conns.h"
 
 #define HTTP_BODY_MAX 4096        /* bigger bodies or query strings: 413 */
 #define HTTP_PARAMS_MAX 16        /* more query parameters: 400 */

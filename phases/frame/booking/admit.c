@@ -6,13 +6,13 @@
  * failure of a backing service leaves no claim: the client's retry is a new
  * try. Reset deletes an event's claims with its tickets (db_reset_sale,
  * cache_reset_requests). */
-#include "admit.h"
+#include "booking/admit.h"
 
 #include <stdio.h>
 #include <string.h>
-#include "cache.h"
+#include "clients/cache.h"
 #include "db.h"
-#include "phase.h"
+#include "service/phase.h"
 
 /* The final answers a claim can store. */
 static const enum lab_status admit_answers[] = { LAB_BOOKED, LAB_SOLD_OUT, LAB_QUEUED,

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <librdkafka/rdkafka.h>
-#include "queue.h"
+#include "clients/queue.h"
 
 /* queue_conf_set sets one property; on refusal ERR says which, and false. */
 bool queue_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,

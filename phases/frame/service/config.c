@@ -1,5 +1,5 @@
 /* config.c -- flags and environment of a phase's service. */
-#include "config.h"
+#include "service/config.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include "lab.h"
 #include "parse.h"
 #include "db_batch.h"
-#include "queue.h"
+#include "clients/queue.h"
 
 void config_usage(const char *program)
 {

@@ -2,7 +2,7 @@
  *
  * Every command goes through cache_command(), which checks the reply type and
  * frees it, so no function here leaks a reply or misreads an error. */
-#include "cache.h"
+#include "clients/cache.h"
 
 #include <stdarg.h>
 #include <stdio.h>

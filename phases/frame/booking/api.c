@@ -4,9 +4,9 @@
  * are up, does its work through db.h / cache.h / the phase's booking
  * function, and turns the lab_status it gets into an HTTP answer. Nothing
  * here differs between phases except through svc->phase. */
-#include "api.h"
+#include "booking/api.h"
 
-#include "admit.h"
+#include "booking/admit.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "cache.h"
+#include "clients/cache.h"
 #include "db.h"
-#include "gate_memo.h"
-#include "phase.h"
+#include "gate/gate_memo.h"
+#include "service/phase.h"
 
 /* ---------------------------------------------------------------------- */
 /* Parameters and failures                                                  */

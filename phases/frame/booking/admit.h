@@ -8,7 +8,7 @@
 #define LAB_ADMIT_H
 
 #include "booking.h"
-#include "conns.h"
+#include "clients/conns.h"
 
 enum admit_outcome {
     ADMIT_FIRST,         /* the id is ours: book it, then admit_finish() */

@@ -9,7 +9,7 @@
 
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
-#include "config.h"
+#include "service/config.h"
 #include "lab.h"
 
 struct phase;

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include "booking.h"
-#include "conns.h"
+#include "clients/conns.h"
 
 /* Every phase's booking function has this signature: C is the calling
  * thread's connections, B the request; REPLY gets the ticket when booked. */

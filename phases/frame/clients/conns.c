@@ -1,10 +1,10 @@
 /* conns.c -- per-thread connections, made lazily, kept for the thread's life. */
-#include "conns.h"
+#include "clients/conns.h"
 
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include "cache.h"
+#include "clients/cache.h"
 #include "db.h"
 
 static pthread_key_t conns_key;

@@ -1,5 +1,5 @@
 /* strategy.c -- --strategy and the retry loop (strategy.h). */
-#include "strategy.h"
+#include "service/strategy.h"
 
 #include <stdio.h>
 #include <string.h>

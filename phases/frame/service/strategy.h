@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "phase.h"
+#include "service/phase.h"
 
 /* strategy_choose copies PHASE into OUT with the booking of the strategy
  * named NAME (NULL: the phase's default) and sets *NAME to the name chosen.

@@ -3,8 +3,8 @@
 #define LAB_CONSUMER_H
 
 #include <stdatomic.h>
-#include "queue.h"
-#include "conns.h"
+#include "clients/queue.h"
+#include "clients/conns.h"
 
 struct consumer {
     const struct service *svc;

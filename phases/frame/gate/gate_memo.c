@@ -3,7 +3,7 @@
  * A slot is guarded by its own mutex (the two values must be read together);
  * events that share a slot only evict each other, which costs a Redis round
  * trip, never a wrong answer. */
-#include "gate_memo.h"
+#include "gate/gate_memo.h"
 
 #include <pthread.h>
 #include <stdint.h>

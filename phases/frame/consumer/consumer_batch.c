@@ -13,11 +13,11 @@
  * A failure before step 4 rolls the whole batch back and tries it again;
  * a crash between the COMMIT and step 4 redelivers it, and step 2 finds
  * every request decided. */
-#include "consumer.h"
+#include "consumer/consumer.h"
 
 #include <stdlib.h>
 #include "db_batch.h"
-#include "phase.h"
+#include "service/phase.h"
 
 /* batch_decide brings the connections up and runs the phase's batch booking. */
 static enum lab_status batch_decide(struct consumer *c, struct conns *conns,

@@ -1,5 +1,5 @@
 /* http_accept.c -- accept, then hand over or refuse at once (see the header). */
-#include "http_accept.h"
+#include "http/http_accept.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 #ifndef LAB_API_H
 #define LAB_API_H
 
-#include "http.h"
+#include "http/http.h"
 
 extern const struct http_route api_routes[];
 

@@ -1,6 +1,6 @@
 /* queue_codec.c -- the message format of the booking topic, pure: no
  * librdkafka here, so that it is unit-tested alone (tests/unit/test_queue_codec.c). */
-#include "queue.h"
+#include "clients/queue.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -10,11 +10,11 @@
  * A failure before step 4 leaves the offset where it was, and the message is
  * tried again: at-least-once delivery, made exactly-once by step 1 and by the
  * unique request_id of tickets. */
-#include "consumer.h"
+#include "consumer/consumer.h"
 
 #include <stdlib.h>
 #include "db.h"
-#include "phase.h"
+#include "service/phase.h"
 
 /* consumer_pause sleeps RETRY_MS and doubles it, up to 2 s: the pause
  * between two tries at PostgreSQL or Redis while they are down. */
