@@ -350,7 +350,10 @@ enum lab_status db_count_decided(PGconn *db, long long event_id, long long *deci
  * that waits for any booking holding its lock (phase 3's FOR UPDATE) to
  * finish, so its ticket is committed and deleted below rather than landing
  * after the reset; a booking that comes later carries the old generation and
- * is refused by db_insert_ticket. *GENERATION gets the new one (may be NULL). */
+ * is refused by db_insert_ticket. *GENERATION gets the new one (may be NULL).
+ * Its commit notifies DB_SALE_CHANNEL with "EVENT_ID GENERATION", so that
+ * an API that keeps the generations in memory (booking/sale.c) hears of a
+ * reset made by another process. */
 enum lab_status db_reset_sale(PGconn *db, long long event_id, long long seats, int per_user,
                               long long *generation)
 {
@@ -380,7 +383,10 @@ enum lab_status db_reset_sale(PGconn *db, long long event_id, long long seats, i
         (st = db_exec(db, "DELETE FROM decisions WHERE event_id = $1::bigint", 1, params,
                       PGRES_COMMAND_OK, NULL)) != LAB_OK ||
         (st = db_exec(db, "DELETE FROM requests WHERE event_id = $1::bigint", 1, params,
-                      PGRES_COMMAND_OK, NULL)) != LAB_OK)
+                      PGRES_COMMAND_OK, NULL)) != LAB_OK ||
+        (st = db_exec(db, "SELECT pg_notify('" DB_SALE_CHANNEL "', $1::text || ' ' || "
+                      "(SELECT generation FROM events WHERE id = $1::bigint))", 1, params,
+                      PGRES_TUPLES_OK, NULL)) != LAB_OK)
         goto fail;
     return db_commit(db);
 fail:
@@ -498,4 +504,25 @@ enum lab_status db_blocking_pids(PGconn *db, int pid, int *pids, size_t max, siz
     *count = n;
     PQclear(r);
     return LAB_OK;
+}
+
+/* db_sale_generation reads the event's current generation: LAB_NOT_FOUND
+ * when there is no such event. */
+enum lab_status db_sale_generation(PGconn *db, long long event_id, long long *generation)
+{
+    struct db_num id;
+    const char *params[] = { db_num(&id, event_id) };
+    PGresult *r;
+    enum lab_status st;
+
+    st = db_exec(db, "SELECT generation FROM events WHERE id = $1::bigint", 1, params,
+                 PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    if (PQntuples(r) == 0)
+        st = LAB_NOT_FOUND;
+    else
+        *generation = db_value(r, 0);
+    PQclear(r);
+    return st;
 }

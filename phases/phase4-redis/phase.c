@@ -8,9 +8,9 @@ static const struct phase phase4 = {
     .number = 4,
     .name = "redis",
     .needs = NEEDS_CACHE,
+    .admit = ADMIT_AT_GATE,    /* the claim and the seat in one Redis script */
     .front = phase4_gate,
     .front_known = gate_known,
-    .front_undo = gate_undo,
     .book = phase4_book,
 };
 

@@ -1,17 +1,19 @@
 /* Phase 5: POST queues to Kafka (202); a consumer books. */
 #include "service/phase.h"
 
-book_fn phase5_book, phase5_decide;
+book_fn phase5_decide;
+send_fn phase5_send;
 batch_fn phase5_decide_batch;
 
 static const struct phase phase5 = {
     .number = 5,
     .name = "kafka",
     .needs = NEEDS_QUEUE,
-    .book = phase5_book,
+    .admit = ADMIT_AT_CONSUMER, /* no claim before the queue: the consumer decides an id once */
+    .send = phase5_send,
     .decide = phase5_decide,
     .decide_batch = phase5_decide_batch,
-    .batch = 0,                /* one message at a time: the lesson's consumer */
+    .batch = 256,              /* a poll batch per transaction (--batch 1: one by one) */
 };
 
 int main(int argc, char **argv)

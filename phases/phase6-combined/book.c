@@ -13,17 +13,14 @@ enum lab_status phase6_gate(struct conns *c, const struct booking *b,
     return gate_take_seat(c, b->event_id);
 }
 
-enum lab_status phase6_book(struct conns *c, const struct booking *b,
-                            struct booking_reply *reply)
+/* The API's booking: a request that holds a seat goes to Kafka, and the
+ * broker's acknowledgement answers it (202); one that Kafka does not take
+ * gives its seat back (the booking pipeline's undo). */
+enum lab_status phase6_send(const struct service *svc, const struct booking *b,
+                            struct queue_send *send, char *err, size_t err_len)
 {
-    enum lab_status st;
-
-    (void)reply;
     /* RACE closed: only requests holding a seat (the gate) reach the queue. */
-    st = enqueue_booking(c, b);
-    if (st != LAB_QUEUED)
-        gate_give_back(c, b->event_id);   /* never queued: the seat goes back */
-    return st;
+    return queue_send_async(svc->queue, b, send, err, err_len);
 }
 
 /* What the gate does after the consumer's decision ST of a request that

@@ -2,17 +2,18 @@
 #include "service/phase.h"
 #include "gate/gate.h"
 
-book_fn phase6_gate, phase6_book, phase6_decide;
+book_fn phase6_gate, phase6_decide;
+send_fn phase6_send;
 batch_fn phase6_decide_batch;
 
 static const struct phase phase6 = {
     .number = 6,
     .name = "combined",
     .needs = NEEDS_CACHE | NEEDS_QUEUE,
+    .admit = ADMIT_AT_GATE,    /* the claim and the seat in one Redis script */
     .front = phase6_gate,
     .front_known = gate_known,
-    .front_undo = gate_undo,
-    .book = phase6_book,
+    .send = phase6_send,
     .decide = phase6_decide,
     .decide_batch = phase6_decide_batch,
     .batch = 256,              /* a poll batch per transaction (--batch 1: one by one) */

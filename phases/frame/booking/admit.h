@@ -8,6 +8,7 @@
 #define LAB_ADMIT_H
 
 #include "booking.h"
+#include "clients/cache_pipe.h"
 #include "clients/conns.h"
 
 enum admit_outcome {
@@ -36,6 +37,29 @@ enum lab_status admit_claim(struct conns *c, struct booking *b, enum lab_status 
  * claim instead, so that a retry tries again. */
 void admit_finish(struct conns *c, const struct booking *b, enum lab_status answer,
                   long long ticket_id);
+
+/* The gate phases' claim, sent through the Redis pipe: one script claims
+ * B's request id and takes the gate's seat (or stores KNOWN, the answer the
+ * sold-out memo knows, or the gate's refusal, with the claim). false when
+ * the call cannot be built (an id too long for its buffer). */
+bool admit_gate_call(struct cache_call *call, const struct booking *b, enum lab_status known);
+
+/* admit_gate_reply reads the script's reply R into *OUTCOME and PRIOR as
+ * admit_claim does, and on ADMIT_FIRST sets B->generation and *ANSWER:
+ * LAB_OK (the request holds a seat and the claim: book it), LAB_SOLD_OUT
+ * (the gate refused; stored), KNOWN (stored), or LAB_NOT_FOUND (no counter:
+ * nothing was claimed or taken; a booking thread seeds it, admit_claim and
+ * the phase's front). LAB_ERR_CACHE when R is missing or malformed. */
+enum lab_status admit_gate_reply(struct booking *b, const redisReply *r, enum lab_status known,
+                                 enum admit_outcome *outcome, struct admit_prior *prior,
+                                 enum lab_status *answer);
+
+/* admit_finish_call is admit_finish of a gate phase as a pipe call;
+ * admit_undo_call gives the gate's seat back and drops the claim, for a
+ * request that held both and was never run. false: the call cannot be built. */
+bool admit_finish_call(struct cache_call *call, const struct booking *b, enum lab_status answer,
+                       long long ticket_id);
+bool admit_undo_call(struct cache_call *call, const struct booking *b);
 
 /* admit_parse_state reads a stored state name (lab_status_name of a final
  * answer); false for "in_progress" or anything else. Pure, unit-tested. */

@@ -14,12 +14,15 @@
 
 struct phase;
 struct queue_producer;
+struct cache_pipe;
 
-/* The service a thread works for: set up once in service.c, read-only after. */
+/* The service a thread works for: set up once in service.c (and
+ * pipeline_start), read-only after. */
 struct service {
     const struct config *cfg;
     const struct phase *phase;      /* what this service is (each phase.c) */
     struct queue_producer *queue;   /* NEEDS_QUEUE with an API role, else NULL */
+    struct cache_pipe *pipe;        /* the gate phases' Redis pipe (booking/pipeline.c) */
 };
 
 struct conns {

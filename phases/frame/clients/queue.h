@@ -2,9 +2,11 @@
  *
  * One producer handle for the whole service: librdkafka handles are
  * thread-safe, and one handle batches every thread's messages on one
- * connection. queue_send() blocks the calling HTTP thread until the broker
- * acknowledged the message (acks=all, idempotent producer) or the bounded
- * timeout passed, so a 202 is only ever given for a message that is stored.
+ * connection. The service hands a booking over with queue_send_async() and
+ * answers 202 from its delivery report, once the broker acknowledged the
+ * message (acks=all, idempotent producer): a 202 is only ever given for a
+ * message that is stored, and no thread waits for it. queue_send() is the
+ * same hand-off for a caller that waits (the tests).
  *
  * One consumer per worker process (or thread), in one consumer group: the
  * topic is keyed by eventId, so one partition, hence one consumer, serialises
@@ -33,8 +35,29 @@ struct queue_message;      /* one consumed message, owned by the caller until qu
  * (created with PARTITIONS partitions if missing). Returns NULL with a reason
  * in ERR when the broker cannot be reached within TIMEOUT_MS. */
 struct queue_producer *queue_producer_open(const char *brokers, const char *topic,
-                                           int partitions, int timeout_ms,
+                                           int partitions, int timeout_ms, int linger_ms,
                                            char *err, size_t err_len);
+
+/* The producer's default linger.ms (--linger-ms): how long librdkafka
+ * gathers messages into one request to the broker. */
+#define QUEUE_LINGER_MS_DEFAULT 5
+
+/* A hand-off to Kafka that nobody waits for (queue_send_async): DONE is
+ * called exactly once, on the producer's poller thread, with LAB_OK once
+ * the broker stored the message, or LAB_ERR_QUEUE and a REASON when
+ * librdkafka gave up on it (after the producer's timeout at most). It must
+ * not block: that thread serves every delivery report of the process. */
+struct queue_send {
+    void (*done)(struct queue_send *send, enum lab_status st);
+    const char *reason;        /* set before DONE is called: librdkafka's words, or NULL */
+};
+
+/* queue_send_async produces B as queue_send does, and returns at once:
+ * LAB_OK when librdkafka took the message (SEND->done will be called, and
+ * SEND must live until then), LAB_ERR_QUEUE with a reason in ERR when it
+ * refused it (SEND->done is never called). Safe from any thread. */
+enum lab_status queue_send_async(struct queue_producer *q, const struct booking *b,
+                                 struct queue_send *send, char *err, size_t err_len);
 
 /* queue_send produces B as JSON {"eventId":..,"userId":..,"requestId":".."}
  * keyed by eventId and waits for the delivery report: LAB_OK once the broker

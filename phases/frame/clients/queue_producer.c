@@ -20,14 +20,17 @@
 /*-----------------------------------------------------------------------------
  * Producer
  *
- * One rd_kafka_t for the whole service. queue_send() hands its message to
- * librdkafka and then sleeps until the delivery report for that message says
- * whether the broker stored it. Delivery reports are produced by librdkafka's
- * threads but only delivered (dr_msg_cb called) by rd_kafka_poll(), so a
- * dedicated thread polls for as long as the producer is open.
+ * One rd_kafka_t for the whole service. Every message carries a struct
+ * queue_send as its opaque, and its delivery report calls that hand-off's
+ * done(): the service's booking pipeline answers its 202 (or 503) there,
+ * so thousands of messages are in flight and no thread waits for one.
+ * Delivery reports are produced by librdkafka's threads but only delivered
+ * (dr_msg_cb called) by rd_kafka_poll(), so a dedicated thread polls for as
+ * long as the producer is open.
  *
- * The sender and the delivery report meet in a struct send_wait passed as the
- * message's opaque. The wait is bounded by the caller's timeout, which may be
+ * queue_send() is the same hand-off for a caller that waits for the report
+ * (the tests). The sender and the delivery report meet in a struct
+ * send_wait passed as the message's opaque. The wait is bounded by the caller's timeout, which may be
  * shorter than message.timeout.ms, so the report can come after the sender
  * gave up. The struct therefore lives on the heap with a reference count of
  * two, one for the sender and one for the report; whichever lets go last
@@ -47,13 +50,18 @@ struct queue_producer {
     atomic_bool stop;           /* tells the poller to return */
 };
 
+/* A sender that waits: its struct queue_send comes first, so that the
+ * delivery report finds it like any other hand-off. */
 struct send_wait {
+    struct queue_send send;     /* done is send_wait_done */
     pthread_mutex_t lock;       /* guards the three fields below */
     pthread_cond_t cond;        /* signalled when DONE is set; uses CLOCK_MONOTONIC */
     bool done;                  /* the delivery report arrived */
-    rd_kafka_resp_err_t err;    /* its verdict: NO_ERROR when the broker stored the message */
+    enum lab_status st;         /* its verdict: LAB_OK when the broker stored the message */
     int refs;                   /* 2 while both the sender and librdkafka hold it */
 };
+
+static void send_wait_done(struct queue_send *send, enum lab_status st);
 
 /* send_wait_new makes a wait with both references taken, or NULL if memory
  * or the clock attribute cannot be had. */
@@ -80,6 +88,7 @@ static struct send_wait *send_wait_new(void)
         free(w);
         return NULL;
     }
+    w->send.done = send_wait_done;
     w->refs = 2;
     return w;
 }
@@ -106,6 +115,19 @@ static void send_wait_release_locked(struct send_wait *w)
         send_wait_free(w);
 }
 
+/* send_wait_done is a waiting sender's delivery report: it records the
+ * verdict, wakes the sender and lets go of the wait. */
+static void send_wait_done(struct queue_send *send, enum lab_status st)
+{
+    struct send_wait *w = (struct send_wait *)send;
+
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    w->st = st;
+    pthread_cond_signal(&w->cond);
+    send_wait_release_locked(w);
+}
+
 /* producer_error_cb receives the producer's error events, on the poller
  * thread. A broker that cannot be reached is already reported by
  * librdkafka's own log line (which folds identical repeats), so those two
@@ -130,20 +152,17 @@ static void producer_error_cb(rd_kafka_t *rk, int code, const char *reason, void
 /* dr_msg_cb is librdkafka's delivery report: called exactly once per message
  * that rd_kafka_producev() accepted, on the poller thread, after the broker
  * acknowledged it or librdkafka gave up (message.timeout.ms, purge at close).
- * It records the verdict, wakes the sender and lets go of the wait. */
+ * It hands the verdict to the message's hand-off (struct queue_send). */
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkmessage, void *opaque)
 {
-    struct send_wait *w = rkmessage->_private;   /* the RD_KAFKA_V_OPAQUE of the send */
+    struct queue_send *send = rkmessage->_private;   /* the RD_KAFKA_V_OPAQUE of the send */
 
     (void)rk;
     (void)opaque;
-    if (!w)
+    if (!send)
         return;
-    pthread_mutex_lock(&w->lock);
-    w->done = true;
-    w->err = rkmessage->err;
-    pthread_cond_signal(&w->cond);
-    send_wait_release_locked(w);
+    send->reason = rkmessage->err ? rd_kafka_err2str(rkmessage->err) : NULL;
+    send->done(send, rkmessage->err == RD_KAFKA_RESP_ERR_NO_ERROR ? LAB_OK : LAB_ERR_QUEUE);
 }
 
 /* producer_poll is the poller thread: it serves delivery reports (and
@@ -236,13 +255,14 @@ static bool create_topic(rd_kafka_t *rk, const char *topic, int partitions, int 
  * count included) and starts the poller. TIMEOUT_MS is also message.timeout.ms: no message is tried for
  * longer than a booking is willing to wait for it. */
 struct queue_producer *queue_producer_open(const char *brokers, const char *topic,
-                                           int partitions, int timeout_ms,
+                                           int partitions, int timeout_ms, int linger_ms,
                                            char *err, size_t err_len)
 {
     struct queue_producer *q;
     rd_kafka_conf_t *conf;     /* configuration, owned by rd_kafka_new() once it succeeds */
     char errstr[512];          /* librdkafka's reason when rd_kafka_new() fails */
     char timeout[16];          /* TIMEOUT_MS as text, for message.timeout.ms */
+    char linger[16];           /* LINGER_MS as text, for linger.ms */
     uint64_t deadline;         /* when TIMEOUT_MS is up, in lab_now_us() time */
     int left;                  /* what is left of it for the topic creation */
     int existing;              /* partitions of TOPIC if it exists already, else 0 */
@@ -255,13 +275,18 @@ struct queue_producer *queue_producer_open(const char *brokers, const char *topi
     if (!(conf = queue_conf_new(brokers, err, err_len)))
         return NULL;
     snprintf(timeout, sizeof timeout, "%d", timeout_ms);
+    snprintf(linger, sizeof linger, "%d", linger_ms);
     /* Idempotence makes librdkafka's retries safe (no duplicate, no
      * reordering) and implies acks=all, set anyway to say so: a message is
-     * stored only once every in-sync replica has it. linger.ms=1 keeps
-     * batching short, since each booking waits for its acknowledgement. */
+     * stored only once every in-sync replica has it. linger.ms is how long
+     * librdkafka gathers messages into one request to the broker: each
+     * request costs the broker about the same whatever its size, and no
+     * thread waits for it (the 202 is sent from the delivery report), so a
+     * few milliseconds buy throughput for a few milliseconds of latency
+     * (docs/bench.md has the figures). */
     if (!queue_conf_set(conf, "enable.idempotence", "true", err, err_len) ||
         !queue_conf_set(conf, "acks", "all", err, err_len) ||
-        !queue_conf_set(conf, "linger.ms", "1", err, err_len) ||
+        !queue_conf_set(conf, "linger.ms", linger, err, err_len) ||
         !queue_conf_set(conf, "message.timeout.ms", timeout, err, err_len)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
@@ -314,45 +339,63 @@ fail:
     return NULL;
 }
 
-/* queue_send encodes B, produces it keyed by its event id (so that one
- * partition, hence one consumer, sees every booking of an event, in order)
- * and waits for its delivery report at most TIMEOUT_MS. A refusal by
- * rd_kafka_producev() itself (local queue full, unknown topic, fatal
- * idempotence error) is reported at once, without waiting. */
-enum lab_status queue_send(struct queue_producer *q, const struct booking *b, int timeout_ms,
-                           char *err, size_t err_len)
+/* queue_produce encodes B and produces it keyed by its event id (so that
+ * one partition, hence one consumer, sees every booking of an event, in
+ * order), with SEND as the message's opaque: the delivery report calls
+ * SEND->done once. A refusal by rd_kafka_producev() itself (local queue
+ * full, unknown topic, fatal idempotence error) is returned at once, and
+ * then no report comes. */
+static enum lab_status queue_produce(struct queue_producer *q, const struct booking *b,
+                                     struct queue_send *send, char *err, size_t err_len)
 {
     char payload[QUEUE_MSG_MAX];   /* the JSON; librdkafka copies it (MSG_F_COPY) */
     char key[24];                  /* the event id in decimal */
-    int n, rc = 0;
-    struct send_wait *w;           /* shared with dr_msg_cb, see the banner above */
-    rd_kafka_resp_err_t kerr;      /* producev's own verdict, then the delivery report's */
-    struct timespec deadline;
-    enum lab_status st;
+    rd_kafka_resp_err_t kerr;      /* producev's own verdict */
+    int n;
 
     if ((n = queue_encode(b, payload, sizeof payload)) < 0) {
         snprintf(err, err_len, "booking cannot be encoded (bad id or request id)");
         return LAB_ERR_QUEUE;
     }
     snprintf(key, sizeof key, "%lld", b->event_id);
-    if (!(w = send_wait_new())) {
-        snprintf(err, err_len, "out of memory");
-        return LAB_ERR_QUEUE;
-    }
     kerr = rd_kafka_producev(q->rk, RD_KAFKA_V_RKT(q->rkt),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                              RD_KAFKA_V_KEY(key, strlen(key)),
                              RD_KAFKA_V_VALUE(payload, (size_t)n),
-                             RD_KAFKA_V_OPAQUE(w),
+                             RD_KAFKA_V_OPAQUE(send),
                              RD_KAFKA_V_END);
     if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        /* Not enqueued: no delivery report will come, the wait is ours. */
-        send_wait_free(w);
         snprintf(err, err_len, "Kafka refused request %s: %s", b->request_id,
                  rd_kafka_err2str(kerr));
         return LAB_ERR_QUEUE;
     }
+    return LAB_OK;
+}
 
+enum lab_status queue_send_async(struct queue_producer *q, const struct booking *b,
+                                 struct queue_send *send, char *err, size_t err_len)
+{
+    return queue_produce(q, b, send, err, err_len);
+}
+
+/* queue_send is queue_produce and a wait for its delivery report, at most
+ * TIMEOUT_MS (see the banner above for who frees the wait). */
+enum lab_status queue_send(struct queue_producer *q, const struct booking *b, int timeout_ms,
+                           char *err, size_t err_len)
+{
+    struct send_wait *w;           /* shared with the delivery report */
+    struct timespec deadline;
+    enum lab_status st;
+    int rc = 0;
+
+    if (!(w = send_wait_new())) {
+        snprintf(err, err_len, "out of memory");
+        return LAB_ERR_QUEUE;
+    }
+    if ((st = queue_produce(q, b, &w->send, err, err_len)) != LAB_OK) {
+        send_wait_free(w);         /* not enqueued: no report will come, the wait is ours */
+        return st;
+    }
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += timeout_ms / 1000;
     deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
@@ -367,12 +410,10 @@ enum lab_status queue_send(struct queue_producer *q, const struct booking *b, in
         snprintf(err, err_len, "Kafka did not acknowledge request %s within %d ms",
                  b->request_id, timeout_ms);
         st = LAB_ERR_QUEUE;
-    } else if (w->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    } else if (w->st != LAB_OK) {
         snprintf(err, err_len, "Kafka did not store request %s: %s", b->request_id,
-                 rd_kafka_err2str(w->err));
+                 w->send.reason ? w->send.reason : "?");
         st = LAB_ERR_QUEUE;
-    } else {
-        st = LAB_OK;
     }
     send_wait_release_locked(w);
     return st;

@@ -1,8 +1,10 @@
-/* steps.h -- the non-SQL steps a phase's booking is built from: the Redis
- * gate (phases 4, 6) and handing a booking to Kafka (phases 5, 6). The SQL
- * steps are in db.h. */
-#ifndef LAB_STEPS_H
-#define LAB_STEPS_H
+/* gate.h -- the Redis gate of phases 4 and 6: a seat counter in front of
+ * the database, taken before the booking, given back when a booking does
+ * not happen, and kept true to the database after faults. The claim of a
+ * request id and the take run as one script in the booking pipeline
+ * (booking/admit.c); these are the steps a booking thread runs. */
+#ifndef LAB_GATE_H
+#define LAB_GATE_H
 
 #include "booking.h"
 #include "clients/conns.h"
@@ -20,11 +22,6 @@ void gate_give_back(struct conns *c, long long event_id);
  * The gate phases' front_known. */
 enum lab_status gate_known(struct conns *c, const struct booking *b, struct booking_reply *reply);
 
-/* gate_undo gives back the seat of B, which the gate let through but which
- * was never run (the HTTP backlog was full, say): the gate phases'
- * front_undo. Always LAB_OK. */
-enum lab_status gate_undo(struct conns *c, const struct booking *b, struct booking_reply *reply);
-
 /* gate_uncertain notes a take whose answer was lost (a timeout: Redis
  * paused, restarted): it may have taken a seat, or may still take it.
  * gate_settle, on the next take that reaches Redis, gives those seats back
@@ -39,9 +36,5 @@ void gate_close(struct conns *c, long long event_id);
 /* gate_rebuild sets every event's counter to the database's available
  * seats: at a service's start (gate.c). */
 enum lab_status gate_rebuild(const struct service *svc);
-
-/* enqueue_booking sends B to Kafka and waits for the broker's ack:
- * LAB_QUEUED, or LAB_ERR_QUEUE. */
-enum lab_status enqueue_booking(struct conns *c, const struct booking *b);
 
 #endif

@@ -1,10 +1,10 @@
-/* steps.c -- the Redis gate and the Kafka hand-off, as booking steps. */
+/* gate_steps.c -- the gate as steps of a booking thread: take a seat
+ * (seeding a missing counter from PostgreSQL), give one back, ask the memo. */
 #include "gate/gate.h"
 
 #include "clients/cache.h"
 #include "gate/gate_memo.h"
 #include "db.h"
-#include "clients/queue.h"
 
 enum lab_status gate_take_seat(struct conns *c, long long event_id)
 {
@@ -45,23 +45,4 @@ enum lab_status gate_known(struct conns *c, const struct booking *b, struct book
 {
     (void)reply;
     return gate_memo_sold_out(b->event_id, c->svc->cfg->gate_memo_ms) ? LAB_SOLD_OUT : LAB_OK;
-}
-
-enum lab_status gate_undo(struct conns *c, const struct booking *b, struct booking_reply *reply)
-{
-    (void)reply;
-    gate_give_back(c, b->event_id);
-    return LAB_OK;
-}
-
-enum lab_status enqueue_booking(struct conns *c, const struct booking *b)
-{
-    char err[256];
-    const struct service *svc = c->svc;
-
-    if (queue_send(svc->queue, b, svc->cfg->queue_timeout_ms, err, sizeof err) != LAB_OK) {
-        lab_log("queue: %s", err);
-        return LAB_ERR_QUEUE;
-    }
-    return LAB_QUEUED;
 }

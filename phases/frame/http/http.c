@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <time.h>
 #include "http/http_accept.h"
 #include "parse.h"
 
@@ -33,7 +34,9 @@ struct http_request {
     atomic_bool answered;         /* reply is filled in: send it */
     bool headers_seen;            /* the access handler's first call is past */
     int query_refused;            /* http_uri_seen cut the query: 400 (too many) or 413 */
-    char note[HTTP_NOTE_MAX];     /* from the route's front step to its handler */
+    bool kept;                    /* its handler handed it on (http_keep): send nothing */
+    void *job;                    /* the route's state between stages (http_set_job) */
+    struct http_server *server;   /* for http_backlog and http_answer from other threads */
     struct http_request *next;    /* in the backlog */
     uint64_t queued_us;           /* when it joined the backlog */
 };
@@ -47,6 +50,8 @@ struct http_server {
     pthread_cond_t ready;         /* a request joined the backlog, or closing was set */
     struct http_request *head, *tail;
     size_t waiting;               /* requests in the backlog */
+    size_t suspended;             /* requests waiting for an answer from another thread */
+    pthread_cond_t drained;       /* closing, and suspended fell to 0 */
     bool closing;                 /* http_stop has begun: take nothing more */
     int threads_started;
     pthread_t threads[];          /* cfg->threads booking threads */
@@ -66,9 +71,19 @@ const char *http_header(struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-char *http_note(struct http_request *req)
+void *http_job(struct http_request *req)
 {
-    return req->note;
+    return req->job;
+}
+
+void http_set_job(struct http_request *req, void *job)
+{
+    req->job = job;
+}
+
+void http_keep(struct http_request *req)
+{
+    req->kept = true;
 }
 
 void http_json(struct http_reply *reply, int code, const char *fmt, ...)
@@ -188,12 +203,14 @@ static enum MHD_Result http_scan_arg(void *cls, enum MHD_ValueKind kind, const c
  * method gives 405 and the method it takes in ALLOW; no path gives 404. */
 static const struct http_route *http_route(struct http_server *s, struct http_request *req,
                                            const char *method, const char *url,
-                                           struct http_reply *reply, const char **allow)
+                                           struct http_reply *reply, const char **allow,
+                                           bool *kept)
 {
     const struct http_route *r;
     struct query_scan q = { 0 };
 
     *allow = NULL;
+    *kept = false;
     if (req->query_refused == 413) {
         http_error(reply, 413, "too_large", "request larger than %d bytes", HTTP_BODY_MAX);
         return NULL;
@@ -225,8 +242,18 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
         /* HEAD is GET without the body (libmicrohttpd leaves the body out) */
         if (strcmp(r->method, method) == 0 ||
             (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
-            if (!r->quick)
-                return r->front && r->front(s->svc, req, reply) ? NULL : r;
+            if (!r->quick) {
+                req->route = r;           /* for a later http_backlog */
+                switch (r->front ? r->front(s->svc, req, reply) : HTTP_TO_BACKLOG) {
+                case HTTP_TO_BACKLOG:
+                    return r;
+                case HTTP_KEPT:
+                    *kept = true;
+                    return NULL;
+                default:
+                    return NULL;
+                }
+            }
             r->handler(s->svc, req, reply);
             return NULL;
         }
@@ -305,9 +332,25 @@ static void http_not_run(struct http_server *s, struct http_request *req,
                          const struct http_route *route, struct http_reply *reply)
 {
     http_nothing_done(reply);
-    if (req->note[0] && route->undo)
+    if (req->job && route->undo)
         route->undo(s->svc, req, reply);
 }
+
+/* http_enqueue_locked adds a suspended REQ at the back of the backlog and
+ * wakes a booking thread; the caller holds the lock. */
+static void http_enqueue_locked(struct http_server *s, struct http_request *req)
+{
+    req->next = NULL;
+    if (s->tail)
+        s->tail->next = req;
+    else
+        s->head = req;
+    s->tail = req;
+    s->waiting++;
+    pthread_cond_signal(&s->ready);
+}
+
+static void http_resume(struct http_request *req);
 
 /* http_push suspends REQ's connection and adds REQ to the backlog for ROUTE's handler.
  * The suspension comes first, under the lock, so that no booking thread can resume
@@ -327,19 +370,56 @@ static bool http_push(struct http_server *s, struct http_request *req,
         req->route = route;
         req->queued_us = lab_now_us();
         MHD_suspend_connection(req->conn);
-        if (s->tail)
-            s->tail->next = req;
-        else
-            s->head = req;
-        s->tail = req;
-        s->waiting++;
+        s->suspended++;
+        http_enqueue_locked(s, req);
         added = true;
-        pthread_cond_signal(&s->ready);
     }
     pthread_mutex_unlock(&s->lock);
     if (!added)
         http_not_run(s, req, route, reply);   /* outside the lock: undo may call Redis */
     return added;
+}
+
+bool http_suspend(struct http_request *req, struct http_reply *reply)
+{
+    struct http_server *s = req->server;
+    bool ok = false;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->closing) {
+        http_error(reply, 503, "unavailable", "the service is shutting down");
+        http_nothing_done(reply);
+    } else {
+        MHD_suspend_connection(req->conn);
+        s->suspended++;
+        ok = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+void http_backlog(struct http_request *req)
+{
+    struct http_server *s = req->server;
+    const struct http_route *route = req->route;
+    bool added = false;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->closing) {
+        http_error(&req->reply, 503, "unavailable", "the service is shutting down");
+    } else if (s->waiting >= HTTP_BACKLOG_MAX) {
+        http_error(&req->reply, 503, "unavailable", "more than %d requests waiting",
+                   HTTP_BACKLOG_MAX);
+    } else {
+        req->queued_us = lab_now_us();
+        http_enqueue_locked(s, req);
+        added = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!added) {
+        http_not_run(s, req, route, &req->reply);
+        http_resume(req);
+    }
 }
 
 /* http_pop waits for the oldest request of the backlog; NULL once closing. */
@@ -365,8 +445,20 @@ static struct http_request *http_pop(struct http_server *s)
  * REQ may be freed as soon as this returns: the caller must let go of it. */
 static void http_resume(struct http_request *req)
 {
+    struct http_server *s = req->server;
+
     atomic_store_explicit(&req->answered, true, memory_order_release);
     MHD_resume_connection(req->conn);
+    pthread_mutex_lock(&s->lock);
+    if (--s->suspended == 0 && s->closing)
+        pthread_cond_broadcast(&s->drained);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void http_answer(struct http_request *req, const struct http_reply *reply)
+{
+    req->reply = *reply;
+    http_resume(req);
 }
 
 /* A booking thread runs the backlog's requests until the server closes. Its
@@ -392,6 +484,10 @@ static void *http_booking_thread(void *arg)
             http_not_run(s, req, req->route, &req->reply);
         } else {
             req->route->handler(s->svc, req, &req->reply);
+            if (req->kept) {
+                req->kept = false;     /* another stage answers it */
+                continue;
+            }
         }
         http_resume(req);
     }
@@ -417,10 +513,10 @@ static void *http_uri_seen(void *cls, const char *uri, struct MHD_Connection *co
     char *query = strchr(uri, '?');
     int params = 1;
 
-    (void)cls;
     if (!req)
         return NULL;
     req->conn = conn;
+    req->server = cls;
     if (query) {
         for (const char *p = query; *p; p++)
             params += *p == '&';
@@ -450,6 +546,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     struct http_reply reply = { 0 };
     const struct http_route *route;
     const char *allow;
+    bool kept;
 
     (void)version;
     (void)upload_data;
@@ -459,6 +556,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         if (!req && !(req = calloc(1, sizeof *req)))
             return MHD_NO;
         req->conn = conn;
+        req->server = s;
         req->headers_seen = true;
         *con_cls = req;
         return MHD_YES;
@@ -470,8 +568,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     }
     if (atomic_load_explicit(&req->answered, memory_order_acquire))
         return http_send(conn, &req->reply, NULL);      /* back from a booking thread */
-    route = http_route(s, req, method, url, &reply, &allow);
-    if (route && http_push(s, req, route, &reply))
+    route = http_route(s, req, method, url, &reply, &allow, &kept);
+    if (kept || (route && http_push(s, req, route, &reply)))
         return MHD_YES;
     return http_send(conn, &reply, allow);
 }
@@ -483,6 +581,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
     (void)cls;
     (void)conn;
     (void)toe;
+    if (*con_cls)
+        free(((struct http_request *)*con_cls)->job);
     free(*con_cls);
     *con_cls = NULL;
 }
@@ -504,6 +604,7 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
     s->routes = routes;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->ready, NULL);
+    pthread_cond_init(&s->drained, NULL);
     for (; s->threads_started < cfg->threads; s->threads_started++) {
         if (pthread_create(&s->threads[s->threads_started], NULL, http_booking_thread, s) != 0) {
             lab_log("http: cannot start booking thread %d", s->threads_started + 1);
@@ -538,13 +639,32 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
                                  MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
                                  MHD_OPTION_NOTIFY_CONNECTION, http_accept_notify, s->acceptor,
-                                 MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, NULL,
+                                 MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, s,
                                  MHD_OPTION_END);
     if (!s->daemon || !http_accept_start(s->acceptor, s->daemon)) {
         http_stop(s);
         return NULL;
     }
     return s;
+}
+
+/* http_drain waits until no request waits for another stage (the Redis
+ * pipe, a Kafka acknowledgement): each is answered within the queue's
+ * timeout, so the wait is bounded by it, and by a few seconds more. */
+static void http_drain(struct http_server *s)
+{
+    struct timespec until;
+    int limit_ms = s->svc->cfg->queue_timeout_ms + 5000;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += limit_ms / 1000;
+    pthread_mutex_lock(&s->lock);
+    while (s->suspended > 0 &&
+           pthread_cond_timedwait(&s->drained, &s->lock, &until) == 0)
+        ;
+    if (s->suspended > 0)
+        lab_log("http: %zu requests still unanswered at shutdown", s->suspended);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* libmicrohttpd must not be stopped with a connection still suspended, so
@@ -573,9 +693,11 @@ void http_stop(struct http_server *s)
     http_accept_close(s->acceptor);     /* no new connection from here on */
     for (int i = 0; i < s->threads_started; i++)
         pthread_join(s->threads[i], NULL);
+    http_drain(s);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     http_accept_free(s->acceptor);
+    pthread_cond_destroy(&s->drained);
     pthread_cond_destroy(&s->ready);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -54,24 +54,47 @@ void http_nothing_done(struct http_reply *reply);
 void http_error(struct http_reply *reply, int code, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* A front step runs on the polling thread before a request joins the
- * backlog: true when it answered REPLY itself (the request never waits for a
- * booking thread), false to pass the request on. It may leave a note for the
- * handler (http_note). It must not wait on anything but one short round trip. */
-typedef bool http_front(const struct service *svc, struct http_request *req,
-                        struct http_reply *reply);
+/* A front step runs on the polling thread before anything else of a
+ * route (booking/pipeline.c is the one there is). It answers in REPLY
+ * (HTTP_ANSWERED), passes the request on to the route's handler on a
+ * booking thread (HTTP_TO_BACKLOG), or keeps it (HTTP_KEPT): it called
+ * http_suspend() and handed the request to another stage, which answers it
+ * later with http_answer() or passes it on with http_backlog(). A front
+ * step never waits for a backing service. */
+enum http_front_result { HTTP_ANSWERED, HTTP_TO_BACKLOG, HTTP_KEPT };
+typedef enum http_front_result http_front(const struct service *svc, struct http_request *req,
+                                          struct http_reply *reply);
 
-/* http_note is a request's scratch line, empty at first, HTTP_NOTE_MAX bytes:
- * what a front step tells the handler that runs later on a booking thread. */
-#define HTTP_NOTE_MAX 96
-char *http_note(struct http_request *req);
+/* http_job / http_set_job: a request's state between its stages (a struct
+ * booking_job of booking/pipeline.c). It belongs to the request from then
+ * on, and is freed with free() when libmicrohttpd is done with it. */
+void *http_job(struct http_request *req);
+void http_set_job(struct http_request *req, void *job);
+
+/* http_suspend keeps REQ's connection waiting for an answer from another
+ * thread: false (with a 503 in REPLY) when the server is closing. */
+bool http_suspend(struct http_request *req, struct http_reply *reply);
+
+/* http_answer sends REPLY for a suspended request, from any thread. REQ
+ * and its job may be freed as soon as it returns. */
+void http_answer(struct http_request *req, const struct http_reply *reply);
+
+/* http_backlog hands a suspended request to the booking threads, for its
+ * route's handler. When the backlog is full or the server closing, the
+ * request is answered 503 at once, its route's undo run. */
+void http_backlog(struct http_request *req);
+
+/* http_keep, called by a handler on a booking thread: the request was
+ * handed on to another stage, which answers it; the booking thread sends
+ * nothing. */
+void http_keep(struct http_request *req);
 
 /* One route: METHOD on PATH goes to HANDLER, on a booking thread unless
  * QUICK: a quick handler needs no PostgreSQL, Redis or Kafka connection and
  * runs on the polling thread. FRONT, when set, runs first on the polling thread.
- * UNDO, when set, runs instead of HANDLER for a request that FRONT passed but
- * that is answered 503 without being run (the backlog full, the service
- * stopping, a wait too long): it gives back what FRONT took. */
+ * UNDO, when set, runs instead of HANDLER for a request that FRONT passed
+ * with a job but that is answered 503 without being run (the backlog full,
+ * the service stopping, a wait too long): it gives back what FRONT took. */
 struct http_route {
     const char *method;
     const char *path;

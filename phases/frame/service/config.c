@@ -19,10 +19,12 @@ void config_usage(const char *program)
             "  --cache-ttl-ms MS       life of a cached status in Redis (default 1000)\n"
             "  --queue-timeout-ms MS   longest wait for Kafka's ack (default 5000)\n"
             "  --partitions N          partitions of the booking topic (default 3)\n"
+            "  --linger-ms MS          phases 5, 6: how long the producer gathers messages\n"
+            "                          into one request to the broker, 0..1000 (default %d)\n"
             "  --gate-memo-ms MS       phases 4, 6: after Redis said sold out, refuse the\n"
             "                          event without asking it for MS ms, 0..1000 (default 0)\n"
             "  --batch N               consumer: decide up to N messages per transaction,\n"
-            "                          1..%d (default: phase 5 one, phase 6 256)\n"
+            "                          1..%d (default 256; 1: one message, one transaction)\n"
             "  --role api|worker|all   asynchronous phases: what this process runs (default all)\n"
             "  --topic NAME            Kafka topic (default " QUEUE_TOPIC_DEFAULT ")\n"
             "  --group NAME            Kafka consumer group (default " QUEUE_GROUP_DEFAULT ")\n"
@@ -33,7 +35,7 @@ void config_usage(const char *program)
             "environment: LAB_PG, LAB_REDIS, LAB_KAFKA, LAB_HTTP (see infra/lab.env);\n"
             "  LAB_ADMIN_TOKEN: Bearer token of POST /api/admin/reset (required, and generated\n"
             "  when unset, unless --listen is a loopback address)\n",
-            program, LAB_HTTP_DEFAULT, DB_BATCH_MAX);
+            program, LAB_HTTP_DEFAULT, QUEUE_LINGER_MS_DEFAULT, DB_BATCH_MAX);
 }
 
 /* config_int parses the value of flag NAME into OUT within [MIN, MAX]. */
@@ -60,7 +62,7 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
         .redis = lab_env("LAB_REDIS", LAB_REDIS_DEFAULT),
         .kafka = lab_env("LAB_KAFKA", LAB_KAFKA_DEFAULT),
         .threads = 16, .think_ms = 20, .cache_ttl_ms = 1000, .queue_timeout_ms = 5000,
-        .partitions = 3, .role = ROLE_ALL, .retries = 3,
+        .partitions = 3, .role = ROLE_ALL, .retries = 3, .linger_ms = QUEUE_LINGER_MS_DEFAULT,
         .topic = QUEUE_TOPIC_DEFAULT, .group = QUEUE_GROUP_DEFAULT,
     };
     err[0] = '\0';
@@ -87,6 +89,8 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
             ok = config_int(flag, v, 100, 600000, &c->queue_timeout_ms, err, err_len);
         else if (strcmp(flag, "--partitions") == 0)
             ok = config_int(flag, v, 1, 1000, &c->partitions, err, err_len);
+        else if (strcmp(flag, "--linger-ms") == 0)
+            ok = config_int(flag, v, 0, 1000, &c->linger_ms, err, err_len);
         else if (strcmp(flag, "--retries") == 0)
             ok = config_int(flag, v, 0, 1000, &c->retries, err, err_len);
         else if (strcmp(flag, "--strategy") == 0)

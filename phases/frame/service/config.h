@@ -20,6 +20,7 @@ struct config {
     int cache_ttl_ms;          /* --cache-ttl-ms: life of a cached status */
     int queue_timeout_ms;      /* --queue-timeout-ms: longest wait for a Kafka ack */
     int partitions;            /* --partitions: of the booking topic, when created */
+    int linger_ms;             /* --linger-ms: the producer's linger.ms */
     int gate_memo_ms;          /* --gate-memo-ms: how long the gate trusts a
                                   "sold out" from Redis (0: not at all) */
     int batch;                 /* --batch: messages the consumer decides per

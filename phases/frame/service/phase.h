@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include "booking.h"
 #include "clients/conns.h"
+#include "clients/queue.h"
 
 /* Every phase's booking function has this signature: C is the calling
  * thread's connections, B the request; REPLY gets the ticket when booked. */
@@ -18,6 +19,21 @@ typedef enum lab_status book_fn(struct conns *c, const struct booking *b,
  * gets B[i]'s decision (db_batch.h); LAB_OK once it is committed. */
 typedef enum lab_status batch_fn(struct conns *c, const struct booking *b, size_t n,
                                  enum lab_status *out);
+
+/* An asynchronous phase's booking on the API side: it hands B on to Kafka
+ * and returns at once. LAB_OK: SEND->done will tell the broker's verdict
+ * (the 202 is answered there); anything else: refused at once, reason in
+ * ERR. The same signature in phases 5 and 6. */
+typedef enum lab_status send_fn(const struct service *svc, const struct booking *b,
+                                struct queue_send *send, char *err, size_t err_len);
+
+/* Where a phase claims a request id (booking/admit.c): */
+enum phase_admit {
+    ADMIT_IN_DB,               /* PostgreSQL's requests table, on a booking thread (2, 3) */
+    ADMIT_AT_GATE,             /* Redis, with the gate's seat in the same script (4, 6) */
+    ADMIT_AT_CONSUMER,         /* nowhere before the queue: the consumer decides a request
+                                  id once, a retry is queued again and finds it decided (5) */
+};
 
 enum phase_needs {
     NEEDS_CACHE = 1 << 0,      /* Redis: gate, status cache, reset seeds it */
@@ -34,15 +50,20 @@ struct phase {
     int number;                /* 2 .. 6 */
     const char *name;          /* "unsafe", "lock", "redis", "kafka", "combined" */
     unsigned needs;            /* enum phase_needs */
-    book_fn *book;             /* answers POST /api/bookings */
-    book_fn *front;            /* when set, runs first, on the HTTP polling thread
-                                  (never behind the row lock): LAB_OK passes the
-                                  request on to book, anything else is the answer */
+    enum phase_admit admit;    /* where a request id is claimed */
+    book_fn *book;             /* the synchronous phases (2-4): answers POST
+                                  /api/bookings, on a booking thread */
+    send_fn *send;             /* the asynchronous phases (5, 6): hands the booking
+                                  on; the answer comes with the broker's verdict */
+    book_fn *front;            /* the gate (4, 6): runs before the booking, never
+                                  behind the row lock. LAB_OK passes the request on,
+                                  anything else is the answer. The booking pipeline
+                                  runs it inside the claim's script (admit.c); this
+                                  is the same step for a booking thread, used when
+                                  the counter must first be seeded from PostgreSQL */
     book_fn *front_known;      /* when set, an answer front would give that is known
                                   with no round trip (the gate's sold-out memo),
                                   else LAB_OK: it is stored with the request's claim */
-    book_fn *front_undo;       /* gives back what front took, for a request it
-                                  passed that is then never run (REPLY is NULL) */
     book_fn *decide;           /* NEEDS_QUEUE: the consumer's booking of one message */
     const struct strategy *strategies; /* --strategy choices, NULL-terminated, the
                                   first one the default (its book is .book);

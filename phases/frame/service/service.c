@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "booking/api.h"
+#include "booking/pipeline.h"
 #include "clients/cache.h"
 #include "service/config.h"
 #include "consumer/consumer.h"
@@ -89,7 +90,7 @@ int service_main(const struct phase *phase, int argc, char **argv)
         lab_fatal("cannot rebuild the Redis gate from PostgreSQL");
     if ((phase->needs & NEEDS_QUEUE) && run_api &&
         !(svc.queue = queue_producer_open(cfg.kafka, cfg.topic, cfg.partitions,
-                                          cfg.queue_timeout_ms, err, sizeof err)))
+                                          cfg.queue_timeout_ms, cfg.linger_ms, err, sizeof err)))
         lab_fatal("cannot reach Kafka: %s. Start the services: make services", err);
     if (run_consumer) {
         if (!(consumer.queue = queue_consumer_open(cfg.kafka, cfg.topic, cfg.group, err,
@@ -98,6 +99,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
         if (pthread_create(&consumer_thread, NULL, consumer_run, &consumer) != 0)
             lab_fatal("cannot start the consumer thread");
     }
+    if (run_api && !pipeline_start(&svc))
+        lab_fatal("cannot start the booking pipeline's threads");
     if (run_api && !(http = http_start(&svc, api_routes)))
         lab_fatal("cannot listen on %s:%d (in use? see make services-status)", cfg.http_host,
                   cfg.http_port);
@@ -111,6 +114,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
     lab_log("%s: shutting down", strsignal(sig));
 
     http_stop(http);
+    if (run_api)
+        pipeline_stop(&svc);
     if (run_consumer) {
         atomic_store(&consumer.stop, true);
         pthread_join(consumer_thread, NULL);

@@ -1,0 +1,448 @@
+/* pipeline.c -- POST /api/bookings, step by step (pipeline.h has the map).
+ *
+ * Which thread runs a step is decided by what the step waits for: the
+ * polling thread parses and hands on; the Redis pipe's thread runs the gate
+ * phases' claim and take for every waiting request in one round trip; a
+ * booking thread runs what must hold a PostgreSQL connection (phase 3's row
+ * lock); librdkafka's poller thread answers a hand-off to Kafka when the
+ * broker acknowledged it. None of them sleeps for one request. */
+#include "booking/pipeline.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "booking/admit.h"
+#include "booking/api.h"
+#include "booking/sale.h"
+#include "clients/cache_pipe.h"
+#include "db.h"
+#include "gate/gate.h"
+#include "gate/gate_memo.h"
+#include "service/phase.h"
+
+/* Where a booking stands. */
+enum booking_step {
+    STEP_ADMIT,       /* a booking thread claims the id (and runs the gate) */
+    STEP_BOOK,        /* admitted: book (booking thread) or send (Kafka) */
+};
+
+struct booking_job {
+    struct booking b;              /* parsed once, on the polling thread */
+    struct http_request *req;
+    const struct service *svc;
+    enum booking_step step;
+    enum lab_status known;         /* the gate's memo answer sent with the claim */
+    bool holds_seat;               /* the gate gave it a seat and the claim is taken:
+                                      what pipeline_undo gives back */
+    struct cache_call call;        /* its Redis step, in the pipe */
+    struct queue_send send;        /* its hand-off to Kafka */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Parse and answer                                                         */
+/* ---------------------------------------------------------------------- */
+
+/* A request that came without a request id gets one: unique within this
+ * process and, by the start time in it, across restarts. */
+static time_t pipeline_started;
+
+static void pipeline_note_start(void)
+{
+    pipeline_started = time(NULL);
+}
+
+static void pipeline_make_request_id(char *buf, size_t len)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    static atomic_uint_fast64_t seq;
+
+    pthread_once(&once, pipeline_note_start);
+    snprintf(buf, len, "srv-%lld-%" PRIuFAST64, (long long)pipeline_started,
+             atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed));
+}
+
+/* pipeline_parse reads a booking's parameters into B, once; on failure it
+ * fills a 400 reply. The request id is the client's, or a new one. */
+static bool pipeline_parse(struct http_request *req, struct booking *b, struct http_reply *reply)
+{
+    const char *rid = http_arg(req, "requestId");
+
+    if (!api_id(req, "eventId", &b->event_id, reply) || !api_id(req, "userId", &b->user_id, reply))
+        return false;
+    if (rid && !parse_request_id(rid)) {
+        http_error(reply, 400, "bad_request", "requestId must be 1 to %d characters of "
+                   "A-Z a-z 0-9 _ -", PARSE_REQUEST_ID_MAX);
+        return false;
+    }
+    if (rid)
+        snprintf(b->request_id, sizeof b->request_id, "%s", rid);
+    else
+        pipeline_make_request_id(b->request_id, sizeof b->request_id);
+    return true;
+}
+
+/* pipeline_reply turns a booking's outcome ST into the HTTP answer. */
+static void pipeline_reply(struct http_reply *reply, enum lab_status st, const struct booking *b,
+                           long long ticket_id)
+{
+    switch (st) {
+    case LAB_BOOKED:
+        http_json(reply, 201, "{\"status\":\"booked\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\",\"ticketId\":%lld}",
+                  b->event_id, b->user_id, b->request_id, ticket_id);
+        break;
+    case LAB_SOLD_OUT:
+        http_json(reply, 409, "{\"status\":\"sold_out\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\"}", b->event_id, b->user_id, b->request_id);
+        break;
+    case LAB_QUEUED:
+        snprintf(reply->location, sizeof reply->location, "/api/bookings/result?requestId=%s",
+                 b->request_id);
+        http_json(reply, 202, "{\"status\":\"queued\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\"}", b->event_id, b->user_id, b->request_id);
+        break;
+    case LAB_DUPLICATE:
+        http_error(reply, 409, "duplicate", "request %s was booked already", b->request_id);
+        break;
+    case LAB_LIMIT:
+    case LAB_STALE:
+        http_json(reply, 409, "{\"status\":\"%s\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\"}", lab_status_name(st), b->event_id, b->user_id,
+                  b->request_id);
+        break;
+    default:
+        api_failed(reply, st, b->event_id);
+        if (st == LAB_ERR_CACHE)
+            http_nothing_done(reply);   /* the gate failed: nothing reached the database */
+        break;
+    }
+}
+
+/* pipeline_answer_admission answers a request whose id was claimed before
+ * (a retry: the first answer, or in_progress), or used for someone else.
+ * False for the first request with its id: it goes on. */
+static bool pipeline_answer_admission(struct http_reply *reply, const struct booking *b,
+                                      enum admit_outcome outcome, const struct admit_prior *prior)
+{
+    switch (outcome) {
+    case ADMIT_IN_PROGRESS:
+        http_json(reply, 409, "{\"status\":\"in_progress\",\"eventId\":%lld,\"userId\":%lld,"
+                  "\"requestId\":\"%s\"}", b->event_id, b->user_id, b->request_id);
+        return true;
+    case ADMIT_REUSED:
+        http_error(reply, 422, "request_id_reused", "request %s was used for another "
+                   "event or user", b->request_id);
+        return true;
+    case ADMIT_REPLAY:
+        pipeline_reply(reply, prior->answer, b, prior->ticket_id);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* pipeline_answer sends the job's answer ST from whichever thread has it.
+ * The job is freed with its request: nothing of it may be used after. */
+static void pipeline_answer(struct booking_job *job, enum lab_status st, long long ticket_id)
+{
+    struct http_reply reply = { 0 };
+
+    pipeline_reply(&reply, st, &job->b, ticket_id);
+    http_answer(job->req, &reply);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Undo and finish, through the Redis pipe                                 */
+/* ---------------------------------------------------------------------- */
+
+/* A pipe call of its own, freed when Redis has answered: for what must
+ * happen after the request was answered (and its job freed). */
+static void pipeline_call_done(struct cache_call *call, const redisReply *reply)
+{
+    if (!reply || reply->type == REDIS_REPLY_ERROR)
+        lab_log("admit: a claim's answer or give-back was lost (Redis %s)",
+                reply ? reply->str : "did not answer");
+    free(call);
+}
+
+/* pipeline_after submits the gate phases' finish (ANSWER stored on the
+ * claim) or, with UNDO, the give-back of the seat and the claim. */
+static void pipeline_after(const struct booking_job *job, bool undo, enum lab_status answer)
+{
+    struct cache_call *call = calloc(1, sizeof *call);
+    bool built = call && (undo ? admit_undo_call(call, &job->b)
+                               : admit_finish_call(call, &job->b, answer, 0));
+
+    if (!built) {
+        lab_log("admit: out of memory: request %s keeps its claim%s", job->b.request_id,
+                undo ? " and its seat" : "");
+        free(call);
+        return;
+    }
+    if (undo)
+        gate_memo_forget(job->b.event_id);   /* a seat is back: ask Redis again */
+    call->done = pipeline_call_done;
+    cache_pipe_submit(job->svc->pipe, call);
+}
+
+void pipeline_undo(const struct service *svc, struct http_request *req, struct http_reply *reply)
+{
+    struct booking_job *job = http_job(req);
+
+    (void)svc;
+    (void)reply;
+    if (job && job->holds_seat) {
+        job->holds_seat = false;
+        pipeline_after(job, true, LAB_OK);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Send: the hand-off to Kafka, answered by the broker                      */
+/* ---------------------------------------------------------------------- */
+
+/* pipeline_sent is the broker's verdict on the job's message, on
+ * librdkafka's poller thread: 202 once it is stored; otherwise 503, and the
+ * gate's seat and the claim go back (the client's retry is a new try). */
+static void pipeline_sent(struct queue_send *send, enum lab_status st)
+{
+    struct booking_job *job = (struct booking_job *)((char *)send -
+                                                     offsetof(struct booking_job, send));
+
+    if (st != LAB_OK)
+        lab_log("queue: Kafka did not store request %s: %s", job->b.request_id,
+                send->reason ? send->reason : "refused");
+    if (job->holds_seat) {
+        job->holds_seat = false;
+        pipeline_after(job, st != LAB_OK, LAB_QUEUED);
+    }
+    pipeline_answer(job, st == LAB_OK ? LAB_QUEUED : LAB_ERR_QUEUE, 0);
+}
+
+/* pipeline_send hands the admitted job to the phase's send. */
+static void pipeline_send(struct booking_job *job)
+{
+    char err[256];
+
+    job->send.done = pipeline_sent;
+    if (job->svc->phase->send(job->svc, &job->b, &job->send, err, sizeof err) != LAB_OK) {
+        lab_log("queue: %s", err);
+        job->send.reason = NULL;
+        pipeline_sent(&job->send, LAB_ERR_QUEUE);
+    }
+}
+
+/* pipeline_next runs the step after the admission, from the thread that
+ * admitted the job: the send, or a booking thread's book. */
+static void pipeline_next(struct booking_job *job)
+{
+    job->step = STEP_BOOK;
+    if (job->svc->phase->send)
+        pipeline_send(job);
+    else
+        http_backlog(job->req);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Admit at the gate: the claim and the seat, one script in the pipe        */
+/* ---------------------------------------------------------------------- */
+
+/* pipeline_admitted reads the gate script's answer, on the pipe's thread:
+ * a retry or a refusal is answered there and then; a request that holds a
+ * seat goes on; one whose counter is missing goes to a booking thread,
+ * which seeds it from PostgreSQL. */
+static void pipeline_admitted(struct cache_call *call, const redisReply *r)
+{
+    struct booking_job *job = (struct booking_job *)((char *)call -
+                                                     offsetof(struct booking_job, call));
+    struct http_reply reply = { 0 };
+    enum admit_outcome outcome;
+    struct admit_prior prior;
+    enum lab_status answer = LAB_OK;
+
+    if (!r)
+        gate_uncertain(job->b.event_id);     /* sent: it may run when Redis answers again */
+    if (admit_gate_reply(&job->b, r, job->known, &outcome, &prior, &answer) != LAB_OK) {
+        pipeline_answer(job, LAB_ERR_CACHE, 0);
+        return;
+    }
+    if (pipeline_answer_admission(&reply, &job->b, outcome, &prior)) {
+        http_answer(job->req, &reply);
+        return;
+    }
+    switch (answer) {
+    case LAB_OK:
+        job->holds_seat = true;
+        pipeline_next(job);
+        break;
+    case LAB_NOT_FOUND:
+        job->step = STEP_ADMIT;
+        http_backlog(job->req);
+        break;
+    case LAB_SOLD_OUT:
+        if (job->known == LAB_OK && job->svc->cfg->gate_memo_ms > 0)
+            gate_memo_note(job->b.event_id);
+        /* fall through */
+    default:
+        pipeline_answer(job, answer, 0);
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* The front step, on the polling thread                                    */
+/* ---------------------------------------------------------------------- */
+
+/* pipeline_front parses the request once and starts its first step. */
+enum http_front_result pipeline_front(const struct service *svc, struct http_request *req,
+                                      struct http_reply *reply)
+{
+    const struct phase *phase = svc->phase;
+    struct booking_job *job = calloc(1, sizeof *job);
+    struct conns memo_only = { .svc = svc };
+
+    if (!job) {
+        http_error(reply, 503, "unavailable", "out of memory");
+        http_nothing_done(reply);
+        return HTTP_ANSWERED;
+    }
+    if (!pipeline_parse(req, &job->b, reply)) {
+        free(job);
+        return HTTP_ANSWERED;
+    }
+    job->req = req;
+    job->svc = svc;
+    job->step = STEP_ADMIT;
+    http_set_job(req, job);          /* the request owns it from here on */
+    switch (phase->admit) {
+    case ADMIT_AT_GATE:
+        job->known = phase->front_known ? phase->front_known(&memo_only, &job->b, NULL) : LAB_OK;
+        if (!admit_gate_call(&job->call, &job->b, job->known)) {
+            api_failed(reply, LAB_ERR_CACHE, job->b.event_id);
+            return HTTP_ANSWERED;
+        }
+        if (!http_suspend(req, reply))
+            return HTTP_ANSWERED;
+        job->call.done = pipeline_admitted;
+        cache_pipe_submit(svc->pipe, &job->call);
+        return HTTP_KEPT;
+    case ADMIT_AT_CONSUMER:
+        if (!sale_generation(job->b.event_id, &job->b.generation))
+            return HTTP_TO_BACKLOG;  /* a booking thread asks PostgreSQL */
+        if (!http_suspend(req, reply))
+            return HTTP_ANSWERED;
+        pipeline_next(job);
+        return HTTP_KEPT;
+    default:
+        return HTTP_TO_BACKLOG;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* The booking thread's steps                                               */
+/* ---------------------------------------------------------------------- */
+
+/* pipeline_admit_here admits JOB on a booking thread: the claim in
+ * PostgreSQL (phases 2, 3); the gate phases' claim and take when the
+ * counter had to be seeded first (gate_take_seat does it); phase 5's first
+ * booking of an event, whose generation PostgreSQL tells. True when the
+ * job goes on; false when REPLY holds its answer. */
+static bool pipeline_admit_here(struct conns *c, struct booking_job *job,
+                                struct http_reply *reply)
+{
+    const struct phase *phase = c->svc->phase;
+    enum admit_outcome outcome;
+    struct admit_prior prior;
+    struct booking_reply br = { 0 };
+    enum lab_status st;
+
+    if (phase->admit == ADMIT_AT_CONSUMER) {
+        if ((st = conns_db(c)) == LAB_OK &&
+            (st = db_sale_generation(c->db, job->b.event_id, &job->b.generation)) == LAB_OK) {
+            sale_note(job->b.event_id, job->b.generation);
+            return true;
+        }
+        api_failed(reply, st, job->b.event_id);
+        if (st != LAB_NOT_FOUND)
+            http_nothing_done(reply);
+        return false;
+    }
+    if ((st = admit_claim(c, &job->b, LAB_OK, &outcome, &prior)) != LAB_OK) {
+        api_failed(reply, st, job->b.event_id);
+        http_nothing_done(reply);   /* no claim: nothing was tried */
+        return false;
+    }
+    if (pipeline_answer_admission(reply, &job->b, outcome, &prior))
+        return false;
+    st = phase->front ? phase->front(c, &job->b, &br) : LAB_OK;
+    if (st == LAB_OK) {
+        job->holds_seat = phase->front != NULL;
+        return true;
+    }
+    admit_finish(c, &job->b, st, 0);
+    pipeline_reply(reply, st, &job->b, 0);
+    return false;
+}
+
+/* pipeline_book is the route's handler on a booking thread: it admits the
+ * job if that is still to do, then books it (or sends it on). */
+void pipeline_book(const struct service *svc, struct http_request *req, struct http_reply *reply)
+{
+    struct booking_job *job = http_job(req);
+    struct booking_reply br = { 0 };
+    struct conns *c = conns_self(svc);
+    enum lab_status st;
+
+    if (!job || !c) {
+        api_failed(reply, LAB_ERR_DB, job ? job->b.event_id : 0);
+        pipeline_undo(svc, req, reply);
+        return;
+    }
+    if (job->step == STEP_ADMIT) {
+        if (svc->phase->admit == ADMIT_IN_DB && (st = conns_db(c)) != LAB_OK) {
+            api_failed(reply, st, job->b.event_id);
+            http_nothing_done(reply);   /* no connection: nothing was tried */
+            return;
+        }
+        if (!pipeline_admit_here(c, job, reply))
+            return;
+        if (svc->phase->send) {
+            http_keep(req);             /* answered by the broker's verdict */
+            pipeline_next(job);
+            return;
+        }
+    }
+    /* a connection that fails here fails the booking, and the phase's book
+     * gives the gate's seat back */
+    if (conns_db(c) == LAB_OK && (svc->phase->needs & NEEDS_CACHE))
+        conns_cache(c);
+    st = svc->phase->book(c, &job->b, &br);
+    job->holds_seat = false;            /* the phase's book gave back what it did not use */
+    admit_finish(c, &job->b, st, br.ticket_id);
+    pipeline_reply(reply, st, &job->b, br.ticket_id);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Start and stop                                                           */
+/* ---------------------------------------------------------------------- */
+
+bool pipeline_start(struct service *svc)
+{
+    if (svc->phase->admit == ADMIT_AT_GATE && !(svc->pipe = cache_pipe_start(svc, gate_settle)))
+        return false;
+    if (svc->phase->admit == ADMIT_AT_CONSUMER && !sale_watch_start(svc))
+        return false;
+    return true;
+}
+
+void pipeline_stop(struct service *svc)
+{
+    cache_pipe_stop(svc->pipe);
+    svc->pipe = NULL;
+    if (svc->phase->admit == ADMIT_AT_CONSUMER)
+        sale_watch_stop();
+}

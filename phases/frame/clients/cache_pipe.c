@@ -1,0 +1,216 @@
+/* cache_pipe.c -- one thread that talks to Redis for every request: see
+ * cache_pipe.h for the contract. */
+#include "clients/cache_pipe.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_PIPE_SCRIPTS 8       /* distinct scripts a pipe loads, at most */
+
+struct cache_pipe {
+    struct conns conns;            /* the pipe thread's own connection (conns_cache) */
+    void (*before)(struct conns *c);
+    pthread_t thread;
+    pthread_mutex_t lock;          /* guards the list and stop */
+    pthread_cond_t ready;          /* a call was submitted, or stop was set */
+    struct cache_call *head, *tail;
+    bool stop;
+    /* The scripts loaded on this connection: text (by address) -> SHA1.
+     * Forgotten when the connection is made again (a restarted Redis has
+     * none). */
+    redisContext *loaded_on;
+    const char *script[CACHE_PIPE_SCRIPTS];
+    char sha[CACHE_PIPE_SCRIPTS][41];
+    int scripts;
+};
+
+bool cache_call_arg(struct cache_call *call, const char *fmt, ...)
+{
+    va_list ap;
+    size_t room = sizeof call->buf - call->used;
+    int n;
+
+    if (call->argc >= CACHE_CALL_ARGS)
+        return false;
+    va_start(ap, fmt);
+    n = vsnprintf(call->buf + call->used, room, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= room)
+        return false;
+    call->argv[call->argc++] = call->buf + call->used;
+    call->used += (size_t)n + 1;
+    return true;
+}
+
+/* cache_pipe_sha returns the SHA1 of SCRIPT on the pipe's connection,
+ * loading it (one round trip, once per connection) if need be; NULL when
+ * Redis refuses or fails. */
+static const char *cache_pipe_sha(struct cache_pipe *p, const char *script)
+{
+    redisContext *c = p->conns.cache;
+    redisReply *r;
+    int i;
+
+    if (p->loaded_on != c) {
+        p->loaded_on = c;
+        p->scripts = 0;
+    }
+    for (i = 0; i < p->scripts; i++)
+        if (p->script[i] == script)
+            return p->sha[i];
+    if (p->scripts == CACHE_PIPE_SCRIPTS)
+        return NULL;
+    r = redisCommand(c, "SCRIPT LOAD %s", script);
+    if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
+        lab_log("cache: cannot load a script: %s", r && r->type == REDIS_REPLY_ERROR ? r->str
+                                                                                   : c->errstr);
+        freeReplyObject(r);
+        return NULL;
+    }
+    memcpy(p->sha[i], r->str, 41);
+    p->script[i] = script;
+    p->scripts++;
+    freeReplyObject(r);
+    return p->sha[i];
+}
+
+/* cache_pipe_append writes CALL into the connection's output buffer:
+ * false when it cannot be (its script does not load). */
+static bool cache_pipe_append(struct cache_pipe *p, struct cache_call *call)
+{
+    const char *argv[CACHE_CALL_ARGS + 2];
+    int argc = 0;
+
+    if (call->script) {
+        const char *sha = cache_pipe_sha(p, call->script);
+
+        if (!sha)
+            return false;
+        argv[argc++] = "EVALSHA";
+        argv[argc++] = sha;
+    }
+    for (int i = 0; i < call->argc; i++)
+        argv[argc++] = call->argv[i];
+    return redisAppendCommandArgv(p->conns.cache, argc, argv, NULL) == REDIS_OK;
+}
+
+/* cache_pipe_fail answers the calls from CALL on with no reply. */
+static void cache_pipe_fail(struct cache_call *call)
+{
+    struct cache_call *next;
+
+    for (; call; call = next) {
+        next = call->next;
+        call->done(call, NULL);
+    }
+}
+
+/* cache_pipe_round_trip sends BATCH in one pipeline and hands out the
+ * replies in order. A connection that fails half-way fails the rest of the
+ * batch, and is made again for the next one. */
+static void cache_pipe_round_trip(struct cache_pipe *p, struct cache_call *batch)
+{
+    struct cache_call *call, *next, *sent = NULL, **sent_tail = &sent;
+
+    if (conns_cache(&p->conns) != LAB_OK) {
+        cache_pipe_fail(batch);
+        return;
+    }
+    if (p->before)
+        p->before(&p->conns);
+    for (call = batch; call; call = next) {
+        next = call->next;
+        call->next = NULL;
+        if (p->conns.cache->err || !cache_pipe_append(p, call)) {
+            call->done(call, NULL);
+            continue;
+        }
+        *sent_tail = call;
+        sent_tail = &call->next;
+    }
+    for (call = sent; call; call = next) {
+        void *reply = NULL;
+
+        next = call->next;
+        if (redisGetReply(p->conns.cache, &reply) != REDIS_OK) {
+            lab_log("cache: %s", p->conns.cache->errstr);
+            cache_pipe_fail(call);  /* the context is marked: conns_cache makes a new one */
+            return;
+        }
+        call->done(call, reply);
+        freeReplyObject(reply);
+    }
+}
+
+/* The pipe's thread: whatever was submitted since the last round trip is
+ * the next batch. */
+static void *cache_pipe_run(void *arg)
+{
+    struct cache_pipe *p = arg;
+    struct cache_call *batch;
+    bool stop;
+
+    do {
+        pthread_mutex_lock(&p->lock);
+        while (!p->head && !p->stop)
+            pthread_cond_wait(&p->ready, &p->lock);
+        batch = p->head;
+        p->head = p->tail = NULL;
+        stop = p->stop;
+        pthread_mutex_unlock(&p->lock);
+        if (batch)
+            cache_pipe_round_trip(p, batch);
+    } while (!stop || batch);
+    return NULL;
+}
+
+struct cache_pipe *cache_pipe_start(const struct service *svc, void (*before)(struct conns *c))
+{
+    struct cache_pipe *p = calloc(1, sizeof *p);
+
+    if (!p)
+        return NULL;
+    p->conns.svc = svc;
+    p->before = before;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->ready, NULL);
+    if (pthread_create(&p->thread, NULL, cache_pipe_run, p) != 0) {
+        pthread_cond_destroy(&p->ready);
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void cache_pipe_submit(struct cache_pipe *p, struct cache_call *call)
+{
+    call->next = NULL;
+    pthread_mutex_lock(&p->lock);
+    if (p->tail)
+        p->tail->next = call;
+    else
+        p->head = call;
+    p->tail = call;
+    pthread_cond_signal(&p->ready);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void cache_pipe_stop(struct cache_pipe *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_signal(&p->ready);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    if (p->conns.cache)
+        redisFree(p->conns.cache);
+    pthread_cond_destroy(&p->ready);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
