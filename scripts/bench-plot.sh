@@ -26,10 +26,27 @@ fi
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-awk -F, 'NR > 1 && $8 != "" && $5 != "MiB" && $5 != "ms" {
+# The columns by position (phase, measure, connections, figure, unit, limit,
+# limit_is, ratio, then p99_ms in newer runs); a field in double quotes may
+# hold a comma (the demo workload's measure).
+awk '
+function csv_split(line, f,    n, i, c, cur, q) {
+    n = 0; cur = ""; q = 0
+    for (i = 1; i <= length(line); i++) {
+        c = substr(line, i, 1)
+        if (q && c == "\"" && substr(line, i + 1, 1) == "\"") { cur = cur c; i++ }
+        else if (c == "\"") q = !q
+        else if (c == "," && !q) { f[++n] = cur; cur = "" }
+        else cur = cur c
+    }
+    f[++n] = cur
+    return n
+}
+NR > 1 && csv_split($0, f) >= 8 && f[8] != "" && f[5] != "MiB" && f[5] != "ms" {
     # the phase colours of plots/style.gp, as numbers (0xRRGGBB)
-    color = $1 == 3 ? 2062260 : $1 == 4 ? 2924588 : $1 == 5 ? 16744206 : $1 == 6 ? 9725885 : 5592405
-    printf "\"%s %s, %s conns\" %s %d\n", ($1 ~ /^[0-9]+$/ ? "phase " $1 ":" : $1 ":"), $2, $3, $8, color
+    color = f[1] == 3 ? 2062260 : f[1] == 4 ? 2924588 : f[1] == 5 ? 16744206 : f[1] == 6 ? 9725885 : 5592405
+    gsub(/"/, "", f[2])
+    printf "\"%s %s, %s conns\" %s %d\n", (f[1] ~ /^[0-9]+$/ ? "phase " f[1] ":" : f[1] ":"), f[2], f[3], f[8], color
 }' "$csv" >"$tmp/bench.dat"
 [ -s "$tmp/bench.dat" ] || { echo "bench-plot.sh: no ratios in $csv" >&2; exit 1; }
 for fmt in png svg; do

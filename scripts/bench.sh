@@ -5,21 +5,29 @@
 #   bash scripts/bench.sh [--bin-dir DIR] [--label NAME] [--out DIR]
 #                         [--batch N] [--gate-memo-ms MS] [--seconds S] [--smoke] [--only 1,3,...]
 #
-#   figure                                 limit
-#   phase 3 bookings/s, 8 and 32 conns     pgbench, the same statements, 8 / 32 clients
-#   consumer decisions/s, 20k backlog      pgbench, the consumer's transaction, 1 client
-#     (all booked, all refused)
-#   sold-out answers/s, phases 4 and 6     wrk on the same service's /healthz
-#   accepted/s (202), phases 5 and 6       wrk on the same service's /healthz
-#   harness on /healthz                    wrk on /healthz, same connections
-#   RSS with 10,000 open connections       (a figure, no limit)
+#   #  figure                                 limit
+#   1  phase 3 bookings/s, 8 and 32 conns     pgbench, the same statements, 8 / 32 clients
+#   2  consumer decisions/s, 20k backlog      pgbench, the consumer's transaction, 1 client
+#        (all booked, all refused)
+#   3  sold-out answers/s, phases 4 and 6     wrk on the same service's /healthz
+#   4  phase 4 burst p50 (think 20 ms)        the same burst of 500 on /healthz
+#   5  accepted/s (202), phases 5 and 6,      wrk on the same service's /healthz
+#        50 and 200 conns
+#   6  harness on /healthz                    wrk on /healthz, same connections
+#   7  RSS with 10,000 open connections       the same process's RSS idle
+#   8  phase 6 on the demo's workload:        wrk on the same service's /healthz
+#        all answers/s (201/202/409 alike),
+#        100 seats, think 50 ms, 50 conns
 #
-# Think time 0 everywhere. Writes results/bench-<stamp>.csv and .json (with
-# the machine: CPU, versions, git revision) and prints the ratio table.
+# Think time 0 except in 4 (20 ms) and 8 (50 ms). Writes
+# results/bench-<stamp>.csv and .json (with the machine: CPU, versions, git
+# revision); a row that comes from a harness run also has that run's p99
+# (p99_ms, the last column). Prints the ratio table, then the targets of
+# scripts/bench/targets.conf with pass or miss (they never fail the script).
 # --bin-dir measures other binaries (an older build, for a before/after);
 # --batch passes the consumer's --batch N to phases 5 and 6, --gate-memo-ms
 # the gate's sold-out memo to phases 4 and 6, when their binaries know them; --smoke runs a tiny version of everything (the tests);
-# --only runs the numbered measurements listed (1..7, as in this file).
+# --only runs the numbered measurements listed (1..8, as in this file).
 set -euo pipefail
 source "$(dirname "$0")/../infra/common.sh"
 
@@ -62,7 +70,8 @@ name=bench-${label:+$label-}$stamp
 mkdir -p "$out_dir" "$LAB_LOGS"
 csv=$out_dir/$name.csv
 json=$out_dir/$name.json
-rows=$LAB_RUN/$name.rows
+rows=$LAB_RUN/$name.rows             # the rows, tab-separated (a measure may hold a comma)
+last_json=$LAB_RUN/$name.last.json   # the last harness run's JSON (for its p99)
 : >"$rows"
 event=900                 # an event of its own: no other run's tickets
 url="http://$LAB_HTTP"
@@ -104,11 +113,20 @@ batch_args() {
     if [ -n "$memo" ] && [ "$1" != 5 ] && has_flag "$1" --gate-memo-ms; then echo "--gate-memo-ms $memo"; fi
 }
 
-# harness FIELD ARGS...: run build/attack --json and print one field.
+# harness FIELD ARGS...: run build/attack --json and print one field; the
+# whole JSON stays in $last_json for last_p99_ms.
 harness() {
-    local field=$1; shift
+    local field=$1 v; shift
+    : >"$last_json"
     "$bin_dir/attack" --url "$url" --event "$event" --json --no-csv "$@" \
-        2>>"$LAB_LOGS/$name.log" | jq -r ".$field // 0" || echo 0
+        >"$last_json" 2>>"$LAB_LOGS/$name.log" || true
+    v=$(jq -r ".$field // 0" "$last_json" 2>/dev/null) || v=0
+    echo "${v:-0}"
+}
+# last_p99_ms: the p99 of the last harness run in ms (nothing if it has none).
+last_p99_ms() {
+    { jq -r '.p99_us // empty' "$last_json" 2>/dev/null || true; } |
+        awk 'NR == 1 && $1 + 0 > 0 { printf "%.2f", $1 / 1000 }'
 }
 # wrk_rps CONNS: wrk's requests/s on /healthz for $seconds.
 wrk_rps() {
@@ -125,13 +143,15 @@ pgbench_tps() {
         -f "$LAB_ROOT/scripts/bench/${2:-booking}.pgbench" "$LAB_PG" 2>>"$LAB_LOGS/$name.log" || true; } |
         awk '/^tps = / { print $3; exit }'
 }
-# row PHASE WHAT CONNS FIGURE UNIT LIMIT LIMIT_NAME: one line of the results.
+# row PHASE WHAT CONNS FIGURE UNIT LIMIT LIMIT_NAME [P99_MS]: one line of the
+# results. P99_MS is the p99 of the figure's run, in ms: none for the
+# consumer's rows (timed from the database) and the RSS.
 row() {
     local ratio
     ratio=$(awk -v f="$4" -v l="$6" 'BEGIN { if (l + 0 > 0) printf "%.2f", f / l; else print "" }')
-    printf '%s,%s,%s,%s,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$ratio" >>"$rows"
-    printf '  %-8s %-34s %5s %12s %-10s %12s %-22s %6s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" \
-        "${ratio:+${ratio}x}"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$ratio" "${8:-}" >>"$rows"
+    printf '  %-8s %-45s %5s %12s %-10s %12s %-22s %6s %8s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" \
+        "${ratio:+${ratio}x}" "${8:-}"
 }
 topic_n=0
 # new_topic: a Kafka topic and group of their own for each asynchronous run,
@@ -153,17 +173,19 @@ if want 7 && [ ! -x "$holdconns" ]; then
     die "build/holdconns is missing: run make bench (it builds it)"
 fi
 
-say "make bench: $name (think 0; each figure beside its limit, back to back)"
-printf '  %-8s %-34s %5s %12s %-10s %12s %-22s %6s\n' phase measure conns figure unit limit "limit is" ratio
+say "make bench: $name (think 0 unless said; each figure beside its limit, back to back)"
+printf '  %-8s %-45s %5s %12s %-10s %12s %-22s %6s %8s\n' phase measure conns figure unit limit "limit is" ratio \
+    "p99 ms"
 
 if want 1; then
 # 1. phase 3 against pgbench, same concurrency
 for conns in 8 32; do
     start_svc 3 --threads "$conns"
     fig=$(harness req_per_s --mode sustained --connections "$conns" --requests "$reqs" --seats 100000)
+    p99=$(last_p99_ms)
     phase_stop
     lim=$(pgbench_tps "$conns")
-    row 3 "bookings/s" "$conns" "$fig" "req/s" "$lim" "pgbench same tx"
+    row 3 "bookings/s" "$conns" "$fig" "req/s" "$lim" "pgbench same tx" "$p99"
 done
 fi
 
@@ -212,9 +234,10 @@ for phase in 4 6; do
     # shellcheck disable=SC2046
     start_svc "$phase" "${extra[@]}" $(batch_args "$phase")
     fig=$(harness req_per_s --mode sustained --connections 50 --requests "$reqs" --seats 1 --drain-timeout-ms 5000)
+    p99=$(last_p99_ms)
     lim=$(wrk_rps 50)
     phase_stop
-    row "$phase" "sold-out answers/s" 50 "$fig" "req/s" "$lim" "wrk /healthz"
+    row "$phase" "sold-out answers/s" 50 "$fig" "req/s" "$lim" "wrk /healthz" "$p99"
 done
 fi
 
@@ -228,22 +251,24 @@ if want 4; then
     lim=$("$bin_dir/attack" --url "$url" --json --no-csv --mode burst --users 500 --path /healthz \
           2>>"$LAB_LOGS/$name.log" | jq -r '.p50_us // 0')
     fig=$(harness p50_us --mode burst --users 500 --seats 100)
+    p99=$(last_p99_ms)
     phase_stop
     row 4 "burst p50 ms (400 of 500 refused)" 500 "$(awk -v u="$fig" 'BEGIN { printf "%.1f", u / 1000 }')" ms \
-        "$(awk -v u="$lim" 'BEGIN { printf "%.1f", u / 1000 }')" "burst p50 on /healthz"
+        "$(awk -v u="$lim" 'BEGIN { printf "%.1f", u / 1000 }')" "burst p50 on /healthz" "$p99"
 fi
 
 # 5. accepted/s of phases 5 and 6 against /healthz
 if want 5; then
-for spec in 5:50 6:50 6:200; do
+for spec in 5:50 5:200 6:50 6:200; do
     phase=${spec%%:*}; conns=${spec##*:}
     new_topic
     # shellcheck disable=SC2046
     start_svc "$phase" --topic "$topic" --group "$group" $(batch_args "$phase")
     fig=$(harness req_per_s --mode sustained --connections "$conns" --requests "$reqs" --seats 100000 --drain-timeout-ms 100)
+    p99=$(last_p99_ms)
     lim=$(wrk_rps "$conns")
     phase_stop
-    row "$phase" "accepted/s (202)" "$conns" "$fig" "req/s" "$lim" "wrk /healthz"
+    row "$phase" "accepted/s (202)" "$conns" "$fig" "req/s" "$lim" "wrk /healthz" "$p99"
 done
 fi
 
@@ -251,8 +276,9 @@ fi
 if want 6; then
 start_svc 3
 fig=$(harness req_per_s --path /healthz --mode sustained --connections 50 --requests "$((reqs * 5))")
+p99=$(last_p99_ms)
 lim=$(wrk_rps 50)
-row harness "/healthz req/s" 50 "$fig" "req/s" "$lim" "wrk /healthz"
+row harness "/healthz req/s" 50 "$fig" "req/s" "$lim" "wrk /healthz" "$p99"
     phase_stop
 fi
 
@@ -271,12 +297,35 @@ row 3 "RSS MiB with $held connections" "$held" "$(awk -v k="$busy" 'BEGIN { prin
     "$(awk -v k="$idle" 'BEGIN { printf "%.1f", k / 1024 }')" "RSS idle (MiB)"
 fi
 
+# 8. phase 6 on the demo's workload: the Java demo's 50 ms of "payment
+#    check" (the later --think-ms wins over start_svc's 0), 100 seats, a new
+#    user per request (the harness's userId), 50 connections. The figure is
+#    every answer alike, 201, 202 and 409 (the harness's req_per_s); the
+#    queue has 5 s to drain, so that the consumer is idle when wrk measures.
+if want 8; then
+    new_topic
+    # shellcheck disable=SC2046
+    start_svc 6 --think-ms 50 --topic "$topic" --group "$group" $(batch_args 6)
+    fig=$(harness req_per_s --mode sustained --connections 50 --requests "$reqs" --seats 100 --drain-timeout-ms 5000)
+    p99=$(last_p99_ms)
+    lim=$(wrk_rps 50)
+    phase_stop
+    row 6 "demo workload answers/s (100 seats, think 50)" 50 "$fig" "req/s" "$lim" "wrk /healthz" "$p99"
+fi
+
 # ---------------------------------------------------------------------------
 # Results: CSV, JSON with the machine
 # ---------------------------------------------------------------------------
+# The CSV quotes a field that holds a comma or a quote (RFC 4180); the JSON
+# is made from the tab-separated rows.
 {
-    echo "phase,measure,connections,figure,unit,limit,limit_is,ratio"
-    cat "$rows"
+    echo "phase,measure,connections,figure,unit,limit,limit_is,ratio,p99_ms"
+    awk -F '\t' -v OFS=, '{
+        $1 = $1
+        for (i = 1; i <= NF; i++)
+            if ($i ~ /[",]/) { gsub(/"/, "\"\"", $i); $i = "\"" $i "\"" }
+        print
+    }' "$rows"
 } >"$csv"
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 jq -R -s --arg name "$name" --arg lbl "$label" --arg cpu "$cpu" --arg cores "$(nproc)" \
@@ -286,10 +335,19 @@ jq -R -s --arg name "$name" --arg lbl "$label" --arg cpu "$cpu" --arg cores "$(n
     { "name": $name, "label": $lbl, "bin_dir": $bin, "batch": $batch,
       "environment": { "cpu": $cpu, "cores": ($cores | tonumber), "kernel": $kernel, "git": $rev,
                        "postgresql": $pg, "redis": $redis, "wrk": $wrk },
-      "rows": (split("\n") | map(select(length > 0) | split(",")) |
+      "rows": (split("\n") | map(select(length > 0) | split("\t")) |
                map({ "phase": .[0], "measure": .[1], "connections": .[2],
                      "figure": (.[3] | tonumber? // null), "unit": .[4],
                      "limit": (.[5] | tonumber? // null), "limit_is": .[6],
-                     "ratio": (.[7] | tonumber? // null) })) }' "$rows" >"$json"
-rm -f "$rows"
+                     "ratio": (.[7] | tonumber? // null),
+                     "p99_ms": ((.[8] // "") | tonumber? // null) })) }' "$rows" >"$json"
 say "results: ${csv#"$LAB_ROOT"/} and ${json#"$LAB_ROOT"/}"
+
+# ---------------------------------------------------------------------------
+# The targets: each line of scripts/bench/targets.conf against this run's
+# rows, with pass or miss. They only print: a benchmark is not a test.
+# ---------------------------------------------------------------------------
+say "targets (scripts/bench/targets.conf; they only print):"
+awk -v full="$([ -z "$only" ] && echo 1 || echo 0)" -f "$LAB_ROOT/scripts/bench/targets.awk" \
+    "$LAB_ROOT/scripts/bench/targets.conf" "$rows" || true
+rm -f "$rows" "$last_json"
