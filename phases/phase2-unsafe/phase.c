@@ -13,7 +13,6 @@ static const struct strategy phase2_strategies[] = {
 static const struct phase phase2 = {
     .number = 2,
     .name = "unsafe",
-    .needs = 0,
     .book = phase2_book,
     .strategies = phase2_strategies,
 };

@@ -14,7 +14,6 @@ static const struct strategy phase3_strategies[] = {
 static const struct phase phase3 = {
     .number = 3,
     .name = "lock",
-    .needs = 0,
     .book = phase3_book,
     .strategies = phase3_strategies,
 };

@@ -7,7 +7,6 @@ book_fn phase4_gate, phase4_book;
 static const struct phase phase4 = {
     .number = 4,
     .name = "redis",
-    .needs = NEEDS_CACHE,
     .admit = ADMIT_AT_GATE,    /* the claim and the seat in one Redis script */
     .front = phase4_gate,
     .front_known = gate_known,

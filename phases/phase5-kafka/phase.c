@@ -8,7 +8,6 @@ batch_fn phase5_decide_batch;
 static const struct phase phase5 = {
     .number = 5,
     .name = "kafka",
-    .needs = NEEDS_QUEUE,
     .admit = ADMIT_AT_CONSUMER, /* no claim before the queue: the consumer decides an id once */
     .send = phase5_send,
     .decide = phase5_decide,

@@ -9,7 +9,6 @@ batch_fn phase6_decide_batch;
 static const struct phase phase6 = {
     .number = 6,
     .name = "combined",
-    .needs = NEEDS_CACHE | NEEDS_QUEUE,
     .admit = ADMIT_AT_GATE,    /* the claim and the seat in one Redis script */
     .front = phase6_gate,
     .front_known = gate_known,

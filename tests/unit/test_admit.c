@@ -1,11 +1,14 @@
 /* test_admit.c -- the pure parts of admit.c: which stored states are final
- * answers, and the gate phases' stored claim "USER STATE TICKET". */
+ * answers, the gate phases' stored claim "USER STATE TICKET", the reading
+ * of the gate script's reply, and the pipe calls it builds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <string.h>
 #include "booking/admit.h"
 
 static void test_parse_state(void **state)
@@ -51,11 +54,102 @@ static void test_parse_cache(void **state)
     assert_false(admit_parse_cache(NULL, &user, st, sizeof st, &ticket));
 }
 
+/* gate_reply reads the reply {CODE, TEXT} for B (event 1, user 7, KNOWN):
+ * the status, and what it set. */
+static enum lab_status gate_reply(long long code, const char *text, enum lab_status known,
+                                  struct booking *b, enum admit_outcome *outcome,
+                                  struct admit_prior *prior, enum lab_status *answer)
+{
+    redisReply c = { .type = REDIS_REPLY_INTEGER, .integer = code };
+    redisReply t = { .type = REDIS_REPLY_STRING, .str = (char *)text, .len = strlen(text) };
+    redisReply *elements[2] = { &c, &t };
+    redisReply r = { .type = REDIS_REPLY_ARRAY, .elements = 2, .element = elements };
+
+    *b = (struct booking){ .event_id = 1, .user_id = 7 };
+    snprintf(b->request_id, sizeof b->request_id, "rid-1");
+    *answer = LAB_ERR_DB;
+    return admit_gate_reply(b, &r, known, outcome, prior, answer);
+}
+
+static void test_gate_reply(void **state)
+{
+    struct booking b;
+    enum admit_outcome outcome;
+    struct admit_prior prior = { 0 };
+    enum lab_status answer;
+
+    (void)state;
+    /* 1: seat taken, claimed in this sale's generation */
+    assert_int_equal(gate_reply(1, "12", LAB_OK, &b, &outcome, &prior, &answer), LAB_OK);
+    assert_int_equal(outcome, ADMIT_FIRST);
+    assert_int_equal(answer, LAB_OK);
+    assert_int_equal(b.generation, 12);
+    /* 2: the memo's answer stored; 3: the gate is sold out; 4: no counter */
+    assert_int_equal(gate_reply(2, "3", LAB_SOLD_OUT, &b, &outcome, &prior, &answer), LAB_OK);
+    assert_int_equal(answer, LAB_SOLD_OUT);
+    assert_int_equal(gate_reply(3, "3", LAB_OK, &b, &outcome, &prior, &answer), LAB_OK);
+    assert_int_equal(answer, LAB_SOLD_OUT);
+    assert_int_equal(gate_reply(4, "0", LAB_OK, &b, &outcome, &prior, &answer), LAB_OK);
+    assert_int_equal(answer, LAB_NOT_FOUND);
+    /* 0: claimed before: the first answer, in progress, or someone else's */
+    assert_int_equal(gate_reply(0, "7 booked 55", LAB_OK, &b, &outcome, &prior, &answer), LAB_OK);
+    assert_int_equal(outcome, ADMIT_REPLAY);
+    assert_int_equal(prior.answer, LAB_BOOKED);
+    assert_int_equal(prior.ticket_id, 55);
+    assert_int_equal(gate_reply(0, "7 in_progress 0", LAB_OK, &b, &outcome, &prior, &answer),
+                     LAB_OK);
+    assert_int_equal(outcome, ADMIT_IN_PROGRESS);
+    assert_int_equal(gate_reply(0, "8 booked 55", LAB_OK, &b, &outcome, &prior, &answer), LAB_OK);
+    assert_int_equal(outcome, ADMIT_REUSED);
+    /* what cannot be read is Redis failing, never a booking */
+    assert_int_equal(gate_reply(0, "garbage", LAB_OK, &b, &outcome, &prior, &answer),
+                     LAB_ERR_CACHE);
+    assert_int_equal(gate_reply(9, "1", LAB_OK, &b, &outcome, &prior, &answer), LAB_ERR_CACHE);
+    assert_int_equal(admit_gate_reply(&b, NULL, LAB_OK, &outcome, &prior, &answer),
+                     LAB_ERR_CACHE);
+}
+
+/* The calls put each argument in the call's own buffer, and refuse what
+ * does not fit rather than cut it. */
+static void test_gate_calls(void **state)
+{
+    struct booking b = { .event_id = 42, .user_id = 7 };
+    struct cache_call call;
+
+    (void)state;
+    snprintf(b.request_id, sizeof b.request_id, "abc-1");
+    assert_true(admit_gate_call(&call, &b, LAB_OK));
+    assert_non_null(call.script);
+    assert_int_equal(call.argc, 6);
+    assert_string_equal(call.argv[0], "2");
+    assert_string_equal(call.argv[1], "event:42:requests");
+    assert_string_equal(call.argv[2], "event:42:seats");
+    assert_string_equal(call.argv[3], "abc-1");
+    assert_string_equal(call.argv[4], "7");
+    assert_string_equal(call.argv[5], "");
+    assert_true(admit_gate_call(&call, &b, LAB_SOLD_OUT));
+    assert_string_equal(call.argv[5], "sold_out");
+    assert_true(admit_finish_call(&call, &b, LAB_QUEUED, 0));
+    assert_null(call.script);
+    assert_string_equal(call.argv[0], "HSET");
+    assert_string_equal(call.argv[3], "7 queued 0");
+    assert_true(admit_undo_call(&call, &b));
+    assert_int_equal(call.argc, 4);
+    assert_string_equal(call.argv[3], "abc-1");
+    /* a buffer too small for the arguments is refused */
+    call.argc = 0;
+    call.used = sizeof call.buf - 4;
+    assert_false(cache_call_arg(&call, "%s", "longer than four"));
+    assert_int_equal(call.argc, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_state),
         cmocka_unit_test(test_parse_cache),
+        cmocka_unit_test(test_gate_reply),
+        cmocka_unit_test(test_gate_calls),
     };
     return cmocka_run_group_tests_name("admit", tests, NULL, NULL);
 }

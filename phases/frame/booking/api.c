@@ -76,7 +76,7 @@ static void api_status(const struct service *svc, struct http_request *req,
     if (!api_id(req, "eventId", &event_id, reply))
         return;
     /* Redis first; a miss, or Redis being down, falls through to PostgreSQL. */
-    if ((svc->phase->needs & NEEDS_CACHE) && c && conns_cache(c) == LAB_OK &&
+    if (phase_has_gate(svc->phase) && c && conns_cache(c) == LAB_OK &&
         cache_get_status(c->cache, event_id, &seats, &hit) == LAB_OK && hit) {
         http_json(reply, 200, "{\"eventId\":%lld,\"available\":%lld,\"source\":\"cache\"}",
                   event_id, seats);
@@ -89,7 +89,7 @@ static void api_status(const struct service *svc, struct http_request *req,
         api_failed(reply, st, event_id);
         return;
     }
-    if ((svc->phase->needs & NEEDS_CACHE) && c->cache && !c->cache->err)
+    if (phase_has_gate(svc->phase) && c->cache && !c->cache->err)
         cache_put_status(c->cache, event_id, seats, svc->cfg->cache_ttl_ms);
     http_json(reply, 200, "{\"eventId\":%lld,\"available\":%lld,\"source\":\"db\"}", event_id,
               seats);
@@ -118,7 +118,7 @@ static void api_audit(const struct service *svc, struct http_request *req,
         api_failed(reply, st, event_id);
         return;
     }
-    if (svc->phase->needs & NEEDS_CACHE) {
+    if (phase_has_gate(svc->phase)) {
         if (conns_cache(c) == LAB_OK &&
             cache_read_seats(c->cache, event_id, &cached, &found) == LAB_OK && found)
             snprintf(cache_part, sizeof cache_part, ",\"cacheAvailable\":%lld,\"cacheDrift\":%lld",
@@ -217,7 +217,7 @@ static void api_reset(const struct service *svc, struct http_request *req,
     st = c ? conns_db(c) : LAB_ERR_DB;
     if (st == LAB_OK)
         st = db_reset_sale(c->db, event_id, seats, (int)per_user, &generation);
-    if (st == LAB_OK && (svc->phase->needs & NEEDS_CACHE) && (st = conns_cache(c)) == LAB_OK &&
+    if (st == LAB_OK && phase_has_gate(svc->phase) && (st = conns_cache(c)) == LAB_OK &&
         (st = cache_seed(c->cache, event_id, seats, false)) == LAB_OK)
         st = cache_reset_requests(c->cache, event_id, generation);
     gate_memo_forget(event_id);
@@ -238,7 +238,7 @@ static void api_health(const struct service *svc, struct http_request *req,
     http_json(reply, 200, "{\"status\":\"ok\",\"phase\":%d,\"name\":\"%s\",\"async\":%s,"
               "\"thinkMs\":%d,\"threads\":%d}",
               svc->phase->number, svc->phase->name,
-              (svc->phase->needs & NEEDS_QUEUE) ? "true" : "false", svc->cfg->think_ms,
+              phase_is_async(svc->phase) ? "true" : "false", svc->cfg->think_ms,
               svc->cfg->threads);
 }
 

@@ -418,7 +418,7 @@ void pipeline_book(const struct service *svc, struct http_request *req, struct h
     }
     /* a connection that fails here fails the booking, and the phase's book
      * gives the gate's seat back */
-    if (conns_db(c) == LAB_OK && (svc->phase->needs & NEEDS_CACHE))
+    if (conns_db(c) == LAB_OK && phase_has_gate(svc->phase))
         conns_cache(c);
     st = svc->phase->book(c, &job->b, &br);
     job->holds_seat = false;            /* the phase's book gave back what it did not use */

@@ -21,7 +21,7 @@ struct cache_pipe;
 struct service {
     const struct config *cfg;
     const struct phase *phase;      /* what this service is (each phase.c) */
-    struct queue_producer *queue;   /* NEEDS_QUEUE with an API role, else NULL */
+    struct queue_producer *queue;   /* an asynchronous phase with an API role, else NULL */
     struct cache_pipe *pipe;        /* the gate phases' Redis pipe (booking/pipeline.c) */
 };
 

@@ -53,7 +53,7 @@ static enum lab_status consumer_decide(struct consumer *c, struct conns *conns,
 
     if ((st = conns_db(conns)) != LAB_OK)
         return st;
-    if ((c->svc->phase->needs & NEEDS_CACHE) && (st = conns_cache(conns)) != LAB_OK)
+    if (phase_has_gate(c->svc->phase) && (st = conns_cache(conns)) != LAB_OK)
         return st;
     if ((st = db_result(conns->db, b->request_id, &before)) != LAB_OK)
         return st;

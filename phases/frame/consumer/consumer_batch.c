@@ -27,7 +27,7 @@ static enum lab_status batch_decide(struct consumer *c, struct conns *conns,
 
     if ((st = conns_db(conns)) != LAB_OK)
         return st;
-    if ((c->svc->phase->needs & NEEDS_CACHE) && (st = conns_cache(conns)) != LAB_OK)
+    if (phase_has_gate(c->svc->phase) && (st = conns_cache(conns)) != LAB_OK)
         return st;
     return c->svc->phase->decide_batch(conns, b, n, out);
 }

@@ -5,6 +5,7 @@
 #ifndef LAB_PHASE_H
 #define LAB_PHASE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "booking.h"
 #include "clients/conns.h"
@@ -35,11 +36,6 @@ enum phase_admit {
                                   id once, a retry is queued again and finds it decided (5) */
 };
 
-enum phase_needs {
-    NEEDS_CACHE = 1 << 0,      /* Redis: gate, status cache, reset seeds it */
-    NEEDS_QUEUE = 1 << 1,      /* Kafka: POST answers 202, a consumer decides */
-};
-
 /* One concurrency control a phase can run its booking with (--strategy). */
 struct strategy {
     const char *name;          /* "for-update", "atomic", ... */
@@ -49,7 +45,6 @@ struct strategy {
 struct phase {
     int number;                /* 2 .. 6 */
     const char *name;          /* "unsafe", "lock", "redis", "kafka", "combined" */
-    unsigned needs;            /* enum phase_needs */
     enum phase_admit admit;    /* where a request id is claimed */
     book_fn *book;             /* the synchronous phases (2-4): answers POST
                                   /api/bookings, on a booking thread */
@@ -64,13 +59,26 @@ struct phase {
     book_fn *front_known;      /* when set, an answer front would give that is known
                                   with no round trip (the gate's sold-out memo),
                                   else LAB_OK: it is stored with the request's claim */
-    book_fn *decide;           /* NEEDS_QUEUE: the consumer's booking of one message */
+    book_fn *decide;           /* asynchronous phases: the consumer's booking of one message */
     const struct strategy *strategies; /* --strategy choices, NULL-terminated, the
                                   first one the default (its book is .book);
                                   NULL: the phase has only .book */
-    batch_fn *decide_batch;    /* NEEDS_QUEUE: the same for a poll batch (--batch N) */
+    batch_fn *decide_batch;    /* asynchronous phases: the same for a poll batch (--batch N) */
     int batch;                 /* the consumer's default --batch (0: one at a time) */
 };
+
+/* What the frame asks of a phase, from its table: it has the Redis gate
+ * (and with it the status cache, and a reset seeds the counter), or it is
+ * asynchronous (POST answers 202, a Kafka consumer decides). */
+static inline bool phase_has_gate(const struct phase *p)
+{
+    return p->admit == ADMIT_AT_GATE;
+}
+
+static inline bool phase_is_async(const struct phase *p)
+{
+    return p->send != NULL;
+}
 
 /* booking_think is the pause of a real service checking a payment: the same
  * call at the same point of every phase's booking. */

@@ -29,7 +29,7 @@ static void check_backends(const struct phase *phase, const struct config *cfg)
         lab_fatal("cannot reach PostgreSQL (%s): %s. Start the services: make services", cfg->pg,
                   err);
     PQfinish(db);
-    if (phase->needs & NEEDS_CACHE) {
+    if (phase_has_gate(phase)) {
         redisContext *c = cache_connect(cfg->redis, err, sizeof err);
         if (!c)
             lab_fatal("cannot reach %s. Start the services: make services", err);
@@ -66,8 +66,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
     }
     if (cfg.batch == 0)
         cfg.batch = phase->batch > 0 && phase->decide_batch ? phase->batch : 1;
-    run_api = !(phase->needs & NEEDS_QUEUE) || cfg.role != ROLE_WORKER;
-    run_consumer = (phase->needs & NEEDS_QUEUE) && cfg.role != ROLE_API;
+    run_api = !phase_is_async(phase) || cfg.role != ROLE_WORKER;
+    run_consumer = phase_is_async(phase) && cfg.role != ROLE_API;
 
     /* Signals go to sigwait() below, not to whichever thread is running. */
     sigemptyset(&stop_signals);
@@ -86,9 +86,9 @@ int service_main(const struct phase *phase, int argc, char **argv)
         lab_log("admin token (LAB_ADMIN_TOKEN was unset): %s", cfg.admin_token);
 
     check_backends(phase, &cfg);
-    if ((phase->needs & NEEDS_CACHE) && run_api && gate_rebuild(&svc) != LAB_OK)
+    if (phase_has_gate(phase) && run_api && gate_rebuild(&svc) != LAB_OK)
         lab_fatal("cannot rebuild the Redis gate from PostgreSQL");
-    if ((phase->needs & NEEDS_QUEUE) && run_api &&
+    if (phase_is_async(phase) && run_api &&
         !(svc.queue = queue_producer_open(cfg.kafka, cfg.topic, cfg.partitions,
                                           cfg.queue_timeout_ms, cfg.linger_ms, err, sizeof err)))
         lab_fatal("cannot reach Kafka: %s. Start the services: make services", err);
