@@ -1,4 +1,5 @@
 /* Phase 5: POST queues to Kafka (202); a consumer books. */
+#include "db_batch.h"
 #include "service/phase.h"
 
 book_fn phase5_decide;
@@ -12,7 +13,7 @@ static const struct phase phase5 = {
     .send = phase5_send,
     .decide = phase5_decide,
     .decide_batch = phase5_decide_batch,
-    .batch = 256,              /* a poll batch per transaction (--batch 1: one by one) */
+    .batch = DB_BATCH_MAX,     /* a poll batch per transaction (--batch 1: one by one) */
 };
 
 int main(int argc, char **argv)

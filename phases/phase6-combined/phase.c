@@ -1,4 +1,5 @@
 /* Phase 6: Redis gate, Kafka queue, PostgreSQL lock. */
+#include "db_batch.h"
 #include "service/phase.h"
 #include "gate/gate.h"
 
@@ -15,7 +16,7 @@ static const struct phase phase6 = {
     .send = phase6_send,
     .decide = phase6_decide,
     .decide_batch = phase6_decide_batch,
-    .batch = 256,              /* a poll batch per transaction (--batch 1: one by one) */
+    .batch = DB_BATCH_MAX,     /* a poll batch per transaction (--batch 1: one by one) */
 };
 
 int main(int argc, char **argv)

@@ -144,7 +144,7 @@ void admit_finish(struct conns *c, const struct booking *b, enum lab_status answ
  * the id claimed in_progress, {2, generation} when the known answer was
  * stored, {3, generation} when the gate was sold out (stored as such), and
  * {4, generation} when there is no counter (nothing claimed nor taken). */
-static const char *admit_gate_script =
+static const char admit_gate_script[] =
     "local prev = redis.call('HGET', KEYS[1], ARGV[1]) "
     "if prev then return {0, prev} end "
     "local gen = redis.call('HGET', KEYS[1], '#generation') or '0' "
@@ -162,10 +162,12 @@ static const char *admit_gate_script =
 /* KEYS: the event's claims, its gate counter. ARGV: request id. Drops the
  * claim and gives the seat back to a counter that exists (a missing one is
  * seeded from the database, which counts right). */
-static const char *admit_undo_script =
+static const char admit_undo_script[] =
     "redis.call('HDEL', KEYS[1], ARGV[1]) "
     "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCR', KEYS[2]) end "
     "return 1";
+
+const char *const admit_scripts[] = { admit_gate_script, admit_undo_script, NULL };
 
 /* admit_keys starts CALL with SCRIPT and B's two keys. */
 static bool admit_keys(struct cache_call *call, const char *script, const struct booking *b)

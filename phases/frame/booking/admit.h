@@ -54,6 +54,9 @@ enum lab_status admit_gate_reply(struct booking *b, const redisReply *r, enum la
                                  enum admit_outcome *outcome, struct admit_prior *prior,
                                  enum lab_status *answer);
 
+/* The scripts of these calls, for the pipe to load ahead (NULL-ended). */
+extern const char *const admit_scripts[];
+
 /* admit_finish_call is admit_finish of a gate phase as a pipe call;
  * admit_undo_call gives the gate's seat back and drops the claim, for a
  * request that held both and was never run. false: the call cannot be built. */

@@ -430,9 +430,17 @@ void pipeline_book(const struct service *svc, struct http_request *req, struct h
 /* Start and stop                                                           */
 /* ---------------------------------------------------------------------- */
 
+void pipeline_thread_start(const struct service *svc)
+{
+    struct conns *c = conns_self(svc);
+
+    if (c && conns_db(c) == LAB_OK && phase_has_gate(svc->phase))
+        conns_cache(c);
+}
+
 bool pipeline_start(struct service *svc)
 {
-    if (svc->phase->admit == ADMIT_AT_GATE && !(svc->pipe = cache_pipe_start(svc, gate_settle)))
+    if (svc->phase->admit == ADMIT_AT_GATE && !(svc->pipe = cache_pipe_start(svc, gate_settle, admit_scripts)))
         return false;
     if (svc->phase->admit == ADMIT_AT_CONSUMER && !sale_watch_start(svc))
         return false;

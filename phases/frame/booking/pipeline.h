@@ -28,6 +28,11 @@ enum http_front_result pipeline_front(const struct service *svc, struct http_req
 void pipeline_book(const struct service *svc, struct http_request *req, struct http_reply *reply);
 void pipeline_undo(const struct service *svc, struct http_request *req, struct http_reply *reply);
 
+/* pipeline_thread_start opens a booking thread's connections when it
+ * starts (http_start): PostgreSQL, and Redis for a gate phase. A failure is
+ * only logged: the first booking tries again. */
+void pipeline_thread_start(const struct service *svc);
+
 /* pipeline_start / pipeline_stop start and stop what the pipeline needs
  * beside the HTTP server for SVC's phase (the Redis pipe of the gate
  * phases, the sale watcher of phase 5): before http_start, after

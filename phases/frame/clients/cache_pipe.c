@@ -13,6 +13,7 @@
 struct cache_pipe {
     struct conns conns;            /* the pipe thread's own connection (conns_cache) */
     void (*before)(struct conns *c);
+    const char *const *preload;    /* scripts loaded on each new connection */
     pthread_t thread;
     pthread_mutex_t lock;          /* guards the list and stop */
     pthread_cond_t ready;          /* a call was submitted, or stop was set */
@@ -45,23 +46,15 @@ bool cache_call_arg(struct cache_call *call, const char *fmt, ...)
     return true;
 }
 
-/* cache_pipe_sha returns the SHA1 of SCRIPT on the pipe's connection,
- * loading it (one round trip, once per connection) if need be; NULL when
- * Redis refuses or fails. */
-static const char *cache_pipe_sha(struct cache_pipe *p, const char *script)
+/* cache_pipe_load loads SCRIPT on the pipe's connection (one round trip)
+ * and returns its SHA1; NULL when Redis refuses or fails. */
+static const char *cache_pipe_load(struct cache_pipe *p, const char *script)
 {
     redisContext *c = p->conns.cache;
     redisReply *r;
-    int i;
+    int i = p->scripts;
 
-    if (p->loaded_on != c) {
-        p->loaded_on = c;
-        p->scripts = 0;
-    }
-    for (i = 0; i < p->scripts; i++)
-        if (p->script[i] == script)
-            return p->sha[i];
-    if (p->scripts == CACHE_PIPE_SCRIPTS)
+    if (i == CACHE_PIPE_SCRIPTS)
         return NULL;
     r = redisCommand(c, "SCRIPT LOAD %s", script);
     if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -75,6 +68,24 @@ static const char *cache_pipe_sha(struct cache_pipe *p, const char *script)
     p->scripts++;
     freeReplyObject(r);
     return p->sha[i];
+}
+
+/* cache_pipe_sha returns the SHA1 of SCRIPT on the pipe's connection. A
+ * new connection (a restarted Redis has no scripts) first loads the
+ * preloaded ones; a script seen for the first time is loaded then. */
+static const char *cache_pipe_sha(struct cache_pipe *p, const char *script)
+{
+    if (p->loaded_on != p->conns.cache) {
+        p->loaded_on = p->conns.cache;
+        p->scripts = 0;
+        for (const char *const *s = p->preload; s && *s; s++)
+            if (!cache_pipe_load(p, *s))
+                break;
+    }
+    for (int i = 0; i < p->scripts; i++)
+        if (p->script[i] == script)
+            return p->sha[i];
+    return script ? cache_pipe_load(p, script) : NULL;
 }
 
 /* cache_pipe_append writes CALL into the connection's output buffer:
@@ -153,6 +164,9 @@ static void *cache_pipe_run(void *arg)
     struct cache_call *batch;
     bool stop;
 
+    /* ready before the first request (else on it): connected, scripts loaded */
+    if (conns_cache(&p->conns) == LAB_OK)
+        cache_pipe_sha(p, NULL);
     do {
         pthread_mutex_lock(&p->lock);
         while (!p->head && !p->stop)
@@ -167,7 +181,8 @@ static void *cache_pipe_run(void *arg)
     return NULL;
 }
 
-struct cache_pipe *cache_pipe_start(const struct service *svc, void (*before)(struct conns *c))
+struct cache_pipe *cache_pipe_start(const struct service *svc, void (*before)(struct conns *c),
+                                    const char *const *scripts)
 {
     struct cache_pipe *p = calloc(1, sizeof *p);
 
@@ -175,6 +190,7 @@ struct cache_pipe *cache_pipe_start(const struct service *svc, void (*before)(st
         return NULL;
     p->conns.svc = svc;
     p->before = before;
+    p->preload = scripts;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->ready, NULL);
     if (pthread_create(&p->thread, NULL, cache_pipe_run, p) != 0) {

@@ -48,8 +48,11 @@ struct cache_pipe;
  * NULL when the thread cannot be started. The connection is made on the
  * first call, and made again after a failure. BEFORE, when set, runs on the
  * pipe's thread with its connection up, before each round trip (the gate
- * settles the seats of lost takes there, gate_settle). */
-struct cache_pipe *cache_pipe_start(const struct service *svc, void (*before)(struct conns *c));
+ * settles the seats of lost takes there, gate_settle). SCRIPTS (NULL-ended,
+ * may be NULL) are loaded as soon as a connection is made, so that the
+ * first requests do not wait for it. */
+struct cache_pipe *cache_pipe_start(const struct service *svc, void (*before)(struct conns *c),
+                                    const char *const *scripts);
 
 /* cache_pipe_submit queues CALL for the next round trip; any thread. */
 void cache_pipe_submit(struct cache_pipe *p, struct cache_call *call);

@@ -40,7 +40,7 @@ struct queue_producer *queue_producer_open(const char *brokers, const char *topi
 
 /* The producer's default linger.ms (--linger-ms): how long librdkafka
  * gathers messages into one request to the broker. */
-#define QUEUE_LINGER_MS_DEFAULT 5
+#define QUEUE_LINGER_MS_DEFAULT 1
 
 /* A hand-off to Kafka that nobody waits for (queue_send_async): DONE is
  * called exactly once, on the producer's poller thread, with LAB_OK once

@@ -38,7 +38,11 @@ rd_kafka_conf_t *queue_conf_new(const char *brokers, char *err, size_t err_len)
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
     rd_kafka_conf_set_log_cb(conf, queue_log_cb);
-    if (!queue_conf_set(conf, "bootstrap.servers", brokers, err, err_len)) {
+    /* Small requests go out at once: with Nagle's algorithm on (librdkafka's
+     * default) a produce request waited for the acknowledgement of the one
+     * before it whenever several were in flight (docs/bench.md). */
+    if (!queue_conf_set(conf, "bootstrap.servers", brokers, err, err_len) ||
+        !queue_conf_set(conf, "socket.nagle.disable", "true", err, err_len)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

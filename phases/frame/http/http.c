@@ -48,6 +48,7 @@ struct http_server {
     struct http_acceptor *acceptor;   /* our listening socket (http_accept.h) */
     pthread_mutex_t lock;         /* guards the backlog and closing */
     pthread_cond_t ready;         /* a request joined the backlog, or closing was set */
+    void (*thread_start)(const struct service *svc);
     struct http_request *head, *tail;
     size_t waiting;               /* requests in the backlog */
     size_t suspended;             /* requests waiting for an answer from another thread */
@@ -477,6 +478,9 @@ static void *http_booking_thread(void *arg)
      * lock by design, and keep every request. */
     uint64_t limit_us = s->svc->queue ? (uint64_t)s->svc->cfg->queue_timeout_ms * 1000u : 0;
 
+    if (s->thread_start)
+        s->thread_start(s->svc);
+
     while ((req = http_pop(s))) {
         if (limit_us && lab_now_us() - req->queued_us > limit_us) {
             http_error(&req->reply, 503, "unavailable", "waited more than %d ms for a booking "
@@ -593,7 +597,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 
 /* http_start starts the booking threads before the daemon, so that nothing is
  * waiting with nobody to take it. */
-struct http_server *http_start(const struct service *svc, const struct http_route *routes)
+struct http_server *http_start(const struct service *svc, const struct http_route *routes,
+                               void (*thread_start)(const struct service *svc))
 {
     const struct config *cfg = svc->cfg;
     struct http_server *s;
@@ -602,6 +607,7 @@ struct http_server *http_start(const struct service *svc, const struct http_rout
         return NULL;
     s->svc = svc;
     s->routes = routes;
+    s->thread_start = thread_start;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->ready, NULL);
     pthread_cond_init(&s->drained, NULL);

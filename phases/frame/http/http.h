@@ -106,10 +106,12 @@ struct http_route {
 
 struct http_server;               /* opaque: the daemon, the backlog, the booking threads */
 
-/* http_start starts cfg->threads booking threads and listens on the
- * configured address, serving ROUTES (terminated by a zeroed entry). NULL on
- * failure. */
-struct http_server *http_start(const struct service *svc, const struct http_route *routes);
+/* http_start starts cfg->threads booking threads, each of which first runs
+ * THREAD_START (when set: it opens the thread's connections, so that the
+ * first burst does not wait for them), and listens on the configured
+ * address, serving ROUTES (terminated by a zeroed entry). NULL on failure. */
+struct http_server *http_start(const struct service *svc, const struct http_route *routes,
+                               void (*thread_start)(const struct service *svc));
 
 /* http_stop answers the requests still in the backlog with 503, lets the booking threads
  * finish the ones they hold, joins them, and stops the daemon. */

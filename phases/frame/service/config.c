@@ -24,7 +24,7 @@ void config_usage(const char *program)
             "  --gate-memo-ms MS       phases 4, 6: after Redis said sold out, refuse the\n"
             "                          event without asking it for MS ms, 0..1000 (default 0)\n"
             "  --batch N               consumer: decide up to N messages per transaction,\n"
-            "                          1..%d (default 256; 1: one message, one transaction)\n"
+            "                          1..%d (default: all, up to 1000; 1: one message, one transaction)\n"
             "  --role api|worker|all   asynchronous phases: what this process runs (default all)\n"
             "  --topic NAME            Kafka topic (default " QUEUE_TOPIC_DEFAULT ")\n"
             "  --group NAME            Kafka consumer group (default " QUEUE_GROUP_DEFAULT ")\n"

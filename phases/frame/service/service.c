@@ -101,7 +101,7 @@ int service_main(const struct phase *phase, int argc, char **argv)
     }
     if (run_api && !pipeline_start(&svc))
         lab_fatal("cannot start the booking pipeline's threads");
-    if (run_api && !(http = http_start(&svc, api_routes)))
+    if (run_api && !(http = http_start(&svc, api_routes, pipeline_thread_start)))
         lab_fatal("cannot listen on %s:%d (in use? see make services-status)", cfg.http_host,
                   cfg.http_port);
 
