@@ -264,7 +264,7 @@ static void pipeline_admitted(struct cache_call *call, const redisReply *r)
     struct admit_prior prior;
     enum lab_status answer = LAB_OK;
 
-    if (!r)
+    if (!r && call->sent)
         gate_uncertain(job->b.event_id);     /* sent: it may run when Redis answers again */
     if (admit_gate_reply(&job->b, r, job->known, &outcome, &prior, &answer) != LAB_OK) {
         pipeline_answer(job, LAB_ERR_CACHE, 0);

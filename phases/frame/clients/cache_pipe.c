@@ -127,6 +127,8 @@ static void cache_pipe_round_trip(struct cache_pipe *p, struct cache_call *batch
     struct cache_call *call, *next, *sent = NULL, **sent_tail = &sent;
 
     if (conns_cache(&p->conns) != LAB_OK) {
+        for (call = batch; call; call = call->next)
+            call->sent = false;
         cache_pipe_fail(batch);
         return;
     }
@@ -135,10 +137,12 @@ static void cache_pipe_round_trip(struct cache_pipe *p, struct cache_call *batch
     for (call = batch; call; call = next) {
         next = call->next;
         call->next = NULL;
+        call->sent = false;
         if (p->conns.cache->err || !cache_pipe_append(p, call)) {
             call->done(call, NULL);
             continue;
         }
+        call->sent = true;
         *sent_tail = call;
         sent_tail = &call->next;
     }

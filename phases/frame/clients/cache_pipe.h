@@ -18,7 +18,8 @@
 struct cache_call;
 
 /* DONE receives the call's reply (NULL: Redis did not answer: down,
- * restarted, timed out) on the pipe's thread. It must not block; it may
+ * restarted, timed out; SENT then tells whether the command may have run)
+ * on the pipe's thread. It must not block; it may
  * free CALL, submit new calls, and answer or pass on a request. The reply
  * is freed after it returns. */
 typedef void cache_done_fn(struct cache_call *call, const redisReply *reply);
@@ -33,6 +34,7 @@ struct cache_call {
     int argc;
     const char *argv[CACHE_CALL_ARGS];
     size_t used;                   /* bytes of BUF taken */
+    bool sent;                     /* set by the pipe: written to Redis */
     char buf[224];
     cache_done_fn *done;
 };
