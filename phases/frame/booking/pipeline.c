@@ -149,8 +149,9 @@ static bool pipeline_answer_admission(struct http_reply *reply, const struct boo
  * The job is freed with its request: nothing of it may be used after. */
 static void pipeline_answer(struct booking_job *job, enum lab_status st, long long ticket_id)
 {
-    struct http_reply reply = { 0 };
+    struct http_reply reply;
 
+    http_reply_empty(&reply);
     pipeline_reply(&reply, st, &job->b, ticket_id);
     http_answer(job->req, &reply);
 }
@@ -259,11 +260,12 @@ static void pipeline_admitted(struct cache_call *call, const redisReply *r)
 {
     struct booking_job *job = (struct booking_job *)((char *)call -
                                                      offsetof(struct booking_job, call));
-    struct http_reply reply = { 0 };
+    struct http_reply reply;
     enum admit_outcome outcome;
     struct admit_prior prior;
     enum lab_status answer = LAB_OK;
 
+    http_reply_empty(&reply);
     if (!r && call->sent)
         gate_uncertain(job->b.event_id);     /* sent: it may run when Redis answers again */
     if (admit_gate_reply(&job->b, r, job->known, &outcome, &prior, &answer) != LAB_OK) {

@@ -547,13 +547,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 {
     struct http_server *s = cls;
     struct http_request *req = *con_cls;
-    struct http_reply reply = { 0 };
+    struct http_reply reply;
     const struct http_route *route;
     const char *allow;
     bool kept;
 
     (void)version;
     (void)upload_data;
+    http_reply_empty(&reply);
     if (!req || !req->headers_seen) {
         if (!http_framing(conn, &reply))
             return http_send(conn, &reply, NULL);

@@ -26,12 +26,18 @@
 
 struct http_request;              /* opaque: one request being answered */
 
-/* What a handler answers: a status code and a JSON body. */
+/* What a handler answers: a status code and a JSON body. http_reply_empty
+ * starts one without clearing its buffers (one is made on every request). */
 struct http_reply {
     int code;
     char body[1024];
     char location[160];           /* Location header when not empty (202) */
 };
+static inline void http_reply_empty(struct http_reply *reply)
+{
+    reply->code = 0;
+    reply->body[0] = reply->location[0] = '\0';
+}
 
 typedef void http_handler(const struct service *svc, struct http_request *req,
                           struct http_reply *reply);
