@@ -3,8 +3,11 @@
 #include "phase3.h"
 #include "gate/gate.h"
 
-/* The gate, on the HTTP polling thread: sold out in Redis is answered at
- * once; PostgreSQL never sees it, and it never waits behind the row lock. */
+/* The gate: sold out in Redis is answered at once; PostgreSQL never sees
+ * it, and it never waits behind the row lock. The booking pipeline takes
+ * the seat in the same Redis script that claims the request id; this is the
+ * same step on a booking thread, for a counter that must first be seeded
+ * from PostgreSQL. */
 enum lab_status phase4_gate(struct conns *c, const struct booking *b,
                             struct booking_reply *reply)
 {

@@ -1,5 +1,5 @@
 /* Phase 5, Kafka async: the API only queues the request; a consumer books it
- * later with phase 3's transaction, one message at a time per partition. */
+ * later with phase 3's decision, in the order of its partition. */
 #include "db_batch.h"
 #include "phase3.h"
 

@@ -4,8 +4,10 @@
 #include "phase3.h"
 #include "gate/gate.h"
 
-/* The gate, on the HTTP polling thread: sold out in Redis is a 409 at
- * once, nothing is queued and no booking thread is involved. */
+/* The gate: sold out in Redis is a 409 at once, and nothing is queued.
+ * The booking pipeline takes the seat in the same Redis script that claims
+ * the request id; this is the same step on a booking thread, for a counter
+ * that must first be seeded from PostgreSQL. */
 enum lab_status phase6_gate(struct conns *c, const struct booking *b,
                             struct booking_reply *reply)
 {

@@ -242,9 +242,10 @@ static void api_health(const struct service *svc, struct http_request *req,
               svc->cfg->threads);
 }
 
-/* Only /healthz is quick: it touches no connection, so the polling thread
- * answers it and a health check never waits behind the bookings. A booking
- * goes through its phase's front step (the gate) on the polling thread first. */
+/* /healthz and /api/stats are quick: they touch no connection, so the
+ * polling thread answers them and a health check never waits behind the
+ * bookings. A booking starts on the polling thread too (pipeline_front),
+ * which hands it to its first step (booking/pipeline.h). */
 const struct http_route api_routes[] = {
     { "POST", "/api/bookings", pipeline_book, false, pipeline_front, pipeline_undo },
     { "GET", "/api/bookings/status", api_status, false, NULL, NULL },
