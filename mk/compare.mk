@@ -1,4 +1,4 @@
-# compare.mk -- the phases side by side (issue 4): results, charts, report.
+# compare.mk -- the phases side by side: results, charts, report.
 #
 #   make compare    phases 2-6, the same burst and sustained attacks each:
 #                   results/compare-<stamp>.{csv,json} + -timeline.csv, a table

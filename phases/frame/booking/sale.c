@@ -18,6 +18,7 @@ static struct sale_slot {
 } sale_table[SALE_SLOTS];
 static pthread_rwlock_t sale_lock = PTHREAD_RWLOCK_INITIALIZER;
 static atomic_bool sale_trusted;   /* the watcher is listening: the table may be used */
+static unsigned long sale_emptied; /* how often the table was emptied (sale_lock) */
 
 static struct {
     const struct service *svc;
@@ -41,15 +42,39 @@ bool sale_generation(long long event_id, long long *generation)
     return found;
 }
 
-void sale_note(long long event_id, long long generation)
+/* sale_note_locked records the generation; the caller holds the lock. */
+static void sale_note_locked(long long event_id, long long generation)
 {
     struct sale_slot *s = &sale_table[(unsigned long long)event_id % SALE_SLOTS];
 
-    pthread_rwlock_wrlock(&sale_lock);
     if (s->event_id != event_id || s->generation < generation) {
         s->event_id = event_id;
         s->generation = generation;
     }
+}
+
+void sale_note(long long event_id, long long generation)
+{
+    pthread_rwlock_wrlock(&sale_lock);
+    sale_note_locked(event_id, generation);
+    pthread_rwlock_unlock(&sale_lock);
+}
+
+unsigned long sale_epoch(void)
+{
+    unsigned long epoch;
+
+    pthread_rwlock_rdlock(&sale_lock);
+    epoch = sale_emptied;
+    pthread_rwlock_unlock(&sale_lock);
+    return epoch;
+}
+
+void sale_note_read(long long event_id, long long generation, unsigned long epoch)
+{
+    pthread_rwlock_wrlock(&sale_lock);
+    if (epoch == sale_emptied)
+        sale_note_locked(event_id, generation);
     pthread_rwlock_unlock(&sale_lock);
 }
 
@@ -60,6 +85,7 @@ static void sale_forget_all(void)
     pthread_rwlock_wrlock(&sale_lock);
     for (int i = 0; i < SALE_SLOTS; i++)
         sale_table[i].event_id = 0;
+    sale_emptied++;
     pthread_rwlock_unlock(&sale_lock);
 }
 
@@ -105,6 +131,7 @@ static void *sale_watch(void *arg)
         p = (struct pollfd){ .fd = PQsocket(db), .events = POLLIN };
         if (poll(&p, 1, 200) > 0 && (!PQconsumeInput(db) || PQstatus(db) != CONNECTION_OK)) {
             atomic_store_explicit(&sale_trusted, false, memory_order_release);
+            sale_forget_all();
             lab_log("sale: lost the database; the generations are asked again");
             PQfinish(db);
             db = NULL;

@@ -34,7 +34,6 @@ struct http_request {
     atomic_bool answered;         /* reply is filled in: send it */
     bool headers_seen;            /* the access handler's first call is past */
     int query_refused;            /* http_uri_seen cut the query: 400 (too many) or 413 */
-    bool kept;                    /* its handler handed it on (http_keep): send nothing */
     void *job;                    /* the route's state between stages (http_set_job) */
     struct http_server *server;   /* for http_backlog and http_answer from other threads */
     struct http_request *next;    /* in the backlog */
@@ -82,9 +81,15 @@ void http_set_job(struct http_request *req, void *job)
     req->job = job;
 }
 
+/* Set by http_keep on the booking thread whose handler handed its request
+ * on. A flag of the thread, not of the request: once handed on, the
+ * request may be answered and freed before the handler returns. */
+static _Thread_local bool http_kept;
+
 void http_keep(struct http_request *req)
 {
-    req->kept = true;
+    (void)req;
+    http_kept = true;
 }
 
 void http_json(struct http_reply *reply, int code, const char *fmt, ...)
@@ -487,11 +492,10 @@ static void *http_booking_thread(void *arg)
                        "thread", s->svc->cfg->queue_timeout_ms);
             http_not_run(s, req, req->route, &req->reply);
         } else {
+            http_kept = false;
             req->route->handler(s->svc, req, &req->reply);
-            if (req->kept) {
-                req->kept = false;     /* another stage answers it */
-                continue;
-            }
+            if (http_kept)
+                continue;              /* another stage answers it; REQ may be gone */
         }
         http_resume(req);
     }

@@ -90,9 +90,9 @@ void http_answer(struct http_request *req, const struct http_reply *reply);
  * request is answered 503 at once, its route's undo run. */
 void http_backlog(struct http_request *req);
 
-/* http_keep, called by a handler on a booking thread: the request was
- * handed on to another stage, which answers it; the booking thread sends
- * nothing. */
+/* http_keep, called by a handler on a booking thread before it hands the
+ * request on to another stage, which answers it: the booking thread sends
+ * nothing, and touches the request no more. */
 void http_keep(struct http_request *req);
 
 /* One route: METHOD on PATH goes to HANDLER, on a booking thread unless
