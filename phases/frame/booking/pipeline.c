@@ -363,11 +363,9 @@ static bool pipeline_admit_here(struct conns *c, struct booking_job *job,
     enum lab_status st;
 
     if (phase->admit == ADMIT_AT_CONSUMER) {
-        unsigned long epoch = sale_epoch();
-
         if ((st = conns_db(c)) == LAB_OK &&
             (st = db_sale_generation(c->db, job->b.event_id, &job->b.generation)) == LAB_OK) {
-            sale_note_read(job->b.event_id, job->b.generation, epoch);
+            sale_note(job->b.event_id, job->b.generation);
             return true;
         }
         api_failed(reply, st, job->b.event_id);

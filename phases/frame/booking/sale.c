@@ -17,8 +17,7 @@ static struct sale_slot {
     long long generation;
 } sale_table[SALE_SLOTS];
 static pthread_rwlock_t sale_lock = PTHREAD_RWLOCK_INITIALIZER;
-static atomic_bool sale_trusted;   /* the watcher is listening: the table may be used */
-static unsigned long sale_emptied; /* how often the table was emptied (sale_lock) */
+static atomic_bool sale_trusted;   /* the watcher has listened once: the table may be used */
 
 static struct {
     const struct service *svc;
@@ -60,36 +59,32 @@ void sale_note(long long event_id, long long generation)
     pthread_rwlock_unlock(&sale_lock);
 }
 
-unsigned long sale_epoch(void)
-{
-    unsigned long epoch;
 
-    pthread_rwlock_rdlock(&sale_lock);
-    epoch = sale_emptied;
-    pthread_rwlock_unlock(&sale_lock);
-    return epoch;
-}
 
-void sale_note_read(long long event_id, long long generation, unsigned long epoch)
+/* sale_refresh notes every event's generation as the database has it now:
+ * after the watcher (re)started listening, so that a reset it could not
+ * hear while it had no connection is known from here on, and none after
+ * it is missed. Generations only grow, and the table keeps the largest it
+ * was told, so a booking thread's older read cannot undo this. */
+static bool sale_refresh(PGconn *db)
 {
+    PGresult *r = PQexecParams(db, "SELECT id, generation FROM events ORDER BY id LIMIT 100000",
+                               0, NULL, NULL, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+
+    if (!ok)
+        lab_log("sale: cannot read the events: %s", PQerrorMessage(db));
     pthread_rwlock_wrlock(&sale_lock);
-    if (epoch == sale_emptied)
-        sale_note_locked(event_id, generation);
+    for (int i = 0; ok && i < PQntuples(r); i++)
+        sale_note_locked(strtoll(PQgetvalue(r, i, 0), NULL, 10),
+                         strtoll(PQgetvalue(r, i, 1), NULL, 10));
     pthread_rwlock_unlock(&sale_lock);
+    PQclear(r);
+    return ok;
 }
 
-/* sale_forget_all empties the table: what happened while nobody listened
- * is unknown. */
-static void sale_forget_all(void)
-{
-    pthread_rwlock_wrlock(&sale_lock);
-    for (int i = 0; i < SALE_SLOTS; i++)
-        sale_table[i].event_id = 0;
-    sale_emptied++;
-    pthread_rwlock_unlock(&sale_lock);
-}
-
-/* sale_listen connects and LISTENs; NULL when PostgreSQL cannot be had. */
+/* sale_listen connects, LISTENs and refreshes the table; NULL when
+ * PostgreSQL cannot be had. */
 static PGconn *sale_listen(void)
 {
     char err[256];
@@ -106,11 +101,17 @@ static PGconn *sale_listen(void)
         return NULL;
     }
     PQclear(r);
+    if (!sale_refresh(db)) {
+        PQfinish(db);
+        return NULL;
+    }
     return db;
 }
 
-/* The watcher: listens, notes every reset it hears of, and distrusts the
- * table whenever its connection is down (then tries again every 200 ms). */
+/* The watcher: listens, notes every reset it hears of, and when its
+ * connection is lost makes a new one every 200 ms. The table stays in use
+ * meanwhile: no reset can happen while PostgreSQL is down, and the refresh
+ * after the new LISTEN catches one made in the moment before it. */
 static void *sale_watch(void *arg)
 {
     PGconn *db = NULL;
@@ -125,14 +126,11 @@ static void *sale_watch(void *arg)
                 poll(NULL, 0, 200);
                 continue;
             }
-            sale_forget_all();     /* resets may have been missed */
             atomic_store_explicit(&sale_trusted, true, memory_order_release);
         }
         p = (struct pollfd){ .fd = PQsocket(db), .events = POLLIN };
         if (poll(&p, 1, 200) > 0 && (!PQconsumeInput(db) || PQstatus(db) != CONNECTION_OK)) {
-            atomic_store_explicit(&sale_trusted, false, memory_order_release);
-            sale_forget_all();
-            lab_log("sale: lost the database; the generations are asked again");
+            lab_log("sale: lost the database; listening again as soon as it is back");
             PQfinish(db);
             db = NULL;
             continue;

@@ -9,8 +9,9 @@
  * the generation; the reset of this process notes it at once, and a watcher
  * thread LISTENs for the notification that every reset's commit sends
  * (db_reset_sale), so a reset made through another process is heard within
- * a round trip. While the watcher has no connection, nothing is trusted:
- * every booking asks the database again. */
+ * a round trip. Each time the watcher starts listening it reads every
+ * event's generation again; until it first listened, every booking asks the
+ * database. */
 #ifndef LAB_SALE_H
 #define LAB_SALE_H
 
@@ -22,13 +23,6 @@ bool sale_generation(long long event_id, long long *generation);
 
 /* sale_note records EVENT_ID's GENERATION (a later one never goes back). */
 void sale_note(long long event_id, long long generation);
-
-/* A generation read from the database by a booking thread is recorded with
- * sale_note_read, and only if the table was not emptied since EPOCH
- * (sale_epoch(), taken before the read): a reset the watcher missed while
- * it reconnected must not be overwritten by a read made before it. */
-unsigned long sale_epoch(void);
-void sale_note_read(long long event_id, long long generation, unsigned long epoch);
 
 /* sale_watch_start starts the watcher thread on SVC's database; false when
  * the thread cannot be started. sale_watch_stop stops it. */
