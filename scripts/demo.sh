@@ -137,17 +137,16 @@ say_before() {
             "PostgreSQL hearing of them."
        tell "Expect the same clean audit as phase 3. Compare the latencies." ;;
     5) banner "Phase 5: Kafka (202 Accepted, a consumer decides)"
-       tell "The API no longer books. It writes the request to Kafka, waits for" \
-            "the broker's acknowledgement and answers 202 'queued'. One consumer" \
-            "decides the requests in order with phase 3's transaction."
-       tell "The harness waits for the queue to drain before it audits: watch" \
-            "the 'draining' line after the attack itself is over." ;;
+       tell "The API no longer books. It writes the request to Kafka and answers" \
+            "202 'queued' once the broker has acknowledged it. One consumer decides" \
+            "the requests in order, a batch per transaction."
+       tell "The harness waits for the queue to drain before it audits." ;;
     6) banner "Phase 6: combined (Redis gate, then Kafka, then the lock)"
        tell "Redis turns the latecomers away at the API with 409; only the" \
             "requests that got a seat are queued to Kafka; the consumer's row" \
             "lock has the last word."
-       tell "Expect $s requests queued, the rest sold out at once, and a drain" \
-            "of $s decisions instead of $u." ;;
+       tell "Expect $s requests queued, the rest sold out at once, and $s" \
+            "decisions for the consumer instead of $u." ;;
     esac
 }
 
@@ -170,12 +169,12 @@ say_after() {
     4) local versus=""
        [ ! -s "$out_dir/phase3.out" ] || versus=" (phase 3: $(seconds "$(figure 3 p50_us)"))"
        tell "NOTICE: clean again, and PostgreSQL saw only the $(figure 4 booked) admitted" \
-            "requests. Yet p50 is $(seconds "$(figure 4 p50_us)")$versus: in a burst the" \
-            "cheap 'sold out' answers still wait for booking threads that are blocked" \
-            "on the row lock." ;;
+            "requests. p50 is $(seconds "$(figure 4 p50_us)")$versus: the 'sold out'" \
+            "answers come from Redis at once; p99 is still $(seconds "$(figure 4 p99_us)"):" \
+            "the admitted buyers queue on the row lock as in phase 3." ;;
     5) tell "NOTICE: the API answered all $(figure 5 attempted) in $(figure 5 wall_s) s" \
-            "($(figure 5 req_per_s) req/s), but deciding them took $(figure 5 drain_s) s" \
-            "more: a 202 is a promise, not a seat. lost = $(figure 5 lost)." ;;
+            "($(figure 5 req_per_s) req/s); the consumer had decided them $(figure 5 drain_s) s" \
+            "later: a 202 is a promise, not a seat. lost = $(figure 5 lost)." ;;
     6) tell "NOTICE: $(figure 6 queued) queued, $(figure 6 sold_out) sold out straight from" \
             "Redis, p99 $(seconds "$(figure 6 p99_us)"); the queue carried $(figure 6 decided)" \
             "decisions, drained in $(figure 6 drain_s) s." ;;
