@@ -155,6 +155,9 @@ static void cache_pipe_round_trip(struct cache_pipe *p, struct cache_call *batch
             cache_pipe_fail(call);  /* the context is marked: conns_cache makes a new one */
             return;
         }
+        if (((redisReply *)reply)->type == REDIS_REPLY_ERROR &&
+            strncmp(((redisReply *)reply)->str, "NOSCRIPT", 8) == 0)
+            p->loaded_on = NULL;     /* SCRIPT FLUSH: load them again next time */
         call->done(call, reply);
         freeReplyObject(reply);
     }
