@@ -463,6 +463,45 @@ static void unknown_event_and_stored_result_phase5(void **state)
     PQfinish(db);
 }
 
+/* Phase 3: a request without an id gets one of the service's own making,
+ * "srv-" and 16 random hex digits, different for each request and each
+ * process; a client cannot send an id of that form, so it cannot take one
+ * before the service makes it. */
+static void server_made_ids(void **state)
+{
+    struct svc *const sp = &current;
+    char body[1024], first[96] = "", target[160];
+    const char *rid;
+    size_t n;
+
+    (void)state;
+    assert_true(svc_start(sp, 3, NULL));
+    assert_int_equal(reset(sp, "eventId=1&seats=10", body, sizeof body), 200);
+    assert_int_equal(http_call(sp->addr, "POST", "/api/bookings?eventId=1&userId=1"
+                               "&requestId=srv-0000000000000000-0", NULL, NULL, body,
+                               sizeof body, 5000), 400);
+    assert_non_null(strstr(body, "must not start with srv-"));
+    for (int user = 2; user <= 3; user++) {
+        snprintf(target, sizeof target, "/api/bookings?eventId=1&userId=%d", user);
+        assert_int_equal(http_call(sp->addr, "POST", target, NULL, NULL, body, sizeof body,
+                                   5000), 201);
+        assert_non_null(rid = strstr(body, "\"requestId\":\"srv-"));
+        rid += strlen("\"requestId\":\"");
+        n = strcspn(rid, "\"");
+        print_message("server-made id: %.*s\n", (int)n, rid);
+        assert_true(n > 4 + 16 + 1 && rid[4 + 16] == '-');
+        assert_int_equal(strspn(rid + 4, "0123456789abcdef"), 16);
+        if (!first[0])
+            snprintf(first, sizeof first, "%.*s", (int)n, rid);
+        else
+            assert_false(strncmp(first, rid, n) == 0 && first[n] == '\0');
+    }
+    snprintf(target, sizeof target, "/api/bookings/result?requestId=%s", first);
+    assert_int_equal(http_call(sp->addr, "GET", target, NULL, NULL, body, sizeof body, 5000),
+                     200);
+    assert_true(json_has(body, "status", "booked"));
+}
+
 /* Phase 2 with LAB_ADMIN_TOKEN: the reset wants it; and a 200 KB header
  * gets an answer (libmicrohttpd's 431), not a hang or a 200. */
 static void admin_token_and_huge_header(void **state)
@@ -506,6 +545,7 @@ int main(void)
         cmocka_unit_test_teardown(per_user_limit_holds, stop_current),
         cmocka_unit_test_teardown(batch_keeps_per_user_limit_phase6, stop_current),
         cmocka_unit_test_teardown(unknown_event_and_stored_result_phase5, stop_current),
+        cmocka_unit_test_teardown(server_made_ids, stop_current),
         cmocka_unit_test_teardown(admin_token_and_huge_header, stop_current),
     };
     return cmocka_run_group_tests_name("integrity", tests, NULL, NULL);

@@ -13,8 +13,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include "booking/admit.h"
 #include "booking/api.h"
 #include "booking/sale.h"
@@ -46,13 +49,19 @@ struct booking_job {
 /* Parse and answer                                                         */
 /* ---------------------------------------------------------------------- */
 
-/* A request that came without a request id gets one: unique within this
- * process and, by the start time in it, across restarts. */
-static time_t pipeline_started;
+/* A request that came without a request id gets one: "srv-", 16 hex
+ * digits drawn at random once per process, "-" and a counter. Two
+ * processes started in the same second never make the same id, nor does a
+ * restart; and no client may send an id of this form (pipeline_parse), so
+ * none can take one before the service makes it. */
+#define PIPELINE_SERVER_ID_PREFIX "srv-"
 
-static void pipeline_note_start(void)
+static uint64_t pipeline_nonce;
+
+static void pipeline_draw_nonce(void)
 {
-    pipeline_started = time(NULL);
+    if (getrandom(&pipeline_nonce, sizeof pipeline_nonce, 0) != sizeof pipeline_nonce)
+        pipeline_nonce = lab_now_us() ^ ((uint64_t)getpid() << 32);
 }
 
 static void pipeline_make_request_id(char *buf, size_t len)
@@ -60,8 +69,8 @@ static void pipeline_make_request_id(char *buf, size_t len)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     static atomic_uint_fast64_t seq;
 
-    pthread_once(&once, pipeline_note_start);
-    snprintf(buf, len, "srv-%lld-%" PRIuFAST64, (long long)pipeline_started,
+    pthread_once(&once, pipeline_draw_nonce);
+    snprintf(buf, len, PIPELINE_SERVER_ID_PREFIX "%016" PRIx64 "-%" PRIuFAST64, pipeline_nonce,
              atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed));
 }
 
@@ -76,6 +85,11 @@ static bool pipeline_parse(struct http_request *req, struct booking *b, struct h
     if (rid && !parse_request_id(rid)) {
         http_error(reply, 400, "bad_request", "requestId must be 1 to %d characters of "
                    "A-Z a-z 0-9 _ -", PARSE_REQUEST_ID_MAX);
+        return false;
+    }
+    if (rid && strncmp(rid, PIPELINE_SERVER_ID_PREFIX, strlen(PIPELINE_SERVER_ID_PREFIX)) == 0) {
+        http_error(reply, 400, "bad_request", "requestId must not start with "
+                   PIPELINE_SERVER_ID_PREFIX ": the service names requests without one so");
         return false;
     }
     if (rid)
