@@ -91,6 +91,13 @@ static void bad_input_is_refused(void **state)
           "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n", 400 },
         { "POST", "/api/bookings?eventId=1&userId=1&requestId=smuggle2",
           "Content-Length: 0\r\nContent-Length: 5\r\n", "hello", 400 },
+        /* parameter names differ only in case: libmicrohttpd would read either */
+        { "POST", "/api/bookings?EVENTID=2&eventId=1&userId=1&requestId=case1", NULL, NULL, 400 },
+        /* whitespace before the colon: no Transfer-Encoding to libmicrohttpd */
+        { "POST", "/api/bookings?eventId=1&userId=1&requestId=smuggle3",
+          "Content-Length: 0\r\nTransfer-Encoding : chunked\r\n", NULL, 400 },
+        { "POST", "/api/bookings?eventId=1&userId=1&requestId=te-gzip",
+          "Transfer-Encoding: gzip\r\n", NULL, 501 },
         { "POST", "/api/admin/reset?eventId=2000000&seats=10", NULL, NULL, 400 },
         { "POST", "/api/admin/reset?eventId=1&seats=200000", NULL, NULL, 400 },
         { "POST", "/api/admin/reset?eventId=1&seats=10&perUser=0", NULL, NULL, 400 },

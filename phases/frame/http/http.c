@@ -194,8 +194,10 @@ static enum MHD_Result http_scan_arg(void *cls, enum MHD_ValueKind kind, const c
     q->bytes += key_size + value_size + 2;
     if (http_has_control(key, key_size) || http_has_control(value, value_size))
         q->control = true;
+    /* libmicrohttpd looks parameters up without regard to case, so
+     * "EVENTID=2&eventId=1" names one parameter twice */
     for (int i = 0; i < q->count && i < HTTP_PARAMS_MAX && !q->twice; i++)
-        if (strcmp(q->keys[i], key) == 0)
+        if (strcasecmp(q->keys[i], key) == 0)
             q->twice = q->keys[i];
     if (q->count < HTTP_PARAMS_MAX)
         q->keys[q->count] = key;
@@ -278,6 +280,8 @@ struct framing_scan {
     const char *first_length;     /* the first one's value */
     bool lengths_differ;          /* two of them disagree */
     bool transfer_encoding;       /* a Transfer-Encoding header */
+    const char *coding;           /* its value when it is not "chunked" */
+    bool spaced_name;             /* a header name holds a space or a tab */
 };
 
 static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -286,6 +290,8 @@ static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind, cons
     struct framing_scan *f = cls;
 
     (void)kind;
+    if (strpbrk(key, " \t"))
+        f->spaced_name = true;   /* "Transfer-Encoding : chunked" is no header we know */
     if (strcasecmp(key, "Content-Length") == 0) {
         if (f->content_lengths++ == 0)
             f->first_length = value;
@@ -293,6 +299,8 @@ static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind, cons
             f->lengths_differ = true;
     } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
         f->transfer_encoding = true;
+        if (!value || strcasecmp(value, "chunked") != 0)
+            f->coding = value ? value : "";
     }
     return MHD_YES;
 }
@@ -308,6 +316,15 @@ static bool http_framing(struct MHD_Connection *conn, struct http_reply *reply)
     long long length;
 
     MHD_get_connection_values(conn, MHD_HEADER_KIND, http_scan_header, &f);
+    if (f.spaced_name) {
+        http_error(reply, 400, "bad_request", "a header name holds whitespace (RFC 9112 5.1)");
+        return false;
+    }
+    if (f.coding) {
+        http_error(reply, 501, "not_implemented", "Transfer-Encoding %.64s is not supported: "
+                   "send the body with Content-Length, or chunked", f.coding);
+        return false;
+    }
     if (f.content_lengths && f.transfer_encoding) {
         http_error(reply, 400, "bad_request", "Content-Length and Transfer-Encoding together");
         return false;
