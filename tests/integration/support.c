@@ -114,7 +114,7 @@ out:
 /* ---------------------------------------------------------------------- */
 
 /* log_tail copies the last lines of a service's log to stderr. */
-static void log_tail(const char *log)
+void log_tail(const char *log)
 {
     char cmd[320];
 

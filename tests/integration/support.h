@@ -43,6 +43,10 @@ int http_call(const char *addr, const char *method, const char *target, const ch
  * status. */
 int run_attack(const struct svc *s, const char *args, char *out, size_t len);
 
+/* log_tail copies the last lines of LOG (a service's, svc.log) to stderr:
+ * what a test prints before it fails on that service's account. */
+void log_tail(const char *log);
+
 /* json_ll finds "KEY":<number> in JSON. */
 bool json_ll(const char *json, const char *key, long long *out);
 

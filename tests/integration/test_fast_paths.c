@@ -143,7 +143,10 @@ static void expect_clean(const struct svc *s, int users, int seats)
     long long v;
 
     snprintf(args, sizeof args, "--users %d --seats %d --expect-clean", users, seats);
-    assert_int_equal(run_attack(s, args, json, sizeof json), 0);
+    if (run_attack(s, args, json, sizeof json) != 0) {
+        log_tail(s->log);       /* the service's side of the story */
+        fail_msg("the attack was not clean: %.600s", json);
+    }
     assert_true(json_ll(json, "sold", &v));
     assert_int_equal(v, seats);
     assert_true(json_ll(json, "lost", &v));
