@@ -128,9 +128,21 @@ stop_service() {
         kill -CONT "$pid" 2>/dev/null || true
         kill -TERM "$pid" 2>/dev/null || true
     done
+    # Each gets 30 s: a process that never exits (LeakSanitizer's exit check
+    # of a sanitized build was seen spinning for minutes, its tracer
+    # waiting) is killed and named rather than hanging this script.
     for pid in ${pids[@]+"${pids[@]}"}; do
+        local waited=0
+        while is_phase "$pid" && [ "$waited" -lt 300 ]; do   # a replacement is not our child
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        if is_phase "$pid"; then
+            echo "[lab] service pid $pid did not exit 30 s after SIGTERM: killed" >&2
+            pkill -KILL -P "$pid" 2>/dev/null || true
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
         wait "$pid" 2>/dev/null || true
-        while is_phase "$pid"; do sleep 0.1; done   # a replacement is not our child
     done
 }
 trap stop_service EXIT

@@ -104,6 +104,20 @@ phase_start() {
 phase_stop() {
     [ -n "$phase_pid" ] || return 0
     kill -TERM "$phase_pid" 2>/dev/null || true
+    # A service stops within a second or two; 30 s bounds the wait, so that a
+    # process that never exits (LeakSanitizer's exit check of a sanitized
+    # build was seen spinning for minutes, its tracer waiting) cannot hang
+    # the script that started it.
+    local waited=0
+    while kill -0 "$phase_pid" 2>/dev/null && [ "$waited" -lt 300 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$phase_pid" 2>/dev/null; then
+        echo "[lab] the service (pid $phase_pid) did not exit 30 s after SIGTERM: killed" >&2
+        pkill -KILL -P "$phase_pid" 2>/dev/null || true
+        kill -KILL "$phase_pid" 2>/dev/null || true
+    fi
     wait "$phase_pid" 2>/dev/null || true
     phase_pid=
 }

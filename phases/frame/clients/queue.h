@@ -83,9 +83,10 @@ struct queue_message *queue_next(struct queue_consumer *c, struct booking *b, in
  * Call it only after the database committed what the message decided. */
 enum lab_status queue_done(struct queue_consumer *c, struct queue_message *m);
 
-/* queue_done_batch commits, synchronously, the offsets past the N messages
- * M (the highest of each partition) and frees them: one round trip to the
- * broker for a whole batch. Call it only after the database committed. */
+/* queue_done_batch commits the offsets past the N messages M (the highest
+ * of each partition) and frees them: one request to the broker for a whole
+ * batch, not waited for (a failure is logged; the batch may then come
+ * again and is found decided). Call it only after the database committed. */
 enum lab_status queue_done_batch(struct queue_consumer *c, struct queue_message **m, size_t n);
 
 /* queue_drop frees M without committing it: it will be delivered again. */

@@ -17,6 +17,19 @@
 #include <string.h>
 #include <time.h>
 
+/* commit_done is librdkafka's answer to an offset commit, served by
+ * rd_kafka_consumer_poll() (queue_next): a failure is logged, and costs
+ * nothing but a possible redelivery. "No offset" is not a failure. */
+static void commit_done(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        lab_log("queue: an offset commit of %d partition(s) failed: %s (the messages may come "
+                "again, and are found decided)", offsets ? offsets->cnt : 0, rd_kafka_err2str(err));
+}
+
 /* queue_consumer_open() has no timeout parameter; this bounds its check that
  * the broker answers at all. */
 #define QUEUE_CONSUMER_CHECK_MS 5000
@@ -85,6 +98,7 @@ struct queue_consumer *queue_consumer_open(const char *brokers, const char *topi
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    rd_kafka_conf_set_offset_commit_cb(conf, commit_done);
     if (!(c = calloc(1, sizeof *c))) {
         snprintf(err, err_len, "out of memory");
         rd_kafka_conf_destroy(conf);
@@ -201,7 +215,8 @@ enum lab_status queue_done(struct queue_consumer *c, struct queue_message *m)
 }
 
 /* queue_done_batch puts, for each partition of the batch, the offset after
- * its last message in one list and commits the list at once. */
+ * its last message in one list and commits the list at once, without
+ * waiting for the broker's answer. */
 enum lab_status queue_done_batch(struct queue_consumer *c, struct queue_message **m, size_t n)
 {
     rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new((int)n);
@@ -217,7 +232,13 @@ enum lab_status queue_done_batch(struct queue_consumer *c, struct queue_message 
         if (k->offset + 1 > p->offset)
             p->offset = k->offset + 1;
     }
-    kerr = n ? rd_kafka_commit(c->rk, offsets, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    /* Asynchronous: the consumer goes on to the next batch while the broker
+     * stores the offsets. The database committed the batch already, so a
+     * commit that fails (logged by commit_done) only means the batch may be
+     * delivered again, and every request in it is then found decided. A
+     * synchronous commit made the consumer wait for the group's coordinator,
+     * which on a freshly started broker can take many seconds. */
+    kerr = n ? rd_kafka_commit(c->rk, offsets, 1) : RD_KAFKA_RESP_ERR_NO_ERROR;
     if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR)
         lab_log("queue: cannot commit a batch of %zu messages: %s", n, rd_kafka_err2str(kerr));
     rd_kafka_topic_partition_list_destroy(offsets);
