@@ -42,7 +42,6 @@ struct booking_job {
     bool holds_seat;               /* the gate gave it a seat and the claim is taken:
                                       what pipeline_undo gives back */
     struct cache_call call;        /* its Redis step, in the pipe */
-    struct queue_send send;        /* its hand-off to Kafka */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -217,37 +216,154 @@ void pipeline_undo(const struct service *svc, struct http_request *req, struct h
 }
 
 /* ---------------------------------------------------------------------- */
-/* Send: the hand-off to Kafka, answered by the broker                      */
+/* Send: the hand-off to Kafka, answered by the broker or by the deadline    */
 /* ---------------------------------------------------------------------- */
 
-/* pipeline_sent is the broker's verdict on the job's message, on
- * librdkafka's poller thread: 202 once it is stored; otherwise 503, and the
- * gate's seat and the claim go back (the client's retry is a new try). */
-static void pipeline_sent(struct queue_send *send, enum lab_status st)
-{
-    struct booking_job *job = (struct booking_job *)((char *)send -
-                                                     offsetof(struct booking_job, send));
+/* A hand-off in flight. librdkafka holds SEND until its delivery report,
+ * which always comes, but may come later than the answer promised within
+ * --queue-timeout-ms (measured: 10 to 14 s with the broker down and a 5 s
+ * timeout). So the ticket lives apart from the job, on a list that the
+ * clock thread scans: whichever of the report and the deadline comes first
+ * answers the request; the report frees the ticket. */
+enum { TICKET_WAITING, TICKET_REPORTED, TICKET_EXPIRED };
 
-    if (st != LAB_OK)
-        lab_log("queue: Kafka did not store request %s: %s", job->b.request_id,
-                send->reason ? send->reason : "refused");
-    if (job->holds_seat) {
-        job->holds_seat = false;
-        pipeline_after(job, st != LAB_OK, LAB_QUEUED);
-    }
-    pipeline_answer(job, st == LAB_OK ? LAB_QUEUED : LAB_ERR_QUEUE, 0);
+struct pipeline_ticket {
+    struct queue_send send;        /* first: librdkafka's opaque */
+    struct booking_job *job;       /* valid while the ticket is WAITING */
+    atomic_int state;
+    uint64_t deadline_us;
+    struct pipeline_ticket *prev, *next;
+};
+
+static struct {
+    pthread_mutex_t lock;          /* guards the list and stop */
+    pthread_cond_t wake;           /* stop was set */
+    struct pipeline_ticket *head;
+    bool stop, started;
+    pthread_t thread;
+} pipeline_clock = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+/* pipeline_unlink takes T off the list; the caller holds the lock. */
+static void pipeline_unlink(struct pipeline_ticket *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        pipeline_clock.head = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
 }
 
-/* pipeline_send hands the admitted job to the phase's send. */
+/* pipeline_not_sent answers JOB 503: Kafka refused or did not acknowledge
+ * its message in time. The gate's seat and the claim go back (the client's
+ * retry is a new try). */
+static void pipeline_not_sent(struct booking_job *job)
+{
+    if (job->holds_seat) {
+        job->holds_seat = false;
+        pipeline_after(job, true, LAB_OK);
+    }
+    pipeline_answer(job, LAB_ERR_QUEUE, 0);
+}
+
+/* pipeline_sent is the broker's verdict on a ticket's message, on
+ * librdkafka's poller thread: 202 once it is stored, else 503 and the undo.
+ * A ticket whose deadline answered first is only freed: its message, if it
+ * was stored after all, is decided by the consumer like any other. */
+static void pipeline_sent(struct queue_send *send, enum lab_status st)
+{
+    struct pipeline_ticket *t = (struct pipeline_ticket *)send;
+    int waiting = TICKET_WAITING;
+
+    pthread_mutex_lock(&pipeline_clock.lock);
+    pipeline_unlink(t);
+    pthread_mutex_unlock(&pipeline_clock.lock);
+    if (atomic_compare_exchange_strong(&t->state, &waiting, TICKET_REPORTED)) {
+        struct booking_job *job = t->job;
+
+        if (st != LAB_OK) {
+            lab_log("queue: Kafka did not store request %s: %s", job->b.request_id,
+                    send->reason ? send->reason : "refused");
+            pipeline_not_sent(job);
+        } else {
+            if (job->holds_seat) {
+                job->holds_seat = false;
+                pipeline_after(job, false, LAB_QUEUED);
+            }
+            pipeline_answer(job, LAB_QUEUED, 0);
+        }
+    }
+    free(t);
+}
+
+/* The clock thread answers the tickets past their deadline, every 20 ms. */
+static void *pipeline_clock_run(void *arg)
+{
+    struct booking_job *expired[256];
+    size_t n;
+
+    (void)arg;
+    pthread_mutex_lock(&pipeline_clock.lock);
+    while (!pipeline_clock.stop) {
+        struct timespec until;
+        uint64_t now = lab_now_us();
+
+        n = 0;
+        for (struct pipeline_ticket *t = pipeline_clock.head; t && n < 256; t = t->next) {
+            int waiting = TICKET_WAITING;
+
+            if (now >= t->deadline_us &&
+                atomic_compare_exchange_strong(&t->state, &waiting, TICKET_EXPIRED))
+                expired[n++] = t->job;   /* the ticket stays until its report */
+        }
+        pthread_mutex_unlock(&pipeline_clock.lock);
+        for (size_t i = 0; i < n; i++) {
+            lab_log("queue: Kafka did not acknowledge request %s within %d ms",
+                    expired[i]->b.request_id, expired[i]->svc->cfg->queue_timeout_ms);
+            pipeline_not_sent(expired[i]);
+        }
+        pthread_mutex_lock(&pipeline_clock.lock);
+        if (n == 256)
+            continue;                     /* more may be due */
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 20 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&pipeline_clock.wake, &pipeline_clock.lock, &until);
+    }
+    pthread_mutex_unlock(&pipeline_clock.lock);
+    return NULL;
+}
+
+/* pipeline_send hands the admitted job to the phase's send, with a ticket
+ * that the report or the deadline answers. */
 static void pipeline_send(struct booking_job *job)
 {
+    struct pipeline_ticket *t = calloc(1, sizeof *t);
     char err[256];
 
-    job->send.done = pipeline_sent;
-    if (job->svc->phase->send(job->svc, &job->b, &job->send, err, sizeof err) != LAB_OK) {
+    if (!t) {
+        lab_log("queue: out of memory for request %s", job->b.request_id);
+        pipeline_not_sent(job);
+        return;
+    }
+    t->send.done = pipeline_sent;
+    t->job = job;
+    atomic_init(&t->state, TICKET_WAITING);
+    t->deadline_us = lab_now_us() + (uint64_t)job->svc->cfg->queue_timeout_ms * 1000u;
+    pthread_mutex_lock(&pipeline_clock.lock);
+    t->next = pipeline_clock.head;
+    if (t->next)
+        t->next->prev = t;
+    pipeline_clock.head = t;
+    pthread_mutex_unlock(&pipeline_clock.lock);
+    if (job->svc->phase->send(job->svc, &job->b, &t->send, err, sizeof err) != LAB_OK) {
         lab_log("queue: %s", err);
-        job->send.reason = NULL;
-        pipeline_sent(&job->send, LAB_ERR_QUEUE);
+        t->send.reason = NULL;
+        pipeline_sent(&t->send, LAB_ERR_QUEUE);   /* no report will come: answer and free */
     }
 }
 
@@ -460,6 +576,13 @@ bool pipeline_start(struct service *svc)
         return false;
     if (svc->phase->admit == ADMIT_AT_CONSUMER && !sale_watch_start(svc))
         return false;
+    if (phase_is_async(svc->phase)) {
+        pipeline_clock.stop = false;
+        pipeline_clock.started =
+            pthread_create(&pipeline_clock.thread, NULL, pipeline_clock_run, NULL) == 0;
+        if (!pipeline_clock.started)
+            return false;
+    }
     return true;
 }
 
@@ -469,4 +592,12 @@ void pipeline_stop(struct service *svc)
     svc->pipe = NULL;
     if (svc->phase->admit == ADMIT_AT_CONSUMER)
         sale_watch_stop();
+    if (pipeline_clock.started) {
+        pthread_mutex_lock(&pipeline_clock.lock);
+        pipeline_clock.stop = true;
+        pthread_cond_signal(&pipeline_clock.wake);
+        pthread_mutex_unlock(&pipeline_clock.lock);
+        pthread_join(pipeline_clock.thread, NULL);
+        pipeline_clock.started = false;
+    }
 }

@@ -258,17 +258,46 @@ void queue_drop(struct queue_message *m)
     free(m);
 }
 
+/* How long queue_consumer_close waits for the group to let the consumer go. */
+#define QUEUE_CLOSE_MS 10000
+
 /* queue_consumer_close leaves the group (its partitions go to the other
  * workers at once, rather than after the session timeout) and destroys the
- * handle. Every message must have been given to queue_done or queue_drop. */
+ * handle. Every message must have been given to queue_done or queue_drop.
+ * Leaving waits for the offset commits still in flight; with the broker
+ * down that would be until it comes back, so the close is bounded: past
+ * QUEUE_CLOSE_MS the handle is destroyed without leaving (the group lets
+ * the partitions go after the session timeout, and anything not committed
+ * is delivered again and found decided). */
 void queue_consumer_close(struct queue_consumer *c)
 {
-    rd_kafka_resp_err_t kerr;
+    rd_kafka_queue_t *events;      /* what the close reports, served here */
+    rd_kafka_error_t *error;
+    uint64_t deadline;
+    bool closed;
 
     if (!c)
         return;
-    if ((kerr = rd_kafka_consumer_close(c->rk)) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        lab_log("queue: closing the consumer: %s", rd_kafka_err2str(kerr));
-    rd_kafka_destroy(c->rk);
+    events = rd_kafka_queue_new(c->rk);
+    if ((error = rd_kafka_consumer_close_queue(c->rk, events))) {
+        lab_log("queue: closing the consumer: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+    deadline = lab_now_us() + (uint64_t)QUEUE_CLOSE_MS * 1000;
+    while (!rd_kafka_consumer_closed(c->rk) && queue_deadline_left(deadline) > 0) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(events, 100);
+
+        if (ev)
+            rd_kafka_event_destroy(ev);
+    }
+    closed = rd_kafka_consumer_closed(c->rk);
+    rd_kafka_queue_destroy(events);
+    if (closed) {
+        rd_kafka_destroy(c->rk);
+    } else {
+        lab_log("queue: the consumer could not leave its group within %d ms (Kafka "
+                "unreachable?): stopped without leaving", QUEUE_CLOSE_MS);
+        rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
     free(c);
 }
