@@ -1,6 +1,5 @@
 /* Phase 4: Redis gate and status cache in front of phase 3. */
 #include "service/phase.h"
-#include "gate/gate.h"
 
 book_fn phase4_gate, phase4_book;
 
@@ -9,7 +8,6 @@ static const struct phase phase4 = {
     .name = "redis",
     .admit = ADMIT_AT_GATE,    /* the claim and the seat in one Redis script */
     .front = phase4_gate,
-    .front_known = gate_known,
     .book = phase4_book,
 };
 

@@ -1,7 +1,6 @@
 /* Phase 6: Redis gate, Kafka queue, PostgreSQL lock. */
 #include "db_batch.h"
 #include "service/phase.h"
-#include "gate/gate.h"
 
 book_fn phase6_gate, phase6_decide;
 send_fn phase6_send;
@@ -12,7 +11,6 @@ static const struct phase phase6 = {
     .name = "combined",
     .admit = ADMIT_AT_GATE,    /* the claim and the seat in one Redis script */
     .front = phase6_gate,
-    .front_known = gate_known,
     .send = phase6_send,
     .decide = phase6_decide,
     .decide_batch = phase6_decide_batch,

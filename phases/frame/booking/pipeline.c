@@ -183,13 +183,20 @@ static void pipeline_call_done(struct cache_call *call, const redisReply *reply)
     free(call);
 }
 
-/* pipeline_after submits the gate phases' finish (ANSWER stored on the
- * claim) or, with UNDO, the give-back of the seat and the claim. */
-static void pipeline_after(const struct booking_job *job, bool undo, enum lab_status answer)
+/* pipeline_after settles a job that holds the gate's seat and its claim
+ * (nothing for any other): with UNDO the seat and the claim go back,
+ * otherwise ANSWER is stored on the claim. It runs once per job. */
+static void pipeline_after(struct booking_job *job, bool undo, enum lab_status answer)
 {
-    struct cache_call *call = calloc(1, sizeof *call);
-    bool built = call && (undo ? admit_undo_call(call, &job->b)
-                               : admit_finish_call(call, &job->b, answer, 0));
+    struct cache_call *call;
+    bool built;
+
+    if (!job->holds_seat)
+        return;
+    job->holds_seat = false;
+    call = calloc(1, sizeof *call);
+    built = call && (undo ? admit_undo_call(call, &job->b)
+                          : admit_finish_call(call, &job->b, answer, 0));
 
     if (!built) {
         lab_log("admit: out of memory: request %s keeps its claim%s", job->b.request_id,
@@ -209,10 +216,8 @@ void pipeline_undo(const struct service *svc, struct http_request *req, struct h
 
     (void)svc;
     (void)reply;
-    if (job && job->holds_seat) {
-        job->holds_seat = false;
+    if (job)
         pipeline_after(job, true, LAB_OK);
-    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -238,7 +243,7 @@ struct pipeline_ticket {
 static struct {
     pthread_mutex_t lock;          /* guards the list and stop */
     pthread_cond_t wake;           /* stop was set */
-    struct pipeline_ticket *head;
+    struct pipeline_ticket *head, *tail;   /* oldest first: deadlines in order */
     bool stop, started;
     pthread_t thread;
 } pipeline_clock = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
@@ -252,6 +257,8 @@ static void pipeline_unlink(struct pipeline_ticket *t)
         pipeline_clock.head = t->next;
     if (t->next)
         t->next->prev = t->prev;
+    else
+        pipeline_clock.tail = t->prev;
     t->prev = t->next = NULL;
 }
 
@@ -260,10 +267,7 @@ static void pipeline_unlink(struct pipeline_ticket *t)
  * retry is a new try). */
 static void pipeline_not_sent(struct booking_job *job)
 {
-    if (job->holds_seat) {
-        job->holds_seat = false;
-        pipeline_after(job, true, LAB_OK);
-    }
+    pipeline_after(job, true, LAB_OK);
     pipeline_answer(job, LAB_ERR_QUEUE, 0);
 }
 
@@ -287,10 +291,7 @@ static void pipeline_sent(struct queue_send *send, enum lab_status st)
                     send->reason ? send->reason : "refused");
             pipeline_not_sent(job);
         } else {
-            if (job->holds_seat) {
-                job->holds_seat = false;
-                pipeline_after(job, false, LAB_QUEUED);
-            }
+            pipeline_after(job, false, LAB_QUEUED);
             pipeline_answer(job, LAB_QUEUED, 0);
         }
     }
@@ -313,8 +314,9 @@ static void *pipeline_clock_run(void *arg)
         for (struct pipeline_ticket *t = pipeline_clock.head; t && n < 256; t = t->next) {
             int waiting = TICKET_WAITING;
 
-            if (now >= t->deadline_us &&
-                atomic_compare_exchange_strong(&t->state, &waiting, TICKET_EXPIRED))
+            if (atomic_load(&t->state) == TICKET_WAITING && now < t->deadline_us)
+                break;                    /* every ticket after it is due later */
+            if (atomic_compare_exchange_strong(&t->state, &waiting, TICKET_EXPIRED))
                 expired[n++] = t->job;   /* the ticket stays until its report */
         }
         pthread_mutex_unlock(&pipeline_clock.lock);
@@ -355,10 +357,12 @@ static void pipeline_send(struct booking_job *job)
     atomic_init(&t->state, TICKET_WAITING);
     t->deadline_us = lab_now_us() + (uint64_t)job->svc->cfg->queue_timeout_ms * 1000u;
     pthread_mutex_lock(&pipeline_clock.lock);
-    t->next = pipeline_clock.head;
-    if (t->next)
-        t->next->prev = t;
-    pipeline_clock.head = t;
+    t->prev = pipeline_clock.tail;
+    if (t->prev)
+        t->prev->next = t;
+    else
+        pipeline_clock.head = t;
+    pipeline_clock.tail = t;
     pthread_mutex_unlock(&pipeline_clock.lock);
     if (job->svc->phase->send(job->svc, &job->b, &t->send, err, sizeof err) != LAB_OK) {
         lab_log("queue: %s", err);
@@ -435,7 +439,6 @@ enum http_front_result pipeline_front(const struct service *svc, struct http_req
 {
     const struct phase *phase = svc->phase;
     struct booking_job *job = calloc(1, sizeof *job);
-    struct conns memo_only = { .svc = svc };
 
     if (!job) {
         http_error(reply, 503, "unavailable", "out of memory");
@@ -452,7 +455,9 @@ enum http_front_result pipeline_front(const struct service *svc, struct http_req
     http_set_job(req, job);          /* the request owns it from here on */
     switch (phase->admit) {
     case ADMIT_AT_GATE:
-        job->known = phase->front_known ? phase->front_known(&memo_only, &job->b, NULL) : LAB_OK;
+        /* the sold-out memo's answer, if it has one, is stored with the claim */
+        job->known = gate_memo_sold_out(job->b.event_id, svc->cfg->gate_memo_ms) ? LAB_SOLD_OUT
+                                                                                : LAB_OK;
         if (!admit_gate_call(&job->call, &job->b, job->known)) {
             api_failed(reply, LAB_ERR_CACHE, job->b.event_id);
             return HTTP_ANSWERED;
@@ -553,7 +558,7 @@ void pipeline_book(const struct service *svc, struct http_request *req, struct h
     if (conns_db(c) == LAB_OK && phase_has_gate(svc->phase))
         conns_cache(c);
     st = svc->phase->book(c, &job->b, &br);
-    job->holds_seat = false;            /* the phase's book gave back what it did not use */
+    job->holds_seat = false;            /* the phase's book gives back what it does not use */
     admit_finish(c, &job->b, st, br.ticket_id);
     pipeline_reply(reply, st, &job->b, br.ticket_id);
 }

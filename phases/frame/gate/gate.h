@@ -17,11 +17,6 @@ enum lab_status gate_take_seat(struct conns *c, long long event_id);
 /* gate_give_back returns a seat whose booking did not happen. */
 void gate_give_back(struct conns *c, long long event_id);
 
-/* gate_known: LAB_SOLD_OUT when the gate's sold-out memo (--gate-memo-ms)
- * already knows that B's event is sold out, with no round trip; else LAB_OK.
- * The gate phases' front_known. */
-enum lab_status gate_known(struct conns *c, const struct booking *b, struct booking_reply *reply);
-
 /* gate_uncertain notes a take whose answer was lost (a timeout: Redis
  * paused, restarted): it may have taken a seat, or may still take it.
  * gate_settle, on the next take that reaches Redis, gives those seats back

@@ -40,9 +40,3 @@ void gate_give_back(struct conns *c, long long event_id)
     if (conns_cache(c) != LAB_OK || cache_give_back(c->cache, event_id) != LAB_OK)
         lab_log("gate: could not give back a seat of event %lld", event_id);
 }
-
-enum lab_status gate_known(struct conns *c, const struct booking *b, struct booking_reply *reply)
-{
-    (void)reply;
-    return gate_memo_sold_out(b->event_id, c->svc->cfg->gate_memo_ms) ? LAB_SOLD_OUT : LAB_OK;
-}

@@ -56,9 +56,6 @@ struct phase {
                                   runs it inside the claim's script (admit.c); this
                                   is the same step for a booking thread, used when
                                   the counter must first be seeded from PostgreSQL */
-    book_fn *front_known;      /* when set, an answer front would give that is known
-                                  with no round trip (the gate's sold-out memo),
-                                  else LAB_OK: it is stored with the request's claim */
     book_fn *decide;           /* asynchronous phases: the consumer's booking of one message */
     const struct strategy *strategies; /* --strategy choices, NULL-terminated, the
                                   first one the default (its book is .book);
