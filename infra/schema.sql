@@ -72,6 +72,11 @@ CREATE INDEX IF NOT EXISTS requests_event_idx ON requests (event_id);
 -- after it is a new try, which the unique tickets.request_id still keeps from
 -- booking twice.
 ALTER TABLE requests SET UNLOGGED;
+-- holder_pid: the PostgreSQL backend (a booking thread's connection) that
+-- claimed the id. A claim still in_progress whose backend has ended (the
+-- service was killed, or PostgreSQL restarted) is found by the next request
+-- with the id, which resolves it from the tickets (docs/architecture.md).
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS holder_pid integer NOT NULL DEFAULT 0;
 
 -- version: bumped by every write of phase 3's optimistic strategy, which
 -- writes only if the version is still the one it read (compare-and-set).

@@ -203,9 +203,13 @@ enum lab_status db_insert_ticket(PGconn *db, const struct booking *b, long long 
 /* ---------------------------------------------------------------------- */
 
 /* db_request_claim claims B's request id for B's event and user, in the
- * event's current generation (written to B->generation). When the id was
- * claimed before, *FIRST is false and PRIOR holds the stored claim (its
- * event, user, state and ticket). LAB_NOT_FOUND: no such event. */
+ * event's current generation (written to B->generation), on behalf of this
+ * connection's backend (the claim's holder). When the id was claimed
+ * before, *FIRST is false and PRIOR holds the stored claim: its event, user,
+ * state and ticket, and for a claim still in progress whether its holder is
+ * gone (the backend that took it has ended: its process was killed, or
+ * PostgreSQL restarted; or the claim is older than DB_CLAIM_LEASE_S) and the
+ * ticket booked under the id, if any. LAB_NOT_FOUND: no such event. */
 enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
                                  struct db_request *prior)
 {
@@ -215,8 +219,8 @@ enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
     enum lab_status st;
 
     st = db_exec(db,
-                 "INSERT INTO requests (request_id, event_id, user_id, generation) "
-                 "SELECT $1, e.id, $3::bigint, e.generation FROM events e "
+                 "INSERT INTO requests (request_id, event_id, user_id, generation, holder_pid) "
+                 "SELECT $1, e.id, $3::bigint, e.generation, pg_backend_pid() FROM events e "
                  "WHERE e.id = $2::bigint ON CONFLICT (request_id) DO NOTHING "
                  "RETURNING generation",
                  3, params, PGRES_TUPLES_OK, &r);
@@ -229,8 +233,13 @@ enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
         return LAB_OK;
     }
     PQclear(r);
-    st = db_exec(db, "SELECT event_id, user_id, ticket_id, state FROM requests "
-                 "WHERE request_id = $1", 1, params, PGRES_TUPLES_OK, &r);
+    st = db_exec(db, "SELECT r.event_id, r.user_id, r.ticket_id, r.state, "
+                 "(r.state = 'in_progress' AND (r.created_at < now() - interval '"
+                 DB_CLAIM_LEASE_S " seconds' OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
+                 "WHERE a.pid = r.holder_pid AND a.backend_start <= r.created_at)))::int, "
+                 "coalesce((SELECT t.id FROM tickets t WHERE t.request_id = r.request_id), 0), "
+                 "r.holder_pid, r.created_at::text "
+                 "FROM requests r WHERE r.request_id = $1", 1, params, PGRES_TUPLES_OK, &r);
     if (st != LAB_OK)
         return st;
     if (PQntuples(r) != 1) {
@@ -241,6 +250,59 @@ enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
     prior->user_id = db_value(r, 1);
     prior->ticket_id = db_value(r, 2);
     snprintf(prior->state, sizeof prior->state, "%s", PQgetvalue(r, 0, 3));
+    prior->orphaned = db_value(r, 4) != 0;
+    prior->booked_ticket_id = db_value(r, 5);
+    prior->holder_pid = db_value(r, 6);
+    snprintf(prior->claimed_at, sizeof prior->claimed_at, "%s", PQgetvalue(r, 0, 7));
+    PQclear(r);
+    return LAB_OK;
+}
+
+/* db_request_lookup reads REQUEST_ID's claim into STORED (*FOUND). */
+enum lab_status db_request_lookup(PGconn *db, const char *request_id, bool *found,
+                                  struct db_request *stored)
+{
+    const char *params[] = { request_id };
+    PGresult *r;
+    enum lab_status st;
+
+    st = db_exec(db, "SELECT event_id, user_id, ticket_id, state FROM requests "
+                 "WHERE request_id = $1", 1, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    *found = PQntuples(r) == 1;
+    if (*found) {
+        stored->event_id = db_value(r, 0);
+        stored->user_id = db_value(r, 1);
+        stored->ticket_id = db_value(r, 2);
+        snprintf(stored->state, sizeof stored->state, "%s", PQgetvalue(r, 0, 3));
+    }
+    PQclear(r);
+    return LAB_OK;
+}
+
+/* db_request_take_over makes this connection's backend the holder of
+ * PRIOR, a claim whose holder is gone, if nobody took it over since (the
+ * holder and the time are compared): *TAKEN, and B->generation is the
+ * sale's. The claim stays in progress: the request runs as if first. */
+enum lab_status db_request_take_over(PGconn *db, struct booking *b,
+                                     const struct db_request *prior, bool *taken)
+{
+    struct db_num h;
+    const char *params[] = { b->request_id, db_num(&h, prior->holder_pid), prior->claimed_at };
+    PGresult *r;
+    enum lab_status st;
+
+    st = db_exec(db, "UPDATE requests r SET holder_pid = pg_backend_pid(), created_at = now(), "
+                 "generation = e.generation FROM events e WHERE r.request_id = $1 "
+                 "AND e.id = r.event_id AND r.state = 'in_progress' "
+                 "AND r.holder_pid = $2::integer AND r.created_at::text = $3 "
+                 "RETURNING r.generation", 3, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    *taken = PQntuples(r) == 1;
+    if (*taken)
+        b->generation = db_value(r, 0);
     PQclear(r);
     return LAB_OK;
 }
@@ -288,7 +350,10 @@ enum lab_status db_record_decision(PGconn *db, const struct booking *b, const ch
                  "ELSE $4 END, g.gen FROM (SELECT coalesce((SELECT generation FROM events "
                  "WHERE id = $2::bigint), 1) AS cur) c, LATERAL (SELECT c.cur, CASE WHEN "
                  "$5::bigint = 0 THEN c.cur ELSE $5::bigint END AS gen) g "
-                 "ON CONFLICT (request_id) DO NOTHING",
+                 "ON CONFLICT (request_id) DO UPDATE SET event_id = EXCLUDED.event_id, "
+                 "user_id = EXCLUDED.user_id, decision = EXCLUDED.decision, "
+                 "generation = EXCLUDED.generation, decided_at = now() "
+                 "WHERE decisions.generation < EXCLUDED.generation",
                  5, params, PGRES_COMMAND_OK, &r);
     if (st != LAB_OK)
         return st;
@@ -297,28 +362,132 @@ enum lab_status db_record_decision(PGconn *db, const struct booking *b, const ch
     return LAB_OK;
 }
 
-/* db_result: a ticket row means booked, a decision row means turned down
- * (its stored reason: sold_out, failed = no such event, limit, stale),
- * neither means the consumer has not got to it yet. */
-enum lab_status db_result(PGconn *db, const char *request_id, enum lab_status *result)
+/* db_request_outcome: what the database holds as the answer of REQUEST_ID:
+ * a ticket (booked, *TICKET_ID), or a decision of the consumer (its stored
+ * reason: sold_out, failed = no such event, limit, stale); *FOUND is false
+ * when there is neither. */
+enum lab_status db_request_outcome(PGconn *db, const char *request_id, bool *found,
+                                   enum lab_status *answer, long long *ticket_id)
 {
+    static const enum lab_status decided[] = { LAB_QUEUED, LAB_SOLD_OUT, LAB_NOT_FOUND,
+                                               LAB_LIMIT, LAB_STALE };
     const char *params[] = { request_id };
     PGresult *r;
     enum lab_status st;
+    long long d;
 
     st = db_exec(db,
-                 "SELECT (SELECT count(*) FROM tickets WHERE request_id = $1), "
-                 "(SELECT CASE decision WHEN 'sold_out' THEN 1 WHEN 'failed' THEN 2 "
-                 " WHEN 'limit' THEN 3 ELSE 4 END FROM decisions WHERE request_id = $1)",
+                 "SELECT coalesce((SELECT id FROM tickets WHERE request_id = $1), 0), "
+                 "coalesce((SELECT CASE decision WHEN 'sold_out' THEN 1 WHEN 'failed' THEN 2 "
+                 " WHEN 'limit' THEN 3 ELSE 4 END FROM decisions WHERE request_id = $1), 0)",
                  1, params, PGRES_TUPLES_OK, &r);
     if (st != LAB_OK)
         return st;
-    static const enum lab_status decided[] = { LAB_QUEUED, LAB_SOLD_OUT, LAB_NOT_FOUND,
-                                               LAB_LIMIT, LAB_STALE };
-    long long d = db_value(r, 1);
-    *result = db_value(r, 0) ? LAB_BOOKED : decided[d >= 0 && d <= 4 ? d : 0];
+    *ticket_id = db_value(r, 0);
+    d = db_value(r, 1);
+    PQclear(r);
+    *answer = *ticket_id > 0 ? LAB_BOOKED : decided[d >= 0 && d <= 4 ? d : 0];
+    *found = *answer != LAB_QUEUED;
+    return LAB_OK;
+}
+
+/* db_answer_named reads a stored answer: a decision's reason, or "booked". */
+static enum lab_status db_answer_named(const char *name)
+{
+    static const enum lab_status named[] = { LAB_BOOKED, LAB_SOLD_OUT, LAB_LIMIT, LAB_STALE };
+
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (strcmp(name, lab_status_name(named[i])) == 0)
+            return named[i];
+    return LAB_NOT_FOUND;           /* 'failed': there was no such event */
+}
+
+/* db_answers lists the answered requests of EVENT_ID's current sale (its
+ * *GENERATION): every ticket, and every decision of the consumer, for the
+ * gate phases' claims to be rebuilt after Redis lost them. *OUT is
+ * malloc'd (N entries), to free. */
+enum lab_status db_answers(PGconn *db, long long event_id, long long *generation,
+                           struct db_answer **out, size_t *n)
+{
+    struct db_num ev;
+    const char *params[] = { db_num(&ev, event_id) };
+    PGresult *r;
+    enum lab_status st;
+    int rows;
+
+    *out = NULL;
+    *n = 0;
+    st = db_exec(db,
+                 "SELECT e.generation, x.request_id, x.user_id, x.ticket_id, x.answer "
+                 "FROM events e LEFT JOIN LATERAL ("
+                 "  SELECT request_id, user_id, id AS ticket_id, 'booked' AS answer "
+                 "  FROM tickets WHERE event_id = e.id AND generation = e.generation "
+                 "  UNION ALL SELECT request_id, user_id, 0, decision FROM decisions "
+                 "  WHERE event_id = e.id AND generation = e.generation) x ON true "
+                 "WHERE e.id = $1::bigint",
+                 1, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    rows = PQntuples(r);
+    if (rows == 0) {
+        PQclear(r);
+        return LAB_NOT_FOUND;
+    }
+    *generation = db_value(r, 0);
+    *out = calloc((size_t)rows, sizeof **out);
+    if (!*out) {
+        PQclear(r);
+        return LAB_ERR_DB;
+    }
+    for (int i = 0; i < rows; i++) {
+        struct db_answer *a = &(*out)[*n];
+
+        if (PQgetisnull(r, i, 1))
+            continue;
+        snprintf(a->request_id, sizeof a->request_id, "%s", PQgetvalue(r, i, 1));
+        a->user_id = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+        a->ticket_id = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+        a->answer = db_answer_named(PQgetvalue(r, i, 4));
+        (*n)++;
+    }
     PQclear(r);
     return LAB_OK;
+}
+
+/* db_request_decided: the answer already decided for B in its generation
+ * of the sale or a later one (a ticket, or a decision), or LAB_QUEUED: a
+ * 'stale' decision of an earlier copy of the request, sent before a reset,
+ * does not decide a copy sent after it. */
+enum lab_status db_request_decided(PGconn *db, const struct booking *b, enum lab_status *answer)
+{
+    long long ticket_id;
+    bool found;
+    enum lab_status st;
+    struct db_num gen;
+    const char *params[] = { b->request_id, db_num(&gen, b->generation) };
+    PGresult *r;
+
+    if ((st = db_request_outcome(db, b->request_id, &found, answer, &ticket_id)) != LAB_OK ||
+        !found || *answer == LAB_BOOKED || b->generation == 0)
+        return st;
+    st = db_exec(db, "SELECT count(*) FROM decisions WHERE request_id = $1 "
+                 "AND generation >= $2::bigint", 2, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    if (db_value(r, 0) == 0)
+        *answer = LAB_QUEUED;
+    PQclear(r);
+    return LAB_OK;
+}
+
+/* db_result: the stored answer of REQUEST_ID (db_request_outcome), or
+ * LAB_QUEUED when the consumer has not got to it yet. */
+enum lab_status db_result(PGconn *db, const char *request_id, enum lab_status *result)
+{
+    long long ticket_id;
+    bool found;
+
+    return db_request_outcome(db, request_id, &found, result, &ticket_id);
 }
 
 enum lab_status db_count_decided(PGconn *db, long long event_id, long long *decided)

@@ -37,7 +37,15 @@ enum lab_status db_insert_ticket(PGconn *db, const struct booking *b, long long 
 struct db_request {
     long long event_id, user_id, ticket_id;
     char state[16];      /* "in_progress" or a lab_status_name */
+    bool orphaned;       /* in progress, and its holder is gone */
+    long long booked_ticket_id;   /* the ticket booked under the id (0: none) */
+    long long holder_pid;         /* the backend that holds it, and since when */
+    char claimed_at[48];
 };
+
+/* A claim in progress for longer than this is taken to be lost even if the
+ * backend that took it is alive (its answer could not be stored). */
+#define DB_CLAIM_LEASE_S "60"
 
 /* One claim per request id (docs/architecture.md, "Integrity of a sale"):
  * db_request_claim sets *FIRST and B->generation, or fills PRIOR;
@@ -48,6 +56,22 @@ enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
 enum lab_status db_request_finish(PGconn *db, const char *request_id, const char *state,
                                   long long ticket_id);
 enum lab_status db_request_release(PGconn *db, const char *request_id);
+enum lab_status db_request_lookup(PGconn *db, const char *request_id, bool *found,
+                                  struct db_request *stored);
+enum lab_status db_request_decided(PGconn *db, const struct booking *b, enum lab_status *answer);
+enum lab_status db_request_outcome(PGconn *db, const char *request_id, bool *found,
+                                   enum lab_status *answer, long long *ticket_id);
+
+/* An answered request of a sale, for a rebuild of the gate's claims. */
+struct db_answer {
+    char request_id[PARSE_REQUEST_ID_MAX + 1];
+    long long user_id, ticket_id;
+    enum lab_status answer;
+};
+enum lab_status db_answers(PGconn *db, long long event_id, long long *generation,
+                           struct db_answer **out, size_t *n);
+enum lab_status db_request_take_over(PGconn *db, struct booking *b,
+                                     const struct db_request *prior, bool *taken);
 
 /* db_last_conflict: the conflict class of the calling thread's last failed
  * statement (CONTENTION_NONE after a success): what a strategy retries on. */

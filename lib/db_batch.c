@@ -71,37 +71,96 @@ static const char *array_text(struct db_array *a)
 }
 
 /* mark_decided sets OUT[i] = LAB_DUPLICATE for every request already decided
- * (a ticket or a decision row) and for the second copy of a request id in
- * the batch; the others are left LAB_QUEUED. */
+ * (a ticket, or a decision of its generation or a later one: a request
+ * sent again after a reset is not decided by the 'stale' of its first copy)
+ * and for the second copy of a request id in the batch in the same
+ * generation; the others are left LAB_QUEUED. */
 static enum lab_status mark_decided(PGconn *db, const struct booking *b, size_t n,
                                     enum lab_status *out)
 {
-    struct db_array ids = { 0 };
-    const char *params[1];
+    struct db_array ids = { 0 }, gens = { 0 };
+    const char *params[2];
     PGresult *r;
     enum lab_status st;
 
     for (size_t i = 0; i < n; i++) {
         out[i] = LAB_QUEUED;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(b[i].request_id, b[j].request_id) == 0)
+            if (strcmp(b[i].request_id, b[j].request_id) == 0 &&
+                b[i].generation == b[j].generation)
                 out[i] = LAB_DUPLICATE;
         array_add(&ids, b[i].request_id);
+        array_num(&gens, b[i].generation);
     }
     params[0] = array_text(&ids);
-    st = ids.failed ? LAB_ERR_DB
-                    : db_exec(db,
-                          "SELECT r FROM unnest($1::text[]) r WHERE "
-                          "EXISTS (SELECT 1 FROM tickets t WHERE t.request_id = r) OR "
-                          "EXISTS (SELECT 1 FROM decisions d WHERE d.request_id = r)",
-                          1, params, PGRES_TUPLES_OK, &r);
+    params[1] = array_text(&gens);
+    st = ids.failed || gens.failed
+             ? LAB_ERR_DB
+             : db_exec(db,
+                       "SELECT r, g FROM unnest($1::text[], $2::bigint[]) m(r, g) WHERE "
+                       "EXISTS (SELECT 1 FROM tickets t WHERE t.request_id = r) OR "
+                       "EXISTS (SELECT 1 FROM decisions d WHERE d.request_id = r "
+                       "        AND (g = 0 OR d.generation >= g))",
+                       2, params, PGRES_TUPLES_OK, &r);
     free(ids.s);
+    free(gens.s);
     if (st != LAB_OK)
         return st;
     for (int row = 0; row < PQntuples(r); row++)
         for (size_t i = 0; i < n; i++)
-            if (strcmp(PQgetvalue(r, row, 0), b[i].request_id) == 0)
+            if (strcmp(PQgetvalue(r, row, 0), b[i].request_id) == 0 &&
+                strtoll(PQgetvalue(r, row, 1), NULL, 10) == b[i].generation)
                 out[i] = LAB_DUPLICATE;
+    PQclear(r);
+    return LAB_OK;
+}
+
+enum lab_status db_mark_stale(PGconn *db, const struct booking *b, size_t n,
+                              enum lab_status *out)
+{
+    struct db_array ids = { 0 }, evs = { 0 }, users = { 0 }, gens = { 0 };
+    const char *params[4];
+    PGresult *r;
+    enum lab_status st;
+    size_t asked = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] != LAB_QUEUED || b[i].generation == 0)
+            continue;
+        array_add(&ids, b[i].request_id);
+        array_num(&evs, b[i].event_id);
+        array_num(&users, b[i].user_id);
+        array_num(&gens, b[i].generation);
+        asked++;
+    }
+    if (asked == 0)
+        return LAB_OK;
+    params[0] = array_text(&ids);
+    params[1] = array_text(&evs);
+    params[2] = array_text(&users);
+    params[3] = array_text(&gens);
+    /* A sale's generation only grows: a message of an older one is stale
+     * whatever happens next, so no lock is needed to say so. */
+    st = ids.failed || evs.failed || users.failed || gens.failed
+             ? LAB_ERR_DB
+             : db_exec(db,
+                       "WITH m AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], "
+                       "           $4::bigint[]) m(request_id, event_id, user_id, generation)), "
+                       "s AS (SELECT m.* FROM m JOIN events e ON e.id = m.event_id "
+                       "      WHERE m.generation < e.generation), "
+                       "ins AS (INSERT INTO decisions (request_id, event_id, user_id, decision, "
+                       "        generation) SELECT request_id, event_id, user_id, 'stale', "
+                       "        generation FROM s ON CONFLICT (request_id) DO NOTHING) "
+                       "SELECT request_id, generation FROM s",
+                       4, params, PGRES_TUPLES_OK, &r);
+    free(ids.s), free(evs.s), free(users.s), free(gens.s);
+    if (st != LAB_OK)
+        return st;
+    for (int row = 0; row < PQntuples(r); row++)
+        for (size_t i = 0; i < n; i++)
+            if (out[i] == LAB_QUEUED && strcmp(PQgetvalue(r, row, 0), b[i].request_id) == 0 &&
+                strtoll(PQgetvalue(r, row, 1), NULL, 10) == b[i].generation)
+                out[i] = LAB_STALE;
     PQclear(r);
     return LAB_OK;
 }
@@ -272,7 +331,10 @@ static enum lab_status insert_rows(PGconn *db, const struct booking *b, size_t n
         st = db_exec(db,
                  "INSERT INTO decisions (request_id, event_id, user_id, decision, generation) "
                  "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], "
-                 "$5::bigint[]) ON CONFLICT (request_id) DO NOTHING",
+                 "$5::bigint[]) ON CONFLICT (request_id) DO UPDATE SET "
+                 "event_id = EXCLUDED.event_id, user_id = EXCLUDED.user_id, "
+                 "decision = EXCLUDED.decision, generation = EXCLUDED.generation, "
+                 "decided_at = now() WHERE decisions.generation < EXCLUDED.generation",
                  5, p, PGRES_COMMAND_OK, NULL);
     }
     free(t_ev.s), free(t_us.s), free(t_id.s), free(t_gen.s);
@@ -290,9 +352,12 @@ enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
         return LAB_OK;
     if (n > DB_BATCH_MAX)
         return LAB_ERR_DB;
+    for (size_t i = 0; i < n; i++)
+        gen[i] = b[i].generation;
     if ((st = db_begin(db)) != LAB_OK)
         return st;
     if ((st = mark_decided(db, b, n, out)) != LAB_OK ||
+        (st = db_mark_stale(db, b, n, out)) != LAB_OK ||
         (st = decide_events(db, b, n, out, gen)) != LAB_OK ||
         (st = insert_rows(db, b, n, out, gen)) != LAB_OK) {
         db_rollback(db);

@@ -25,6 +25,13 @@
  * decided before (a redelivery, or twice in the batch: nothing is written for
  * it). Returns LAB_OK once committed; LAB_ERR_DB after a rollback, when
  * nothing of the batch was written. */
+/* db_mark_stale finds, among the requests B whose OUT[i] is LAB_QUEUED, the
+ * messages of an earlier generation of their sale (a reset came since they
+ * were admitted), records them all 'stale' with one statement, before any
+ * lock or think time, and sets their OUT[i] to LAB_STALE. */
+enum lab_status db_mark_stale(PGconn *db, const struct booking *b, size_t n,
+                              enum lab_status *out);
+
 enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
                               enum lab_status *out);
 

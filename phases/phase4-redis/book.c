@@ -3,18 +3,10 @@
 #include "phase3.h"
 #include "gate/gate.h"
 
-/* The gate: sold out in Redis is answered at once; PostgreSQL never sees
- * it, and it never waits behind the row lock. The booking pipeline takes
- * the seat in the same Redis script that claims the request id; this is the
- * same step on a booking thread, for a counter that must first be seeded
- * from PostgreSQL. */
-enum lab_status phase4_gate(struct conns *c, const struct booking *b,
-                            struct booking_reply *reply)
-{
-    (void)reply;
-    return gate_take_seat(c, b->event_id);
-}
-
+/* The gate ran before this, in the booking pipeline: one Redis script
+ * claimed the request id and took a seat from the counter (booking/admit.c),
+ * so sold out in Redis was answered at once; PostgreSQL never saw it, and
+ * it never waited behind the row lock. A request here holds a seat. */
 enum lab_status phase4_book(struct conns *c, const struct booking *b,
                             struct booking_reply *reply)
 {
@@ -25,7 +17,8 @@ enum lab_status phase4_book(struct conns *c, const struct booking *b,
     st = phase3_book(c, b, reply);
     if (st == LAB_SOLD_OUT)
         gate_close(c, b->event_id);       /* the database is sold out: so is the gate */
-    else if (st != LAB_BOOKED)
-        gate_give_back(c, b->event_id);   /* not sold: the seat goes back */
+    else if (st != LAB_BOOKED && st != LAB_STALE)
+        gate_give_back(c, b->event_id);   /* not sold: the seat goes back (a stale
+                                             one was taken from a sale reset since) */
     return st;
 }

@@ -1,13 +1,12 @@
 /* Phase 4: Redis gate and status cache in front of phase 3. */
 #include "service/phase.h"
 
-book_fn phase4_gate, phase4_book;
+book_fn phase4_book;
 
 static const struct phase phase4 = {
     .number = 4,
     .name = "redis",
     .admit = ADMIT_AT_GATE,    /* the claim and the seat in one Redis script */
-    .front = phase4_gate,
     .book = phase4_book,
 };
 

@@ -4,20 +4,12 @@
 #include "phase3.h"
 #include "gate/gate.h"
 
-/* The gate: sold out in Redis is a 409 at once, and nothing is queued.
- * The booking pipeline takes the seat in the same Redis script that claims
- * the request id; this is the same step on a booking thread, for a counter
- * that must first be seeded from PostgreSQL. */
-enum lab_status phase6_gate(struct conns *c, const struct booking *b,
-                            struct booking_reply *reply)
-{
-    (void)reply;
-    return gate_take_seat(c, b->event_id);
-}
-
-/* The API's booking: a request that holds a seat goes to Kafka, and the
- * broker's acknowledgement answers it (202); one that Kafka does not take
- * gives its seat back (the booking pipeline's undo). */
+/* The API's booking: the gate ran before this, in the booking pipeline (one
+ * Redis script claimed the request id and took a seat, booking/admit.c), so
+ * sold out in Redis was a 409 at once and nothing was queued. A request
+ * that holds a seat goes to Kafka, and the broker's acknowledgement answers
+ * it (202); one that Kafka does not take gives its seat back (the booking
+ * pipeline's undo). */
 enum lab_status phase6_send(const struct service *svc, const struct booking *b,
                             struct queue_send *send, char *err, size_t err_len)
 {

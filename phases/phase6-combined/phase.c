@@ -2,7 +2,7 @@
 #include "db_batch.h"
 #include "service/phase.h"
 
-book_fn phase6_gate, phase6_decide;
+book_fn phase6_decide;
 send_fn phase6_send;
 batch_fn phase6_decide_batch;
 
@@ -10,7 +10,6 @@ static const struct phase phase6 = {
     .number = 6,
     .name = "combined",
     .admit = ADMIT_AT_GATE,    /* the claim and the seat in one Redis script */
-    .front = phase6_gate,
     .send = phase6_send,
     .decide = phase6_decide,
     .decide_batch = phase6_decide_batch,

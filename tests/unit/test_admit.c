@@ -48,6 +48,10 @@ static void test_parse_cache(void **state)
     assert_int_equal(ticket, 1234);
     assert_false(admit_parse_cache("7 booked", &user, st, sizeof st, &ticket));
     assert_false(admit_parse_cache("7 booked 1 extra", &user, st, sizeof st, &ticket));
+    /* a claim in progress names its holder; no other state has one */
+    assert_true(admit_parse_cache("42 in_progress 0 0123abcd", &user, st, sizeof st, &ticket));
+    assert_string_equal(st, "in_progress");
+    assert_false(admit_parse_cache("42 in_progress 0 ab cd", &user, st, sizeof st, &ticket));
     assert_false(admit_parse_cache("x booked 1", &user, st, sizeof st, &ticket));
     assert_false(admit_parse_cache("0 booked 1", &user, st, sizeof st, &ticket));
     assert_false(admit_parse_cache("7 booked -1", &user, st, sizeof st, &ticket));
@@ -91,6 +95,14 @@ static void test_gate_reply(void **state)
     assert_int_equal(answer, LAB_SOLD_OUT);
     assert_int_equal(gate_reply(4, "0", LAB_OK, &b, &outcome, &prior, &answer), LAB_OK);
     assert_int_equal(answer, LAB_NOT_FOUND);
+    /* 5: in progress, its holder gone: a booking thread resolves it */
+    assert_int_equal(gate_reply(5, "7 in_progress 0 00ff", LAB_OK, &b, &outcome, &prior,
+                                &answer), LAB_OK);
+    assert_int_equal(outcome, ADMIT_FIRST);
+    assert_int_equal(answer, LAB_NOT_FOUND);
+    /* 6: the id was claimed for another event */
+    assert_int_equal(gate_reply(6, "2", LAB_OK, &b, &outcome, &prior, &answer), LAB_OK);
+    assert_int_equal(outcome, ADMIT_REUSED);
     /* 0: claimed before: the first answer, in progress, or someone else's */
     assert_int_equal(gate_reply(0, "7 booked 55", LAB_OK, &b, &outcome, &prior, &answer), LAB_OK);
     assert_int_equal(outcome, ADMIT_REPLAY);
@@ -104,6 +116,7 @@ static void test_gate_reply(void **state)
     /* what cannot be read is Redis failing, never a booking */
     assert_int_equal(gate_reply(0, "garbage", LAB_OK, &b, &outcome, &prior, &answer),
                      LAB_ERR_CACHE);
+    assert_int_equal(gate_reply(7, "1", LAB_OK, &b, &outcome, &prior, &answer), LAB_ERR_CACHE);
     assert_int_equal(gate_reply(9, "1", LAB_OK, &b, &outcome, &prior, &answer), LAB_ERR_CACHE);
     assert_int_equal(admit_gate_reply(&b, NULL, LAB_OK, &outcome, &prior, &answer),
                      LAB_ERR_CACHE);
@@ -120,22 +133,27 @@ static void test_gate_calls(void **state)
     snprintf(b.request_id, sizeof b.request_id, "abc-1");
     assert_true(admit_gate_call(&call, &b, LAB_OK));
     assert_non_null(call.script);
-    assert_int_equal(call.argc, 6);
-    assert_string_equal(call.argv[0], "2");
+    assert_int_equal(call.argc, 9);
+    assert_string_equal(call.argv[0], "3");
     assert_string_equal(call.argv[1], "event:42:requests");
     assert_string_equal(call.argv[2], "event:42:seats");
-    assert_string_equal(call.argv[3], "abc-1");
-    assert_string_equal(call.argv[4], "7");
-    assert_string_equal(call.argv[5], "");
+    assert_string_equal(call.argv[3], ADMIT_EVENT_INDEX);
+    assert_string_equal(call.argv[4], "abc-1");
+    assert_string_equal(call.argv[5], "7");
+    assert_string_equal(call.argv[6], "");
+    assert_string_equal(call.argv[7], "42");
+    assert_int_equal(strlen(call.argv[8]), 16);     /* this process's holder id */
     assert_true(admit_gate_call(&call, &b, LAB_SOLD_OUT));
-    assert_string_equal(call.argv[5], "sold_out");
+    assert_string_equal(call.argv[6], "sold_out");
     assert_true(admit_finish_call(&call, &b, LAB_QUEUED, 0));
     assert_null(call.script);
     assert_string_equal(call.argv[0], "HSET");
     assert_string_equal(call.argv[3], "7 queued 0");
+    b.generation = 3;
     assert_true(admit_undo_call(&call, &b));
-    assert_int_equal(call.argc, 4);
+    assert_int_equal(call.argc, 5);
     assert_string_equal(call.argv[3], "abc-1");
+    assert_string_equal(call.argv[4], "3");     /* given back only to that sale */
     /* a buffer too small for the arguments is refused */
     call.argc = 0;
     call.used = sizeof call.buf - 4;

@@ -4,13 +4,24 @@
  * first request is being answered finds "in_progress" and takes nothing;
  * the answer is stored after the booking, so a later retry gets it back. A
  * failure of a backing service leaves no claim: the client's retry is a new
- * try. Reset deletes an event's claims with its tickets (db_reset_sale,
- * cache_reset_requests). */
+ * try. A claim in progress names its holder (the PostgreSQL backend, or the
+ * process's holder id in Redis); one whose holder is gone is resolved from
+ * the database by the next request with its id. Reset deletes an event's
+ * claims with its tickets (db_reset_sale, admit_reset); a Redis that lost
+ * them gets the answered ones back from the database (admit_rebuild). */
 #include "booking/admit.h"
 
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include "clients/cache.h"
+#include "gate/gate.h"
 #include "db.h"
 #include "service/phase.h"
 #include "parse.h"
@@ -33,11 +44,13 @@ bool admit_parse_state(const char *name, enum lab_status *answer)
 bool admit_parse_cache(const char *value, long long *user_id, char *state, size_t state_len,
                        long long *ticket_id)
 {
-    char user[24], st[24], ticket[24];
-    int used = 0;
+    char user[24], st[24], ticket[24], holder[24];
+    int used = 0, fields;
 
-    if (!value || state_len < sizeof st ||
-        sscanf(value, "%23s %23s %23s%n", user, st, ticket, &used) != 3 || value[used] != '\0')
+    if (!value || state_len < sizeof st)
+        return false;
+    fields = sscanf(value, "%23s %23s %23s%n %23s%n", user, st, ticket, &used, holder, &used);
+    if (fields < 3 || value[used] != '\0' || (fields == 4 && strcmp(st, "in_progress") != 0))
         return false;
     if (!parse_long(user, 1, PARSE_ID_MAX, user_id) || !parse_long(ticket, 0, PARSE_ID_MAX,
                                                                    ticket_id))
@@ -68,156 +81,443 @@ static bool admit_in_cache(const struct conns *c)
     return c->svc->phase->admit == ADMIT_AT_GATE;
 }
 
-enum lab_status admit_claim(struct conns *c, struct booking *b, enum lab_status known,
-                            enum admit_outcome *outcome, struct admit_prior *prior)
+/* The holder of this process's claims in Redis: 16 hex digits drawn once.
+ * A claim in progress names it; the key ADMIT_HOLDER_KEY of it lives as long
+ * as the process renews it (admit_heartbeat), so a claim whose process died
+ * is known by its missing key. */
+#define ADMIT_HOLDER_KEY "lab:holder:"
+#define ADMIT_HOLDER_TTL_MS 3000
+#define ADMIT_STR_(x) #x
+#define ADMIT_STR(x) ADMIT_STR_(x)
+
+static char admit_holder_id[17];
+
+static void admit_draw_holder(void)
 {
+    uint64_t x;
+
+    if (getrandom(&x, sizeof x, 0) != sizeof x)
+        x = lab_now_us() ^ ((uint64_t)getpid() << 40);
+    snprintf(admit_holder_id, sizeof admit_holder_id, "%016" PRIx64, x);
+}
+
+static const char *admit_holder(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, admit_draw_holder);
+    return admit_holder_id;
+}
+
+void admit_heartbeat(struct conns *c)
+{
+    static _Atomic long long last_us;
+    long long now = (long long)lab_now_us();
+
+    if (now - atomic_load(&last_us) < 1000000 || !c->cache)
+        return;
+    atomic_store(&last_us, now);
+    if (!cache_set_ttl(c->cache, ADMIT_HOLDER_KEY, admit_holder(), ADMIT_HOLDER_TTL_MS))
+        atomic_store(&last_us, 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* A claim whose holder is gone, resolved from the database                 */
+/* ---------------------------------------------------------------------- */
+
+/* admit_resolve_db resolves the PostgreSQL claim PRIOR whose holder is gone:
+ * a ticket booked under the id is the answer (stored, and replayed); none,
+ * and the claim is taken over so that this request runs as the first. */
+static enum lab_status admit_resolve_db(struct conns *c, struct booking *b,
+                                        const struct db_request *stored,
+                                        enum admit_outcome *outcome, struct admit_prior *prior)
+{
+    enum lab_status st;
+    bool taken;
+
+    if (stored->booked_ticket_id > 0) {
+        if ((st = db_request_finish(c->db, b->request_id, lab_status_name(LAB_BOOKED),
+                                    stored->booked_ticket_id)) != LAB_OK)
+            return st;
+        lab_log("admit: claim of %s resolved: its holder is gone, its ticket %lld found",
+                b->request_id, stored->booked_ticket_id);
+        *outcome = ADMIT_REPLAY;
+        prior->answer = LAB_BOOKED;
+        prior->ticket_id = stored->booked_ticket_id;
+        return LAB_OK;
+    }
+    if ((st = db_request_take_over(c->db, b, stored, &taken)) != LAB_OK)
+        return st;
+    *outcome = taken ? ADMIT_FIRST : ADMIT_IN_PROGRESS;
+    if (taken)
+        lab_log("admit: claim of %s taken over: its holder is gone, no ticket", b->request_id);
+    return LAB_OK;
+}
+
+/* KEYS: the event's claims. ARGV: request id, the value it had when found
+ * orphaned. Drops the claim if it is still that value (one request takes
+ * it over). The seat it held is not given back: the gate's rebuild at the
+ * service's start counts it free already (gate.c). */
+static const char admit_release_script[] =
+    "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+    "  redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end "
+    "return 0";
+
+/* admit_resolve_cache resolves the Redis claim ORPHAN (its value) of a
+ * process that died: the database's answer under the id, if there is one,
+ * is stored on the claim and replayed (the asynchronous phase replays its
+ * 202: the decision is the consumer's to tell); none, and the claim is
+ * dropped, so that the request runs the gate again as the first. */
+static enum lab_status admit_resolve_cache(struct conns *c, struct booking *b, const char *orphan,
+                                           enum admit_outcome *outcome,
+                                           struct admit_prior *prior, bool *again)
+{
+    enum lab_status st, answer;
+    long long ticket_id;
+    bool found;
+
+    *again = false;
+    if ((st = conns_db(c)) != LAB_OK ||
+        (st = db_request_outcome(c->db, b->request_id, &found, &answer, &ticket_id)) != LAB_OK)
+        return st;
+    if (found) {
+        if (c->svc->phase->send)
+            answer = LAB_QUEUED, ticket_id = 0;
+        if ((st = cache_finish_request(c->cache, b->event_id, b->request_id,
+                                       admit_value(b->user_id, answer, ticket_id).text)) != LAB_OK)
+            return st;
+        lab_log("admit: claim of %s resolved from the database: %s", b->request_id,
+                lab_status_name(answer));
+        *outcome = ADMIT_REPLAY;
+        prior->answer = answer;
+        prior->ticket_id = ticket_id;
+        return LAB_OK;
+    }
+    {
+        const char *argv[] = { "1", NULL, b->request_id, orphan };
+        char key[64];
+        redisReply *r;
+
+        snprintf(key, sizeof key, "event:%lld:requests", b->event_id);
+        argv[1] = key;
+        if ((st = cache_eval(c->cache, admit_release_script, 4, argv, &r)) != LAB_OK)
+            return st;
+        freeReplyObject(r);
+    }
+    lab_log("admit: claim of %s dropped: its holder is gone, no answer stored", b->request_id);
+    *again = true;
+    return LAB_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Claim and finish on a booking thread                                     */
+/* ---------------------------------------------------------------------- */
+
+/* admit_gate_here runs the gate's claim script on the booking thread's own
+ * connection, as the pipe does, and does what the pipe cannot: seeds a
+ * missing counter (and the claims Redis lost with it) from the database,
+ * and resolves a claim whose holder is gone. */
+static enum lab_status admit_gate_here(struct conns *c, struct booking *b, enum lab_status known,
+                                       enum admit_outcome *outcome, struct admit_prior *prior,
+                                       enum lab_status *answer)
+{
+    struct cache_call call;
+    enum lab_status st;
+
+    for (int tries = 0; tries < 3; tries++) {
+        redisReply *r;
+        enum admit_gate_code code;
+        bool again;
+
+        if ((st = conns_cache(c)) != LAB_OK)
+            return st;
+        if (!admit_gate_call(&call, b, known))
+            return LAB_ERR_CACHE;
+        if ((st = cache_eval(c->cache, call.script, call.argc, call.argv, &r)) != LAB_OK)
+            return st;
+        st = admit_gate_reply(b, r, known, outcome, prior, answer);
+        code = admit_gate_last_code(r);
+        if (st == LAB_OK && code == ADMIT_GATE_ORPHANED)
+            st = admit_resolve_cache(c, b, r->element[1]->str, outcome, prior, &again);
+        else
+            again = st == LAB_OK && code == ADMIT_GATE_NO_COUNTER &&
+                    (st = gate_seed(c, b->event_id)) == LAB_OK;
+        freeReplyObject(r);
+        if (st != LAB_OK || !again)
+            return st;
+    }
+    return LAB_ERR_CACHE;
+}
+
+enum lab_status admit_claim(struct conns *c, struct booking *b, enum lab_status known,
+                            enum admit_outcome *outcome, struct admit_prior *prior,
+                            enum lab_status *answer)
+{
+    struct db_request stored;
     enum lab_status st;
     bool first;
 
     *outcome = ADMIT_FIRST;
-    if (admit_in_cache(c)) {
-        char value[128], state[24];
-        long long user_id, ticket_id;
-
-        if ((st = conns_cache(c)) != LAB_OK ||
-            (st = cache_claim_request(c->cache, b->event_id, b->request_id, b->user_id,
-                                      known == LAB_OK ? "in_progress" : lab_status_name(known),
-                                      &first, &b->generation, value, sizeof value)) != LAB_OK)
-            return st;
-        if (first)
-            return LAB_OK;
-        if (!admit_parse_cache(value, &user_id, state, sizeof state, &ticket_id)) {
-            lab_log("admit: unreadable claim of %s: %.64s", b->request_id, value);
-            return LAB_ERR_CACHE;
-        }
-        admit_judge(b, b->event_id, user_id, state, ticket_id, outcome, prior);
+    *answer = LAB_OK;
+    if (admit_in_cache(c))
+        return admit_gate_here(c, b, known, outcome, prior, answer);
+    if ((st = conns_db(c)) != LAB_OK ||
+        (st = db_request_claim(c->db, b, &first, &stored)) != LAB_OK)
+        return st;
+    if (first)
         return LAB_OK;
-    } else {
-        struct db_request stored;
-
-        if ((st = conns_db(c)) != LAB_OK ||
-            (st = db_request_claim(c->db, b, &first, &stored)) != LAB_OK)
-            return st;
-        if (!first)
-            admit_judge(b, stored.event_id, stored.user_id, stored.state, stored.ticket_id,
-                        outcome, prior);
-        else if (known != LAB_OK)
-            admit_finish(c, b, known, 0);
-        return LAB_OK;
-    }
+    if (stored.orphaned && stored.event_id == b->event_id && stored.user_id == b->user_id)
+        return admit_resolve_db(c, b, &stored, outcome, prior);
+    admit_judge(b, stored.event_id, stored.user_id, stored.state, stored.ticket_id, outcome,
+                prior);
+    return LAB_OK;
 }
 
+enum lab_status admit_lookup(struct conns *c, const char *request_id, bool *seen,
+                             enum lab_status *answer, long long *ticket_id)
+{
+    char state[24];
+    long long user_id;
+    enum lab_status st;
+    redisReply *r = NULL;
+
+    if (c->svc->phase->admit == ADMIT_AT_CONSUMER)
+        return LAB_OK;                  /* no claims: *SEEN as the caller set it */
+    *seen = false;
+    *answer = LAB_OK;
+    if (!admit_in_cache(c)) {
+        struct db_request stored;
+
+        if ((st = db_request_lookup(c->db, request_id, seen, &stored)) != LAB_OK || !*seen)
+            return st;
+        if (admit_parse_state(stored.state, answer))
+            *ticket_id = stored.ticket_id;
+        else
+            *answer = LAB_OK;
+        return LAB_OK;
+    }
+    if ((st = conns_cache(c)) != LAB_OK)
+        return st;
+    {
+        char key[64];
+        const char *argv[] = { "2", ADMIT_EVENT_INDEX, key, request_id };
+        /* KEYS: the index, the claims' key prefix. ARGV: the id. */
+        static const char lookup[] =
+            "local ev = redis.call('HGET', KEYS[1], ARGV[1]) "
+            "if not ev then return false end "
+            "return redis.call('HGET', KEYS[2] .. ev .. ':requests', ARGV[1])";
+
+        snprintf(key, sizeof key, "event:");
+        if ((st = cache_eval(c->cache, lookup, 4, argv, &r)) != LAB_OK)
+            return st;
+    }
+    if (r->type == REDIS_REPLY_STRING &&
+        admit_parse_cache(r->str, &user_id, state, sizeof state, ticket_id)) {
+        *seen = true;
+        if (!admit_parse_state(state, answer))
+            *answer = LAB_OK;
+    }
+    freeReplyObject(r);
+    return LAB_OK;
+}
+
+struct admit_value admit_value(long long user_id, enum lab_status answer, long long ticket_id)
+{
+    struct admit_value v;
+
+    snprintf(v.text, sizeof v.text, "%lld %s %lld", user_id, lab_status_name(answer),
+             answer == LAB_BOOKED ? ticket_id : 0);
+    return v;
+}
+
+/* admit_store stores ANSWER on the claim (or drops the claim when the
+ * answer is not final) on the thread's connection. */
+static enum lab_status admit_store(struct conns *c, const struct booking *b, bool final,
+                                   enum lab_status answer, long long ticket_id)
+{
+    enum lab_status st;
+
+    if (admit_in_cache(c)) {
+        if ((st = conns_cache(c)) != LAB_OK)
+            return st;
+        return final ? cache_finish_request(c->cache, b->event_id, b->request_id,
+                                            admit_value(b->user_id, answer, ticket_id).text)
+                     : cache_release_request(c->cache, b->event_id, b->request_id);
+    }
+    if ((st = conns_db(c)) != LAB_OK)
+        return st;
+    return final ? db_request_finish(c->db, b->request_id, lab_status_name(answer),
+                                     answer == LAB_BOOKED ? ticket_id : 0)
+                 : db_request_release(c->db, b->request_id);
+}
+
+/* admit_kept_done frees a kept store once Redis took it (or the pipe gave
+ * up on it, which it says). */
+static void admit_kept_done(struct cache_call *call, const redisReply *reply)
+{
+    if (!reply || reply->type == REDIS_REPLY_ERROR)
+        lab_log("admit: a claim's answer was lost (Redis %s)",
+                reply ? reply->str : "did not answer");
+    free(call);
+}
+
+/* admit_finish stores the answer; a failure is tried again once on a new
+ * connection, and then, for a claim in Redis, handed to the pipe, which
+ * keeps it until Redis takes it. A PostgreSQL claim that still could not
+ * be stored has lost its holder with its connection: the next request with
+ * its id resolves it from the tickets. */
 void admit_finish(struct conns *c, const struct booking *b, enum lab_status answer,
                   long long ticket_id)
 {
     enum lab_status ignored, st;
     bool final = admit_parse_state(lab_status_name(answer), &ignored);
 
-    if (admit_in_cache(c)) {
-        char value[96];
-
-        snprintf(value, sizeof value, "%lld %s %lld", b->user_id, lab_status_name(answer),
-                 answer == LAB_BOOKED ? ticket_id : 0);
-        st = conns_cache(c);
-        if (st == LAB_OK)
-            st = final ? cache_finish_request(c->cache, b->event_id, b->request_id, value)
-                       : cache_release_request(c->cache, b->event_id, b->request_id);
-    } else {
-        st = conns_db(c);
-        if (st == LAB_OK)
-            st = final ? db_request_finish(c->db, b->request_id, lab_status_name(answer),
-                                           answer == LAB_BOOKED ? ticket_id : 0)
-                       : db_request_release(c->db, b->request_id);
-    }
+    st = admit_store(c, b, final, answer, ticket_id);
     if (st != LAB_OK)
-        lab_log("admit: could not store the answer of %s (%s)", b->request_id,
-                lab_status_name(st));
+        st = admit_store(c, b, final, answer, ticket_id);
+    if (st == LAB_OK)
+        return;
+    if (admit_in_cache(c) && c->svc->pipe) {
+        struct cache_call *call = calloc(1, sizeof *call);
+
+        if (call && (final ? admit_finish_call(call, b, answer, ticket_id)
+                           : admit_release_call(call, b))) {
+            lab_log("admit: the answer of %s is kept until Redis takes it", b->request_id);
+            call->keep = true;
+            call->done = admit_kept_done;
+            cache_pipe_submit(c->svc->pipe, call);
+            return;
+        }
+        free(call);
+    }
+    lab_log("admit: could not store the answer of %s (%s)", b->request_id,
+            lab_status_name(st));
 }
 
 /* ---------------------------------------------------------------------- */
 /* The gate phases' claim as one script, through the Redis pipe             */
 /* ---------------------------------------------------------------------- */
 
-/* KEYS: the event's claims, its gate counter. ARGV: request id, user id,
- * the answer known already ("" if none). Returns {0, stored value} for an
- * id claimed before; otherwise {1, generation} when the seat was taken and
- * the id claimed in_progress, {2, generation} when the known answer was
- * stored, {3, generation} when the gate was sold out (stored as such), and
- * {4, generation} when there is no counter (nothing claimed nor taken). */
+/* KEYS: the event's claims, its gate counter, the index of every claimed
+ * id's event. ARGV: request id, user id, the answer known already ("" if
+ * none), event id, this process's holder id. Returns (enum admit_gate_code)
+ *   {0, stored value}   the id was claimed before;
+ *   {5, stored value}   ... but is still in progress and its holder is gone;
+ *   {6, event}          the id was claimed for another event;
+ *   {1, generation}     the seat was taken and the id claimed in progress;
+ *   {2, generation}     the known answer was stored;
+ *   {3, generation}     the gate was sold out (stored as such);
+ *   {4, generation}     there is no counter: nothing was claimed nor taken. */
 static const char admit_gate_script[] =
     "local prev = redis.call('HGET', KEYS[1], ARGV[1]) "
-    "if prev then return {0, prev} end "
+    "if prev then "
+    "  local h = string.match(prev, '^%d+ in_progress %d+ (%x+)$') "
+    "  if h and redis.call('EXISTS', '" ADMIT_HOLDER_KEY "' .. h) == 0 then "
+    "    return {5, prev} end "
+    "  return {0, prev} "
+    "end "
+    "local ev = redis.call('HGET', KEYS[3], ARGV[1]) "
+    "if ev and ev ~= ARGV[4] then return {6, ev} end "
     "local gen = redis.call('HGET', KEYS[1], '#generation') or '0' "
-    "local state = ARGV[3] "
+    "local value = ARGV[3] .. ' 0' "
     "local code = 2 "
-    "if state == '' then "
+    "if ARGV[3] == '' then "
     "  local n = redis.call('GET', KEYS[2]) "
     "  if not n then return {4, gen} end "
-    "  if tonumber(n) <= 0 then state = 'sold_out'; code = 3 "
-    "  else redis.call('DECR', KEYS[2]); state = 'in_progress'; code = 1 end "
+    "  if tonumber(n) <= 0 then value = 'sold_out 0'; code = 3 "
+    "  else "
+    "    redis.call('DECR', KEYS[2]) "
+    "    redis.call('SET', '" ADMIT_HOLDER_KEY "' .. ARGV[5], '1', 'PX', "
+    "               " ADMIT_STR(ADMIT_HOLDER_TTL_MS) ") "
+    "    value = 'in_progress 0 ' .. ARGV[5]; code = 1 "
+    "  end "
     "end "
-    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. state .. ' 0') "
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. value) "
+    "redis.call('HSET', KEYS[3], ARGV[1], ARGV[4]) "
     "return {code, gen}";
 
-/* KEYS: the event's claims, its gate counter. ARGV: request id. Drops the
- * claim and gives the seat back to a counter that exists (a missing one is
- * seeded from the database, which counts right). */
+/* KEYS: the event's claims, its gate counter. ARGV: request id, the
+ * generation the seat was taken in. Drops the claim and gives the seat back
+ * to a counter that exists and is still of that sale: a missing one is
+ * seeded from the database, which counts right; a reset's new counter never
+ * had the seat. */
 static const char admit_undo_script[] =
     "redis.call('HDEL', KEYS[1], ARGV[1]) "
-    "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCR', KEYS[2]) end "
+    "if redis.call('EXISTS', KEYS[2]) == 1 and "
+    "   (redis.call('HGET', KEYS[1], '#generation') or '0') == ARGV[2] then "
+    "  redis.call('INCR', KEYS[2]) end "
     "return 1";
 
 const char *const admit_scripts[] = { admit_gate_script, admit_undo_script, NULL };
 
-/* admit_keys starts CALL with SCRIPT and B's two keys. */
-static bool admit_keys(struct cache_call *call, const char *script, const struct booking *b)
+/* admit_keys starts CALL with SCRIPT and B's keys (N of them). */
+static bool admit_keys(struct cache_call *call, const char *script, const struct booking *b,
+                       int n)
 {
     call->script = script;
     call->argc = 0;
     call->used = 0;
-    return cache_call_arg(call, "2") &&
+    return cache_call_arg(call, "%d", n) &&
            cache_call_arg(call, "event:%lld:requests", b->event_id) &&
-           cache_call_arg(call, "event:%lld:seats", b->event_id);
+           cache_call_arg(call, "event:%lld:seats", b->event_id) &&
+           (n < 3 || cache_call_arg(call, ADMIT_EVENT_INDEX));
 }
 
 bool admit_gate_call(struct cache_call *call, const struct booking *b, enum lab_status known)
 {
-    return admit_keys(call, admit_gate_script, b) &&
+    return admit_keys(call, admit_gate_script, b, 3) &&
            cache_call_arg(call, "%s", b->request_id) &&
            cache_call_arg(call, "%lld", b->user_id) &&
-           cache_call_arg(call, "%s", known == LAB_OK ? "" : lab_status_name(known));
+           cache_call_arg(call, "%s", known == LAB_OK ? "" : lab_status_name(known)) &&
+           cache_call_arg(call, "%lld", b->event_id) &&
+           cache_call_arg(call, "%s", admit_holder());
+}
+
+enum admit_gate_code admit_gate_last_code(const redisReply *r)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
+        r->element[0]->integer < 0 || r->element[0]->integer > ADMIT_GATE_REUSED)
+        return ADMIT_GATE_MALFORMED;
+    return (enum admit_gate_code)r->element[0]->integer;
 }
 
 enum lab_status admit_gate_reply(struct booking *b, const redisReply *r, enum lab_status known,
                                  enum admit_outcome *outcome, struct admit_prior *prior,
                                  enum lab_status *answer)
 {
-    static const enum lab_status answers[] = { LAB_OK, LAB_OK, LAB_SOLD_OUT, LAB_NOT_FOUND };
     char state[24];
-    long long code, user_id, ticket_id;
+    long long user_id, ticket_id;
+    enum admit_gate_code code = admit_gate_last_code(r);
 
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
+    *outcome = ADMIT_FIRST;
+    switch (code) {
+    case ADMIT_GATE_MALFORMED:
         if (r)
             lab_log("admit: unexpected reply to the gate's claim of %s: %s", b->request_id,
                     r->type == REDIS_REPLY_ERROR ? r->str : "?");
         return LAB_ERR_CACHE;
-    }
-    code = r->element[0]->integer;
-    if (code == 0) {
+    case ADMIT_GATE_PRIOR:
         if (!admit_parse_cache(r->element[1]->str, &user_id, state, sizeof state, &ticket_id)) {
             lab_log("admit: unreadable claim of %s: %.64s", b->request_id, r->element[1]->str);
             return LAB_ERR_CACHE;
         }
         admit_judge(b, b->event_id, user_id, state, ticket_id, outcome, prior);
         return LAB_OK;
+    case ADMIT_GATE_REUSED:
+        *outcome = ADMIT_REUSED;
+        return LAB_OK;
+    case ADMIT_GATE_ORPHANED:
+    case ADMIT_GATE_NO_COUNTER:
+        *answer = LAB_NOT_FOUND;     /* for a booking thread: admit_claim */
+        return LAB_OK;
+    default:
+        break;
     }
-    if (code < 1 || code > 4)
-        return LAB_ERR_CACHE;
-    *outcome = ADMIT_FIRST;
     if (!parse_long(r->element[1]->str, 0, PARSE_ID_MAX, &b->generation))
         b->generation = 0;
-    *answer = code == 2 ? known : answers[code - 1];
+    *answer = code == ADMIT_GATE_STORED ? known : code == ADMIT_GATE_SOLD_OUT ? LAB_SOLD_OUT
+                                                                             : LAB_OK;
     return LAB_OK;
 }
 
@@ -230,11 +530,93 @@ bool admit_finish_call(struct cache_call *call, const struct booking *b, enum la
     return cache_call_arg(call, "HSET") &&
            cache_call_arg(call, "event:%lld:requests", b->event_id) &&
            cache_call_arg(call, "%s", b->request_id) &&
-           cache_call_arg(call, "%lld %s %lld", b->user_id, lab_status_name(answer),
-                          answer == LAB_BOOKED ? ticket_id : 0);
+           cache_call_arg(call, "%s", admit_value(b->user_id, answer, ticket_id).text);
 }
 
 bool admit_undo_call(struct cache_call *call, const struct booking *b)
 {
-    return admit_keys(call, admit_undo_script, b) && cache_call_arg(call, "%s", b->request_id);
+    return admit_keys(call, admit_undo_script, b, 2) && cache_call_arg(call, "%s", b->request_id) &&
+           cache_call_arg(call, "%lld", b->generation);
+}
+
+bool admit_release_call(struct cache_call *call, const struct booking *b)
+{
+    call->script = NULL;
+    call->argc = 0;
+    call->used = 0;
+    return cache_call_arg(call, "HDEL") &&
+           cache_call_arg(call, "event:%lld:requests", b->event_id) &&
+           cache_call_arg(call, "%s", b->request_id);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reset and rebuild of the gate phases' claims                            */
+/* ---------------------------------------------------------------------- */
+
+/* KEYS: the event's claims, its counter, its cached status, the index.
+ * ARGV: seats, generation. A reset in one step: no request can take a seat
+ * of the new counter with the old generation between the two, nor find a
+ * claim of the old sale. */
+static const char admit_reset_script[] =
+    "for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do redis.call('HDEL', KEYS[4], id) end "
+    "redis.call('DEL', KEYS[1], KEYS[3]) "
+    "redis.call('SET', KEYS[2], ARGV[1]) "
+    "redis.call('HSET', KEYS[1], '#generation', ARGV[2]) "
+    "return 1";
+
+enum lab_status admit_reset(redisContext *cache, long long event_id, long long seats,
+                            long long generation)
+{
+    char k1[64], k2[64], k3[64], a1[24], a2[24];
+    const char *argv[] = { "4", k1, k2, k3, ADMIT_EVENT_INDEX, a1, a2 };
+    redisReply *r;
+    enum lab_status st;
+
+    snprintf(k1, sizeof k1, "event:%lld:requests", event_id);
+    snprintf(k2, sizeof k2, "event:%lld:seats", event_id);
+    snprintf(k3, sizeof k3, "event:%lld:status", event_id);
+    snprintf(a1, sizeof a1, "%lld", seats);
+    snprintf(a2, sizeof a2, "%lld", generation);
+    if ((st = cache_eval(cache, admit_reset_script, 7, argv, &r)) == LAB_OK)
+        freeReplyObject(r);
+    return st;
+}
+
+enum lab_status admit_rebuild(PGconn *db, redisContext *cache, long long event_id, bool queued)
+{
+    struct db_answer *answers = NULL;
+    size_t n = 0;
+    long long generation;
+    enum lab_status st;
+    int pending = 0;
+
+    if ((st = db_answers(db, event_id, &generation, &answers, &n)) != LAB_OK)
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        struct admit_value v = admit_value(answers[i].user_id,
+                                           queued ? LAB_QUEUED : answers[i].answer,
+                                           answers[i].ticket_id);
+
+        redisAppendCommand(cache, "HSETNX event:%lld:requests %s %s", event_id,
+                           answers[i].request_id, v.text);
+        redisAppendCommand(cache, "HSETNX " ADMIT_EVENT_INDEX " %s %lld", answers[i].request_id,
+                           event_id);
+        pending += 2;
+    }
+    redisAppendCommand(cache, "HSETNX event:%lld:requests #generation %lld", event_id, generation);
+    pending++;
+    free(answers);
+    for (; pending > 0; pending--) {
+        void *reply;
+
+        if (redisGetReply(cache, &reply) != REDIS_OK) {
+            lab_log("admit: rebuilding the claims of event %lld: %s", event_id, cache->errstr);
+            return LAB_ERR_CACHE;
+        }
+        freeReplyObject(reply);
+    }
+    if (n > 0)
+        lab_log("admit: %zu answered claims of event %lld rebuilt from the database", n,
+                event_id);
+    return LAB_OK;
 }

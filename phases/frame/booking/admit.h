@@ -10,6 +10,7 @@
 #include "booking.h"
 #include "clients/cache_pipe.h"
 #include "clients/conns.h"
+#include <libpq-fe.h>
 
 enum admit_outcome {
     ADMIT_FIRST,         /* the id is ours: book it, then admit_finish() */
@@ -24,19 +25,55 @@ struct admit_prior {
     long long ticket_id;      /* when LAB_BOOKED */
 };
 
-/* admit_claim claims B's request id; on ADMIT_FIRST it sets B->generation
- * to the sale's generation. KNOWN is LAB_OK, or the answer when it is known
- * before the booking (the gate's sold-out memo): the gate phases store it
- * with the claim, in the same round trip, and need no admit_finish.
- * LAB_NOT_FOUND: no such event (phases 2, 3, 5); LAB_ERR_*: the store failed. */
+/* admit_claim claims B's request id on a booking thread; on ADMIT_FIRST
+ * it sets B->generation to the sale's generation and *ANSWER: LAB_OK (go on
+ * and book; the gate phases hold the gate's seat), or the answer already
+ * known and stored with the claim (KNOWN, the gate's refusal). KNOWN is
+ * LAB_OK or the answer known before the booking (the gate's sold-out memo).
+ * A claim in progress whose holder is gone is resolved here from the
+ * database (its ticket replayed, or the claim taken over); the gate phases
+ * seed a missing counter first, with the claims Redis lost with it.
+ * LAB_NOT_FOUND: no such event (phases 2, 3); LAB_ERR_*: a store failed. */
 enum lab_status admit_claim(struct conns *c, struct booking *b, enum lab_status known,
-                            enum admit_outcome *outcome, struct admit_prior *prior);
+                            enum admit_outcome *outcome, struct admit_prior *prior,
+                            enum lab_status *answer);
 
 /* admit_finish stores ANSWER (and TICKET_ID) for a claimed id; an answer
  * that is not final (a failed backing service, an unknown event) drops the
- * claim instead, so that a retry tries again. */
+ * claim instead, so that a retry tries again. A store that fails is tried
+ * again (the gate phases' by the pipe, until Redis takes it). */
 void admit_finish(struct conns *c, const struct booking *b, enum lab_status answer,
                   long long ticket_id);
+
+/* admit_lookup finds REQUEST_ID's claim: *SEEN, and *ANSWER the stored
+ * answer (with *TICKET_ID when booked), or LAB_OK while it is in progress.
+ * Phase 5 keeps no claims: it leaves *SEEN as it was. */
+enum lab_status admit_lookup(struct conns *c, const char *request_id, bool *seen,
+                             enum lab_status *answer, long long *ticket_id);
+
+/* A claim's value in Redis: "USER STATE TICKET", and for a claim in
+ * progress " HOLDER" after it. */
+struct admit_value {
+    char text[96];
+};
+struct admit_value admit_value(long long user_id, enum lab_status answer, long long ticket_id);
+
+/* The hash of every claimed id's event, for the gate phases: an id is
+ * claimed for one event only (422 on any other). */
+#define ADMIT_EVENT_INDEX "requests:event"
+
+/* The gate script's reply codes (admit_gate_reply reads them). */
+enum admit_gate_code {
+    ADMIT_GATE_PRIOR,        /* claimed before: the stored value */
+    ADMIT_GATE_TAKEN,        /* seat taken, id claimed in progress */
+    ADMIT_GATE_STORED,       /* the known answer was stored */
+    ADMIT_GATE_SOLD_OUT,     /* the gate refused; stored */
+    ADMIT_GATE_NO_COUNTER,   /* no counter: nothing done (seed it) */
+    ADMIT_GATE_ORPHANED,     /* claimed in progress by a holder that is gone */
+    ADMIT_GATE_REUSED,       /* claimed for another event */
+    ADMIT_GATE_MALFORMED = -1,
+};
+enum admit_gate_code admit_gate_last_code(const redisReply *r);
 
 /* The gate phases' claim, sent through the Redis pipe: one script claims
  * B's request id and takes the gate's seat (or stores KNOWN, the answer the
@@ -47,9 +84,10 @@ bool admit_gate_call(struct cache_call *call, const struct booking *b, enum lab_
 /* admit_gate_reply reads the script's reply R into *OUTCOME and PRIOR as
  * admit_claim does, and on ADMIT_FIRST sets B->generation and *ANSWER:
  * LAB_OK (the request holds a seat and the claim: book it), LAB_SOLD_OUT
- * (the gate refused; stored), KNOWN (stored), or LAB_NOT_FOUND (no counter:
- * nothing was claimed or taken; a booking thread seeds it, admit_claim and
- * the phase's front). LAB_ERR_CACHE when R is missing or malformed. */
+ * (the gate refused; stored), KNOWN (stored), or LAB_NOT_FOUND (no counter,
+ * or a claim whose holder is gone: nothing was done; a booking thread's
+ * admit_claim does what it takes). LAB_ERR_CACHE when R is missing or
+ * malformed. */
 enum lab_status admit_gate_reply(struct booking *b, const redisReply *r, enum lab_status known,
                                  enum admit_outcome *outcome, struct admit_prior *prior,
                                  enum lab_status *answer);
@@ -59,17 +97,36 @@ extern const char *const admit_scripts[];
 
 /* admit_finish_call is admit_finish of a gate phase as a pipe call;
  * admit_undo_call gives the gate's seat back and drops the claim, for a
- * request that held both and was never run. false: the call cannot be built. */
+ * request that held both and was never run; admit_release_call only drops
+ * the claim. false: the call cannot be built. */
 bool admit_finish_call(struct cache_call *call, const struct booking *b, enum lab_status answer,
                        long long ticket_id);
 bool admit_undo_call(struct cache_call *call, const struct booking *b);
+bool admit_release_call(struct cache_call *call, const struct booking *b);
+
+/* admit_heartbeat renews this process's holder key (at most once a
+ * second): while it lives, the claims in progress it holds are its own. */
+void admit_heartbeat(struct conns *c);
+
+/* admit_reset puts the gate of EVENT_ID back to SEATS for the sale
+ * GENERATION and forgets the event's claims, in one step. */
+enum lab_status admit_reset(redisContext *cache, long long event_id, long long seats,
+                            long long generation);
+
+/* admit_rebuild puts back the claims of EVENT_ID's answered requests that
+ * Redis lost (a restart): each ticket, and each decision of the consumer,
+ * of the current sale, as the answer a retry replays (QUEUED: the 202 of
+ * the asynchronous phase), and the sale's generation. Claims that exist are
+ * left alone. */
+enum lab_status admit_rebuild(PGconn *db, redisContext *cache, long long event_id, bool queued);
 
 /* admit_parse_state reads a stored state name (lab_status_name of a final
  * answer); false for "in_progress" or anything else. Pure, unit-tested. */
 bool admit_parse_state(const char *name, enum lab_status *answer);
 
-/* admit_parse_cache reads the Redis value "USER STATE TICKET"; false when
- * it is malformed. Pure, unit-tested. */
+/* admit_parse_cache reads the Redis value "USER STATE TICKET" (and the
+ * holder after a claim in progress); false when it is malformed. Pure,
+ * unit-tested. */
 bool admit_parse_cache(const char *value, long long *user_id, char *state, size_t state_len,
                        long long *ticket_id);
 

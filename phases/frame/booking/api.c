@@ -13,6 +13,7 @@
 #include <string.h>
 #include "clients/cache.h"
 #include "db.h"
+#include "booking/admit.h"
 #include "gate/gate_memo.h"
 #include "service/phase.h"
 
@@ -138,12 +139,20 @@ static void api_audit(const struct service *svc, struct http_request *req,
 /* GET /api/bookings/result: what became of a queued request                */
 /* ---------------------------------------------------------------------- */
 
+/* api_result answers what became of a request id, from what is stored:
+ * the database's answer (a ticket, or the consumer's decision) first; else
+ * the claim's (a refusal of the synchronous phases is stored only there;
+ * a claim still in progress, or a request queued and not decided yet, is
+ * "pending"); else the id was never seen: 404. Phase 5 keeps no claim: an
+ * id it has no answer for is "pending" (it may be in the queue). */
 static void api_result(const struct service *svc, struct http_request *req,
                        struct http_reply *reply)
 {
     const char *rid = http_arg(req, "requestId");
     struct conns *c = conns_self(svc);
-    enum lab_status st, result;
+    enum lab_status st, result = LAB_QUEUED;
+    long long ticket_id = 0;
+    bool found = false, seen = svc->phase->admit == ADMIT_AT_CONSUMER;
 
     if (!parse_request_id(rid)) {
         http_error(reply, 400, "bad_request", "requestId must be 1 to %d characters of "
@@ -152,15 +161,27 @@ static void api_result(const struct service *svc, struct http_request *req,
     }
     st = c ? conns_db(c) : LAB_ERR_DB;
     if (st == LAB_OK)
-        st = db_result(c->db, rid, &result);
+        st = db_request_outcome(c->db, rid, &found, &result, &ticket_id);
+    if (st == LAB_OK && !found)
+        st = admit_lookup(c, rid, &seen, &result, &ticket_id);
     if (st != LAB_OK) {
         api_failed(reply, st, 0);
         return;
     }
+    if (!found && !seen) {
+        http_error(reply, 404, "not_found", "no request with id %s was seen", rid);
+        return;
+    }
+    if (result == LAB_BOOKED) {
+        http_json(reply, 200, "{\"requestId\":\"%s\",\"status\":\"booked\",\"ticketId\":%lld}",
+                  rid, ticket_id);
+        return;
+    }
     /* what is stored: a 'failed' decision (no such event) is said as such */
     http_json(reply, 200, "{\"requestId\":\"%s\",\"status\":\"%s\"}", rid,
-              result == LAB_QUEUED ? "pending" : result == LAB_NOT_FOUND ? "failed"
-                                                                         : lab_status_name(result));
+              result == LAB_QUEUED || result == LAB_OK ? "pending"
+              : result == LAB_NOT_FOUND                 ? "failed"
+                                                        : lab_status_name(result));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -217,9 +238,8 @@ static void api_reset(const struct service *svc, struct http_request *req,
     st = c ? conns_db(c) : LAB_ERR_DB;
     if (st == LAB_OK)
         st = db_reset_sale(c->db, event_id, seats, (int)per_user, &generation);
-    if (st == LAB_OK && phase_has_gate(svc->phase) && (st = conns_cache(c)) == LAB_OK &&
-        (st = cache_seed(c->cache, event_id, seats, false)) == LAB_OK)
-        st = cache_reset_requests(c->cache, event_id, generation);
+    if (st == LAB_OK && phase_has_gate(svc->phase) && (st = conns_cache(c)) == LAB_OK)
+        st = admit_reset(c->cache, event_id, seats, generation);
     gate_memo_forget(event_id);
     if (st == LAB_OK)
         sale_note(event_id, generation);

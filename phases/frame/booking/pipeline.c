@@ -174,13 +174,25 @@ static void pipeline_answer(struct booking_job *job, enum lab_status st, long lo
 /* ---------------------------------------------------------------------- */
 
 /* A pipe call of its own, freed when Redis has answered: for what must
- * happen after the request was answered (and its job freed). */
+ * happen after the request was answered (and its job freed). The pipe
+ * keeps it until Redis takes it (call->keep); only a call that failed
+ * CACHE_CALL_TRIES round trips, or is still kept when the service stops,
+ * is lost, and said so. */
 static void pipeline_call_done(struct cache_call *call, const redisReply *reply)
 {
     if (!reply || reply->type == REDIS_REPLY_ERROR)
         lab_log("admit: a claim's answer or give-back was lost (Redis %s)",
                 reply ? reply->str : "did not answer");
     free(call);
+}
+
+/* pipeline_pipe_before runs before each of the pipe's round trips, and at
+ * least once a second: the seats of lost takes are given back, and the
+ * claims this process holds are said to be alive. */
+static void pipeline_pipe_before(struct conns *c)
+{
+    gate_settle(c);
+    admit_heartbeat(c);
 }
 
 /* pipeline_after settles a job that holds the gate's seat and its claim
@@ -207,6 +219,7 @@ static void pipeline_after(struct booking_job *job, bool undo, enum lab_status a
     if (undo)
         gate_memo_forget(job->b.event_id);   /* a seat is back: ask Redis again */
     call->done = pipeline_call_done;
+    call->keep = true;
     cache_pipe_submit(job->svc->pipe, call);
 }
 
@@ -484,18 +497,18 @@ enum http_front_result pipeline_front(const struct service *svc, struct http_req
 /* ---------------------------------------------------------------------- */
 
 /* pipeline_admit_here admits JOB on a booking thread: the claim in
- * PostgreSQL (phases 2, 3); the gate phases' claim and take when the
- * counter had to be seeded first (gate_take_seat does it); phase 5's first
- * booking of an event, whose generation PostgreSQL tells. True when the
- * job goes on; false when REPLY holds its answer. */
+ * PostgreSQL (phases 2, 3); the gate phases' claim and take when the pipe
+ * could not (a counter to seed first, a claim whose holder is gone to
+ * resolve); phase 5's first booking of an event, whose generation
+ * PostgreSQL tells. True when the job goes on; false when REPLY holds its
+ * answer. */
 static bool pipeline_admit_here(struct conns *c, struct booking_job *job,
                                 struct http_reply *reply)
 {
     const struct phase *phase = c->svc->phase;
     enum admit_outcome outcome;
     struct admit_prior prior;
-    struct booking_reply br = { 0 };
-    enum lab_status st;
+    enum lab_status st, answer;
 
     if (phase->admit == ADMIT_AT_CONSUMER) {
         if ((st = conns_db(c)) == LAB_OK &&
@@ -508,20 +521,20 @@ static bool pipeline_admit_here(struct conns *c, struct booking_job *job,
             http_nothing_done(reply);
         return false;
     }
-    if ((st = admit_claim(c, &job->b, LAB_OK, &outcome, &prior)) != LAB_OK) {
+    if ((st = admit_claim(c, &job->b, job->known, &outcome, &prior, &answer)) != LAB_OK) {
         api_failed(reply, st, job->b.event_id);
         http_nothing_done(reply);   /* no claim: nothing was tried */
         return false;
     }
     if (pipeline_answer_admission(reply, &job->b, outcome, &prior))
         return false;
-    st = phase->front ? phase->front(c, &job->b, &br) : LAB_OK;
-    if (st == LAB_OK) {
-        job->holds_seat = phase->front != NULL;
+    if (answer == LAB_OK) {
+        job->holds_seat = phase_has_gate(phase);
         return true;
     }
-    admit_finish(c, &job->b, st, 0);
-    pipeline_reply(reply, st, &job->b, 0);
+    if (answer == LAB_SOLD_OUT && job->known == LAB_OK && c->svc->cfg->gate_memo_ms > 0)
+        gate_memo_note(job->b.event_id);
+    pipeline_reply(reply, answer, &job->b, 0);   /* stored with the claim */
     return false;
 }
 
@@ -577,7 +590,7 @@ void pipeline_thread_start(const struct service *svc)
 
 bool pipeline_start(struct service *svc)
 {
-    if (svc->phase->admit == ADMIT_AT_GATE && !(svc->pipe = cache_pipe_start(svc, gate_settle, admit_scripts)))
+    if (svc->phase->admit == ADMIT_AT_GATE && !(svc->pipe = cache_pipe_start(svc, pipeline_pipe_before, admit_scripts)))
         return false;
     if (svc->phase->admit == ADMIT_AT_CONSUMER && !sale_watch_start(svc))
         return false;

@@ -9,16 +9,6 @@
 #include <string.h>
 #include "parse.h"
 
-/* Takes a seat only if one is left. A plain DECR would go below zero under
- * load and then need an INCR to undo; the script makes check-and-take one
- * atomic step inside Redis. Returns the seats left after taking, -1 when
- * none were left, -2 when there is no counter. */
-static const char *cache_take_script =
-    "local n = redis.call('GET', KEYS[1]) "
-    "if not n then return -2 end "
-    "if tonumber(n) <= 0 then return -1 end "
-    "return redis.call('DECR', KEYS[1])";
-
 redisContext *cache_connect(const char *host_port, char *err, size_t err_len)
 {
     char host[128];
@@ -65,21 +55,6 @@ static enum lab_status cache_command(redisContext *c, int want, redisReply **out
     else
         freeReplyObject(r);
     return LAB_OK;
-}
-
-enum lab_status cache_take_seat(redisContext *c, long long event_id)
-{
-    redisReply *r;
-    enum lab_status st;
-    long long left;
-
-    st = cache_command(c, REDIS_REPLY_INTEGER, &r, "EVAL %s 1 event:%lld:seats",
-                       cache_take_script, event_id);
-    if (st != LAB_OK)
-        return st;
-    left = r->type == REDIS_REPLY_INTEGER ? r->integer : -2;
-    freeReplyObject(r);
-    return left >= 0 ? LAB_OK : left == -1 ? LAB_SOLD_OUT : LAB_NOT_FOUND;
 }
 
 enum lab_status cache_give_back(redisContext *c, long long event_id)
@@ -155,46 +130,6 @@ enum lab_status cache_put_status(redisContext *c, long long event_id, long long 
                          event_id, seats, ttl_ms);
 }
 
-/* Claims a request id in one atomic step: the stored value if the id is
- * claimed already, else the claim (ARGV[3]: "in_progress", or the answer
- * when it is known already) and the sale's generation. Returns
- * {1, generation} or {0, stored value}. */
-static const char *cache_claim_script =
-    "local prev = redis.call('HGET', KEYS[1], ARGV[1]) "
-    "if prev then return {0, prev} end "
-    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' 0') "
-    "return {1, redis.call('HGET', KEYS[1], '#generation') or '0'}";
-
-enum lab_status cache_claim_request(redisContext *c, long long event_id, const char *request_id,
-                                    long long user_id, const char *state, bool *first,
-                                    long long *generation, char *prior, size_t len)
-{
-    redisReply *r;
-    enum lab_status st;
-    char user[24];
-
-    snprintf(user, sizeof user, "%lld", user_id);
-    st = cache_command(c, REDIS_REPLY_ARRAY, &r, "EVAL %s 1 event:%lld:requests %s %s %s",
-                       cache_claim_script, event_id, request_id, user, state);
-    if (st != LAB_OK)
-        return st;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
-        lab_log("cache: unexpected reply to a request claim");
-        freeReplyObject(r);
-        return LAB_ERR_CACHE;
-    }
-    *first = r->element[0]->integer == 1;
-    if (*first) {
-        if (!parse_long(r->element[1]->str, 0, PARSE_ID_MAX, generation))
-            *generation = 0;
-    } else {
-        snprintf(prior, len, "%s", r->element[1]->str);
-    }
-    freeReplyObject(r);
-    return LAB_OK;
-}
-
 enum lab_status cache_finish_request(redisContext *c, long long event_id, const char *request_id,
                                      const char *value)
 {
@@ -209,13 +144,39 @@ enum lab_status cache_release_request(redisContext *c, long long event_id,
                          request_id);
 }
 
-enum lab_status cache_reset_requests(redisContext *c, long long event_id, long long generation)
+/* cache_eval runs SCRIPT with ARGC arguments (the number of keys first, then
+ * the keys and the arguments, as EVAL takes them) and hands back its reply,
+ * which the caller frees. An error reply is a failure, logged. */
+enum lab_status cache_eval(redisContext *c, const char *script, int argc, const char *const *argv,
+                           redisReply **out)
 {
-    enum lab_status st;
+    const char *args[CACHE_EVAL_ARGS + 2];
+    redisReply *r;
 
-    st = cache_command(c, REDIS_REPLY_INTEGER, NULL, "DEL event:%lld:requests", event_id);
-    if (st != LAB_OK)
-        return st;
-    return cache_command(c, REDIS_REPLY_INTEGER, NULL, "HSET event:%lld:requests #generation %lld",
-                         event_id, generation);
+    if (argc > CACHE_EVAL_ARGS)
+        return LAB_ERR_CACHE;
+    args[0] = "EVAL";
+    args[1] = script;
+    for (int i = 0; i < argc; i++)
+        args[i + 2] = argv[i];
+    r = redisCommandArgv(c, argc + 2, args, NULL);
+    if (!r) {
+        lab_log("cache: %s", c->errstr);
+        return LAB_ERR_CACHE;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        lab_log("cache: script failed: %s", r->str);
+        freeReplyObject(r);
+        return LAB_ERR_CACHE;
+    }
+    *out = r;
+    return LAB_OK;
+}
+
+/* cache_set_ttl sets PREFIX NAME to 1 for TTL_MS: a key that says its
+ * owner is alive as long as the owner renews it. */
+bool cache_set_ttl(redisContext *c, const char *prefix, const char *name, int ttl_ms)
+{
+    return cache_command(c, REDIS_REPLY_STATUS, NULL, "SET %s%s 1 PX %d", prefix, name,
+                         ttl_ms) == LAB_OK;
 }

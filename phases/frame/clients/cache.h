@@ -14,13 +14,8 @@
 /* cache_connect: NULL with a reason in ERR when Redis cannot be reached. */
 redisContext *cache_connect(const char *host_port, char *err, size_t err_len);
 
-/* cache_take_seat atomically takes one seat from the counter, never going
- * below zero: LAB_OK (got one), LAB_SOLD_OUT (none left), LAB_NOT_FOUND
- * (no counter: the event was never seeded), LAB_ERR_CACHE. */
-enum lab_status cache_take_seat(redisContext *c, long long event_id);
-
-/* cache_give_back returns a seat taken by cache_take_seat whose booking
- * did not happen. */
+/* cache_give_back returns a seat taken by the gate (booking/admit.c) whose
+ * booking did not happen. */
 enum lab_status cache_give_back(redisContext *c, long long event_id);
 
 /* cache_give_back_many returns N seats at once, only to a counter that
@@ -43,22 +38,23 @@ enum lab_status cache_read_seats(redisContext *c, long long event_id, long long 
 enum lab_status cache_get_status(redisContext *c, long long event_id, long long *seats, bool *hit);
 enum lab_status cache_put_status(redisContext *c, long long event_id, long long seats, int ttl_ms);
 
-/* Request claims of the gate phases (admit.c): the hash
- * "event:<id>:requests" maps a request id to "USER STATE TICKET", and its
- * field "#generation" holds the sale's generation, written by the reset.
- * cache_claim_request stores STATE with a new claim ("in_progress", or the
- * answer when it is known already) and sets *FIRST; when true, *GENERATION
- * is the sale's (0: never reset through the API), otherwise PRIOR (size LEN)
- * is the stored value. */
-enum lab_status cache_claim_request(redisContext *c, long long event_id, const char *request_id,
-                                    long long user_id, const char *state, bool *first,
-                                    long long *generation, char *prior, size_t len);
+/* Request claims of the gate phases (booking/admit.c): the hash
+ * "event:<id>:requests" maps a request id to "USER STATE TICKET" (and the
+ * holder of a claim in progress), and its field "#generation" holds the
+ * sale's generation, written by the reset. cache_finish_request stores a
+ * claim's VALUE; cache_release_request drops it. */
 enum lab_status cache_finish_request(redisContext *c, long long event_id, const char *request_id,
                                      const char *value);
 enum lab_status cache_release_request(redisContext *c, long long event_id,
                                       const char *request_id);
-/* cache_reset_requests forgets every claim of the event and records its
- * new GENERATION. */
-enum lab_status cache_reset_requests(redisContext *c, long long event_id, long long generation);
+
+/* cache_eval runs a script (EVAL's arguments after the script: the number
+ * of keys, the keys, the arguments) and hands back its reply to free. */
+#define CACHE_EVAL_ARGS 10
+enum lab_status cache_eval(redisContext *c, const char *script, int argc, const char *const *argv,
+                           redisReply **out);
+
+/* cache_set_ttl sets the key PREFIX NAME for TTL_MS (a liveness key). */
+bool cache_set_ttl(redisContext *c, const char *prefix, const char *name, int ttl_ms);
 
 #endif

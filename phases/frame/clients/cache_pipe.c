@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CACHE_PIPE_SCRIPTS 8       /* distinct scripts a pipe loads, at most */
 
@@ -18,6 +19,7 @@ struct cache_pipe {
     pthread_mutex_t lock;          /* guards the list and stop */
     pthread_cond_t ready;          /* a call was submitted, or stop was set */
     struct cache_call *head, *tail;
+    struct cache_call *kept;       /* kept calls that failed: the pipe thread's own */
     bool stop;
     /* The scripts loaded on this connection: text (by address) -> SHA1.
      * Forgotten when the connection is made again (a restarted Redis has
@@ -108,14 +110,29 @@ static bool cache_pipe_append(struct cache_pipe *p, struct cache_call *call)
     return redisAppendCommandArgv(p->conns.cache, argc, argv, NULL) == REDIS_OK;
 }
 
+/* cache_pipe_done hands CALL its REPLY, or keeps it for a later round
+ * trip when it failed and must land (call->keep). */
+static void cache_pipe_done(struct cache_pipe *p, struct cache_call *call,
+                            const redisReply *reply)
+{
+    bool failed = !reply || reply->type == REDIS_REPLY_ERROR;
+
+    if (failed && call->keep && ++call->tries < CACHE_CALL_TRIES) {
+        call->next = p->kept;
+        p->kept = call;
+        return;
+    }
+    call->done(call, reply);
+}
+
 /* cache_pipe_fail answers the calls from CALL on with no reply. */
-static void cache_pipe_fail(struct cache_call *call)
+static void cache_pipe_fail(struct cache_pipe *p, struct cache_call *call)
 {
     struct cache_call *next;
 
     for (; call; call = next) {
         next = call->next;
-        call->done(call, NULL);
+        cache_pipe_done(p, call, NULL);
     }
 }
 
@@ -129,17 +146,26 @@ static void cache_pipe_round_trip(struct cache_pipe *p, struct cache_call *batch
     if (conns_cache(&p->conns) != LAB_OK) {
         for (call = batch; call; call = call->next)
             call->sent = false;
-        cache_pipe_fail(batch);
+        cache_pipe_fail(p, batch);
         return;
     }
     if (p->before)
         p->before(&p->conns);
+    if (p->kept) {                  /* connected: the kept calls go first */
+        struct cache_call *last = p->kept;
+
+        while (last->next)
+            last = last->next;
+        last->next = batch;
+        batch = p->kept;
+        p->kept = NULL;
+    }
     for (call = batch; call; call = next) {
         next = call->next;
         call->next = NULL;
         call->sent = false;
         if (p->conns.cache->err || !cache_pipe_append(p, call)) {
-            call->done(call, NULL);
+            cache_pipe_done(p, call, NULL);
             continue;
         }
         call->sent = true;
@@ -152,19 +178,23 @@ static void cache_pipe_round_trip(struct cache_pipe *p, struct cache_call *batch
         next = call->next;
         if (redisGetReply(p->conns.cache, &reply) != REDIS_OK) {
             lab_log("cache: %s", p->conns.cache->errstr);
-            cache_pipe_fail(call);  /* the context is marked: conns_cache makes a new one */
+            cache_pipe_fail(p, call);  /* the context is marked: conns_cache makes a new one */
             return;
         }
         if (((redisReply *)reply)->type == REDIS_REPLY_ERROR &&
             strncmp(((redisReply *)reply)->str, "NOSCRIPT", 8) == 0)
             p->loaded_on = NULL;     /* SCRIPT FLUSH: load them again next time */
-        call->done(call, reply);
+        cache_pipe_done(p, call, reply);
         freeReplyObject(reply);
     }
 }
 
 /* The pipe's thread: whatever was submitted since the last round trip is
- * the next batch. */
+ * the next batch. Idle, it still makes a round trip every
+ * CACHE_PIPE_TICK_MS: the BEFORE hook runs (a heartbeat) and the kept calls
+ * are tried again. At stop, the kept calls get their failure. */
+#define CACHE_PIPE_TICK_MS 1000
+
 static void *cache_pipe_run(void *arg)
 {
     struct cache_pipe *p = arg;
@@ -175,16 +205,27 @@ static void *cache_pipe_run(void *arg)
     if (conns_cache(&p->conns) == LAB_OK)
         cache_pipe_sha(p, NULL);
     do {
+        struct timespec until;
+        bool ticked = false;
+
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += CACHE_PIPE_TICK_MS / 1000;
         pthread_mutex_lock(&p->lock);
-        while (!p->head && !p->stop)
-            pthread_cond_wait(&p->ready, &p->lock);
+        while (!p->head && !p->stop && !ticked)
+            ticked = pthread_cond_timedwait(&p->ready, &p->lock, &until) != 0;
         batch = p->head;
         p->head = p->tail = NULL;
         stop = p->stop;
         pthread_mutex_unlock(&p->lock);
-        if (batch)
+        if (batch || (ticked && !stop))
             cache_pipe_round_trip(p, batch);
     } while (!stop || batch);
+    for (struct cache_call *call = p->kept, *next; call; call = next) {
+        next = call->next;
+        call->keep = false;
+        call->done(call, NULL);
+    }
+    p->kept = NULL;
     return NULL;
 }
 

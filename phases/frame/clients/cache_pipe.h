@@ -13,7 +13,8 @@
 #include <hiredis/hiredis.h>
 #include "clients/conns.h"
 
-#define CACHE_CALL_ARGS 8          /* arguments of one call, at most */
+#define CACHE_CALL_ARGS 10         /* arguments of one call, at most */
+#define CACHE_CALL_TRIES 100       /* round trips a kept call is tried in */
 
 struct cache_call;
 
@@ -35,7 +36,13 @@ struct cache_call {
     const char *argv[CACHE_CALL_ARGS];
     size_t used;                   /* bytes of BUF taken */
     bool sent;                     /* set by the pipe: written to Redis */
-    char buf[224];
+    bool keep;                     /* a call that must land: when it fails (no
+                                      reply, or an error), the pipe keeps it
+                                      and sends it again with a later round
+                                      trip, up to CACHE_CALL_TRIES times,
+                                      before DONE sees the failure */
+    int tries;
+    char buf[320];
     cache_done_fn *done;
 };
 

@@ -1,9 +1,11 @@
 /* conns.c -- per-thread connections, made lazily, kept for the thread's life. */
 #include "clients/conns.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include "clients/cache.h"
 #include "db.h"
 
@@ -113,13 +115,25 @@ enum lab_status conns_db(struct conns *c)
     return LAB_OK;
 }
 
+/* cache_stale: an idle Redis connection has nothing to read, so a socket
+ * that is readable (the end of it: Redis restarted) is one to make again,
+ * found without a round trip, before a command fails on it. */
+static bool cache_stale(const redisContext *cache)
+{
+    char byte;
+    ssize_t n = recv(cache->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 /* conns_cache does the same for Redis: hiredis marks a context with err
- * after an I/O failure, and such a context is of no further use. */
+ * after an I/O failure, and such a context is of no further use; one that
+ * Redis closed while it was idle is made again too. */
 enum lab_status conns_cache(struct conns *c)
 {
     char err[256];
 
-    if (c->cache && !c->cache->err)
+    if (c->cache && !c->cache->err && !cache_stale(c->cache))
         return LAB_OK;
     if (c->cache)
         redisFree(c->cache);

@@ -9,7 +9,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "booking/admit.h"
 #include "clients/cache.h"
+#include "service/phase.h"
 #include "db.h"
 
 /* The takes whose answer was lost, for one event at a time (the lab sells
@@ -91,7 +93,9 @@ enum lab_status gate_rebuild(const struct service *svc)
         long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
         long long seats = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 
-        st = cache_seed(cache, id, seats < 0 ? 0 : seats, false);
+        st = admit_rebuild(db, cache, id, svc->phase->send != NULL);
+        if (st == LAB_OK)
+            st = cache_seed(cache, id, seats < 0 ? 0 : seats, false);
     }
     if (st == LAB_OK)
         lab_log("gate: rebuilt from the database (%d events)", PQntuples(res));

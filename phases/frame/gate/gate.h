@@ -9,10 +9,11 @@
 #include "booking.h"
 #include "clients/conns.h"
 
-/* gate_take_seat takes a seat from the Redis counter: LAB_OK, LAB_SOLD_OUT,
- * LAB_NOT_FOUND (no such event), LAB_ERR_CACHE or LAB_ERR_DB. A counter
- * that is missing (Redis restarted, never reset) is seeded from PostgreSQL. */
-enum lab_status gate_take_seat(struct conns *c, long long event_id);
+/* gate_seed seeds a missing counter (Redis restarted, or the event was
+ * never reset) from PostgreSQL, after putting back the claims of the
+ * sale's answered requests that Redis lost with it: LAB_OK, LAB_NOT_FOUND
+ * (no such event), LAB_ERR_CACHE or LAB_ERR_DB. */
+enum lab_status gate_seed(struct conns *c, long long event_id);
 
 /* gate_give_back returns a seat whose booking did not happen. */
 void gate_give_back(struct conns *c, long long event_id);
@@ -29,7 +30,8 @@ void gate_settle(struct conns *c);
 void gate_close(struct conns *c, long long event_id);
 
 /* gate_rebuild sets every event's counter to the database's available
- * seats: at a service's start (gate.c). */
+ * seats, and puts back the answered claims Redis lost: at a service's start
+ * (gate.c). */
 enum lab_status gate_rebuild(const struct service *svc);
 
 #endif

@@ -50,12 +50,6 @@ struct phase {
                                   /api/bookings, on a booking thread */
     send_fn *send;             /* the asynchronous phases (5, 6): hands the booking
                                   on; the answer comes with the broker's verdict */
-    book_fn *front;            /* the gate (4, 6): runs before the booking, never
-                                  behind the row lock. LAB_OK passes the request on,
-                                  anything else is the answer. The booking pipeline
-                                  runs it inside the claim's script (admit.c); this
-                                  is the same step for a booking thread, used when
-                                  the counter must first be seeded from PostgreSQL */
     book_fn *decide;           /* asynchronous phases: the consumer's booking of one message */
     const struct strategy *strategies; /* --strategy choices, NULL-terminated, the
                                   first one the default (its book is .book);
