@@ -39,49 +39,48 @@ static bool wait_fd(int fd, short events, uint64_t deadline_us)
     return poll(&p, 1, (int)((deadline_us - now) / 1000) + 1) == 1;
 }
 
-int http_call(const char *addr, const char *method, const char *target, const char *extra_headers,
-              const char *body_out, char *body, size_t len, int timeout_ms)
+/* http_raw sends the REQ_LEN bytes of REQ as they are, on a connection of its
+ * own, and reads the answer until the server closes or the deadline passes:
+ * the HTTP status, or -1 (connection closed or refused with no answer, or
+ * none within TIMEOUT_MS). The body goes to BODY (size LEN), the whole
+ * answer's head (status line and headers) to HEAD (size HEAD_LEN) when set. */
+int http_raw(const char *addr, const char *req, size_t req_len, char *head, size_t head_len,
+             char *body, size_t len, int timeout_ms)
 {
-    char host[64], resp[65536], *req;
+    char host[64], resp[65536];
     int port, fd, status = -1;
-    size_t got = 0, sent = 0, req_len;
+    size_t got = 0, sent = 0;
     uint64_t deadline = lab_now_us() + (uint64_t)timeout_ms * 1000;
     struct sockaddr_in sa = { .sin_family = AF_INET };
     char *end;
+    /* what a message quotes of the request: its first line, at most 80 bytes */
+    int first_line = 0;
+    while ((size_t)first_line < req_len && first_line < 80 && req[first_line] != '\r' &&
+           req[first_line] != '\n')
+        first_line++;
 
     if (body && len)
         body[0] = '\0';
+    if (head && head_len)
+        head[0] = '\0';
     if (!parse_host_port(addr, host, sizeof host, &port)) {
-        fprintf(stderr, "http_call: %s is not HOST:PORT\n", addr);
+        fprintf(stderr, "http_raw: %s is not HOST:PORT\n", addr);
         return -1;
     }
     sa.sin_port = htons((uint16_t)port);
     inet_pton(AF_INET, host, &sa.sin_addr);
-    /* sized for the request: a test may send a header of hundreds of KB */
-    size_t req_max = strlen(method) + strlen(target) + strlen(addr) + 64 +
-                     (extra_headers ? strlen(extra_headers) : 0) + (body_out ? strlen(body_out) : 0);
-    if (!(req = malloc(req_max))) {
-        fprintf(stderr, "http_call: out of memory for a %zu-byte request\n", req_max);
-        return -1;
-    }
-    req_len = (size_t)snprintf(req, req_max,
-                               "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n%s",
-                               method, target, addr, extra_headers ? extra_headers : "",
-                               body_out ? body_out : "");
-    if (req_len >= req_max || (fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
-        fprintf(stderr, "http_call: %s\n", req_len >= req_max ? "request larger than sized"
-                                                             : strerror(errno));
-        free(req);
+    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+        fprintf(stderr, "http_raw: %s\n", strerror(errno));
         return -1;
     }
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        fprintf(stderr, "http_call: connect to %s: %s\n", addr, strerror(errno));
+        fprintf(stderr, "http_raw: connect to %s: %s\n", addr, strerror(errno));
         goto out;
     }
     while (sent < req_len) {
         ssize_t n;
         if (!wait_fd(fd, POLLOUT, deadline)) {
-            fprintf(stderr, "http_call: %s %s: not sent within %d ms\n", method, target,
+            fprintf(stderr, "http_raw: %.*s: not sent within %d ms\n", first_line, req,
                     timeout_ms);
             goto out;
         }
@@ -97,14 +96,47 @@ int http_call(const char *addr, const char *method, const char *target, const ch
     }
     resp[got] = '\0';
     if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1) {
-        fprintf(stderr, "http_call: %s %s on %s: no HTTP answer (closed, or %d ms passed; %zu bytes read)\n",
-                method, target, addr, timeout_ms, got);
+        fprintf(stderr, "http_raw: %.*s on %s: no HTTP answer (closed, or %d ms passed; "
+                "%zu bytes read)\n", first_line, req, addr, timeout_ms, got);
         status = -1;
     }
-    if (body && len && (end = strstr(resp, "\r\n\r\n")))
-        snprintf(body, len, "%s", end + 4);
+    if ((end = strstr(resp, "\r\n\r\n"))) {
+        if (body && len)
+            snprintf(body, len, "%s", end + 4);
+        if (head && head_len)
+            snprintf(head, head_len, "%.*s", (int)(end - resp), resp);
+    }
 out:
     close(fd);
+    return status;
+}
+
+int http_call(const char *addr, const char *method, const char *target, const char *extra_headers,
+              const char *body_out, char *body, size_t len, int timeout_ms)
+{
+    char *req;
+    int status;
+    size_t req_len;
+    /* sized for the request: a test may send a header of hundreds of KB */
+    size_t req_max = strlen(method) + strlen(target) + strlen(addr) + 64 +
+                     (extra_headers ? strlen(extra_headers) : 0) + (body_out ? strlen(body_out) : 0);
+
+    if (body && len)
+        body[0] = '\0';
+    if (!(req = malloc(req_max))) {
+        fprintf(stderr, "http_call: out of memory for a %zu-byte request\n", req_max);
+        return -1;
+    }
+    req_len = (size_t)snprintf(req, req_max,
+                               "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n%s",
+                               method, target, addr, extra_headers ? extra_headers : "",
+                               body_out ? body_out : "");
+    if (req_len >= req_max) {
+        fprintf(stderr, "http_call: request larger than sized\n");
+        free(req);
+        return -1;
+    }
+    status = http_raw(addr, req, req_len, NULL, 0, body, len, timeout_ms);
     free(req);
     return status;
 }
@@ -162,17 +194,23 @@ int proc_stop(pid_t pid)
     return -1;
 }
 
-bool svc_start(struct svc *s, int phase, const char *const *args)
+bool svc_launch(struct svc *s, int phase, const char *addr, const char *const *args)
 {
     char path[256];
     const char *argv[32];
-    int n = 0;
+    int n = 0, port;
+    char host[64];
 
     memset(s, 0, sizeof *s);
     s->phase = phase;
-    snprintf(s->addr, sizeof s->addr, "%s", lab_env("LAB_TEST_HTTP", "127.0.0.1:18181"));
+    snprintf(s->addr, sizeof s->addr, "%s",
+             addr ? addr : lab_env("LAB_TEST_HTTP", "127.0.0.1:18181"));
     snprintf(path, sizeof path, "%s/phase%d", bin_dir(), phase);
-    snprintf(s->log, sizeof s->log, ".lab/log/test-phase%d.log", phase);
+    /* a second instance on its own port writes a log of its own */
+    if (addr && parse_host_port(addr, host, sizeof host, &port))
+        snprintf(s->log, sizeof s->log, ".lab/log/test-phase%d-%d.log", phase, port);
+    else
+        snprintf(s->log, sizeof s->log, ".lab/log/test-phase%d.log", phase);
     argv[n++] = path;
     argv[n++] = "--listen";
     argv[n++] = s->addr;
@@ -193,17 +231,20 @@ bool svc_start(struct svc *s, int phase, const char *const *args)
 
     /* a service left over from an earlier test would answer for this one */
     if (http_call(s->addr, "GET", "/healthz", NULL, NULL, NULL, 0, 500) != -1) {
-        fprintf(stderr, "svc_start: something already answers on %s\n", s->addr);
+        fprintf(stderr, "svc_launch: something already answers on %s\n", s->addr);
         return false;
     }
-    if ((s->pid = proc_spawn(argv, s->log)) < 0)
-        return false;
+    return (s->pid = proc_spawn(argv, s->log)) > 0;
+}
+
+bool svc_ready(struct svc *s)
+{
     /* Readiness: poll /healthz until it answers or the process died. */
     for (int i = 0; i < 200; i++) {
         if (http_call(s->addr, "GET", "/healthz", NULL, NULL, NULL, 0, 500) == 200)
             return true;
         if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-            fprintf(stderr, "svc_start: phase %d exited before answering; %s says:\n", phase,
+            fprintf(stderr, "svc_ready: phase %d exited before answering; %s says:\n", s->phase,
                     s->log);
             log_tail(s->log);
             s->pid = 0;
@@ -211,11 +252,16 @@ bool svc_start(struct svc *s, int phase, const char *const *args)
         }
         lab_sleep_ms(100);
     }
-    fprintf(stderr, "svc_start: phase %d did not answer on %s within 20 s; %s says:\n", phase,
+    fprintf(stderr, "svc_ready: phase %d did not answer on %s within 20 s; %s says:\n", s->phase,
             s->addr, s->log);
     log_tail(s->log);
     svc_stop(s);
     return false;
+}
+
+bool svc_start(struct svc *s, int phase, const char *const *args)
+{
+    return svc_launch(s, phase, NULL, args) && svc_ready(s);
 }
 
 int svc_stop(struct svc *s)

@@ -28,6 +28,15 @@ int proc_stop(pid_t pid);
  * 20 s, until GET /healthz answers. false if it never does. */
 bool svc_start(struct svc *s, int phase, const char *const *args);
 
+/* svc_launch runs LAB_TEST_BIN_DIR/phaseN as svc_start does, listening on
+ * ADDR (NULL: LAB_TEST_HTTP), and returns without waiting: several
+ * services can be started at the same moment. false if it could not run. */
+bool svc_launch(struct svc *s, int phase, const char *addr, const char *const *args);
+
+/* svc_ready waits, at most 20 s, until a launched service answers GET
+ * /healthz; false (the service stopped, its log on stderr) if it never does. */
+bool svc_ready(struct svc *s);
+
 /* svc_stop sends SIGTERM, waits, and returns the exit status (0: a clean
  * shutdown with no sanitizer report), or -1 if it had to be killed. */
 int svc_stop(struct svc *s);
@@ -37,6 +46,13 @@ int svc_stop(struct svc *s);
  * raw extra bytes after the headers' end, or NULL. */
 int http_call(const char *addr, const char *method, const char *target, const char *extra_headers,
               const char *body_out, char *body, size_t len, int timeout_ms);
+
+/* http_raw sends REQ_LEN bytes of REQ exactly as given (a malformed request
+ * line, a folded header) and returns the HTTP status of the answer, -1 for
+ * none; the answer's body goes to BODY (size LEN), its status line and
+ * headers to HEAD (size HEAD_LEN) when HEAD is not NULL. */
+int http_raw(const char *addr, const char *req, size_t req_len, char *head, size_t head_len,
+             char *body, size_t len, int timeout_ms);
 
 /* run_attack runs the harness against S with ARGS (a string appended to the
  * command line), in --json mode, and puts its JSON in OUT. Returns its exit

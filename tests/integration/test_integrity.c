@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "db.h"
 #include "lab.h"
+#include "parse.h"
 #include "support.h"
 
 /* ---------------------------------------------------------------------- */
@@ -30,7 +31,7 @@
 
 /* The service of the running test, stopped by stop_current even when an
  * assertion failed half-way, so that the next test's port is free. */
-static struct svc current;
+static struct svc current, second;
 static pid_t current_worker;
 
 static int stop_current(void **state)
@@ -43,7 +44,10 @@ static int stop_current(void **state)
     current_worker = 0;
     if (current.pid > 0 && svc_stop(&current) != 0)
         rc = -1;
+    if (second.pid > 0 && svc_stop(&second) != 0)
+        rc = -1;
     memset(&current, 0, sizeof current);
+    memset(&second, 0, sizeof second);
     return rc;
 }
 
@@ -464,40 +468,67 @@ static void unknown_event_and_stored_result_phase5(void **state)
 }
 
 /* Phase 3: a request without an id gets one of the service's own making,
- * "srv-" and 16 random hex digits, different for each request and each
- * process; a client cannot send an id of that form, so it cannot take one
- * before the service makes it. */
+ * "srv-", 16 random hex digits drawn when the process starts, "-" and a
+ * counter: different for each request and each process, even for two
+ * processes started at the same moment (a prefix made of the start time
+ * once made both name their first request "srv-T-0"). A client cannot
+ * send an id of that form, so it cannot take one before the service makes
+ * it (a client that sent srv-T-1..5 once made the next users without an id
+ * get 422). Two instances on two ports, launched together, book
+ * SERVER_IDS_EACH requests each without an id: every one is 201, and the
+ * ids are 2 * SERVER_IDS_EACH distinct ones, as the tickets table says too. */
+#define SERVER_IDS_EACH 20
+
 static void server_made_ids(void **state)
 {
-    struct svc *const sp = &current;
-    char body[1024], first[96] = "", target[160];
+    struct svc *const sp[2] = { &current, &second };
+    static char ids[2 * SERVER_IDS_EACH][96];
+    char body[1024], target[160], host[64], addr[96];
     const char *rid;
+    int port;
     size_t n;
+    PGconn *db = test_db();
 
     (void)state;
-    assert_true(svc_start(sp, 3, NULL));
-    assert_int_equal(reset(sp, "eventId=1&seats=10", body, sizeof body), 200);
-    assert_int_equal(http_call(sp->addr, "POST", "/api/bookings?eventId=1&userId=1"
-                               "&requestId=srv-0000000000000000-0", NULL, NULL, body,
-                               sizeof body, 5000), 400);
-    assert_non_null(strstr(body, "must not start with srv-"));
-    for (int user = 2; user <= 3; user++) {
-        snprintf(target, sizeof target, "/api/bookings?eventId=1&userId=%d", user);
-        assert_int_equal(http_call(sp->addr, "POST", target, NULL, NULL, body, sizeof body,
-                                   5000), 201);
+    assert_true(parse_host_port(lab_env("LAB_TEST_HTTP", "127.0.0.1:18181"), host, sizeof host,
+                                &port));
+    snprintf(addr, sizeof addr, "%s:%d", host, port + 1);
+    assert_true(svc_launch(sp[0], 3, NULL, NULL));
+    assert_true(svc_launch(sp[1], 3, addr, NULL));
+    assert_true(svc_ready(sp[0]));
+    assert_true(svc_ready(sp[1]));
+    assert_int_equal(reset(sp[0], "eventId=1&seats=100", body, sizeof body), 200);
+    for (int k = 1; k <= 5; k++) {
+        snprintf(target, sizeof target, "/api/bookings?eventId=1&userId=%d&requestId=srv-T-%d",
+                 1000 + k, k);
+        assert_int_equal(http_call(sp[k % 2]->addr, "POST", target, NULL, NULL, body,
+                                   sizeof body, 5000), 400);
+        assert_non_null(strstr(body, "must not start with srv-"));
+    }
+    for (int i = 0; i < 2 * SERVER_IDS_EACH; i++) {
+        snprintf(target, sizeof target, "/api/bookings?eventId=1&userId=%d", i + 1);
+        int status = http_call(sp[i % 2]->addr, "POST", target, NULL, NULL, body, sizeof body,
+                               5000);
+        if (status != 201)
+            fail_msg("user %d on %s: %d %s", i + 1, sp[i % 2]->addr, status, body);
         assert_non_null(rid = strstr(body, "\"requestId\":\"srv-"));
         rid += strlen("\"requestId\":\"");
         n = strcspn(rid, "\"");
-        print_message("server-made id: %.*s\n", (int)n, rid);
-        assert_true(n > 4 + 16 + 1 && rid[4 + 16] == '-');
+        assert_true(n > 4 + 16 + 1 && n < sizeof ids[i] && rid[4 + 16] == '-');
         assert_int_equal(strspn(rid + 4, "0123456789abcdef"), 16);
-        if (!first[0])
-            snprintf(first, sizeof first, "%.*s", (int)n, rid);
-        else
-            assert_false(strncmp(first, rid, n) == 0 && first[n] == '\0');
+        snprintf(ids[i], sizeof ids[i], "%.*s", (int)n, rid);
+        for (int j = 0; j < i; j++)
+            if (strcmp(ids[i], ids[j]) == 0)
+                fail_msg("server-made id %s given twice (requests %d and %d)", ids[i], j, i);
     }
-    snprintf(target, sizeof target, "/api/bookings/result?requestId=%s", first);
-    assert_int_equal(http_call(sp->addr, "GET", target, NULL, NULL, body, sizeof body, 5000),
+    print_message("server-made ids: %s, %s, ... %s, %s\n", ids[0], ids[1],
+                  ids[2 * SERVER_IDS_EACH - 2], ids[2 * SERVER_IDS_EACH - 1]);
+    assert_int_equal(sql_ll(db, "SELECT count(DISTINCT request_id) FROM tickets "
+                                "WHERE event_id = 1 AND request_id LIKE 'srv-%'"),
+                     2 * SERVER_IDS_EACH);
+    PQfinish(db);
+    snprintf(target, sizeof target, "/api/bookings/result?requestId=%s", ids[0]);
+    assert_int_equal(http_call(sp[1]->addr, "GET", target, NULL, NULL, body, sizeof body, 5000),
                      200);
     assert_true(json_has(body, "status", "booked"));
 }

@@ -7,7 +7,8 @@
  * request is suspended and put in the backlog; a booking thread runs its
  * handler into the request's reply and resumes the connection, and libmicrohttpd calls
  * the access handler once more, which sends that reply. Every answer,
- * errors included, is JSON. */
+ * errors included, is JSON, but for the few that libmicrohttpd gives
+ * before the access handler runs (docs/architecture.md lists them). */
 #include "http/http.h"
 
 #include <arpa/inet.h>
@@ -33,7 +34,8 @@ struct http_request {
     struct http_reply reply;      /* what the booking thread answered */
     atomic_bool answered;         /* reply is filled in: send it */
     bool headers_seen;            /* the access handler's first call is past */
-    int query_refused;            /* http_uri_seen cut the query: 400 (too many) or 413 */
+    int query_refused;            /* http_uri_seen refused the target: 400 (too many
+                                     parameters) or 414 (too long) */
     void *job;                    /* the route's state between stages (http_set_job) */
     struct http_server *server;   /* for http_backlog and http_answer from other threads */
     struct http_request *next;    /* in the backlog */
@@ -61,9 +63,40 @@ struct http_server {
 /* Building replies                                                         */
 /* ---------------------------------------------------------------------- */
 
+/* What http_arg looks for among the query parameters, and what it found. */
+struct arg_find {
+    const char *name;
+    const char *value;
+    bool found;
+};
+
+/* http_find_arg is the iterator of http_arg: it stops at the parameter whose
+ * name is NAME byte for byte. */
+static enum MHD_Result http_find_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    struct arg_find *f = cls;
+
+    (void)kind;
+    (void)key_size;
+    (void)value_size;
+    if (strcmp(key, f->name) != 0)
+        return MHD_YES;
+    f->value = value;
+    f->found = true;
+    return MHD_NO;
+}
+
+/* http_arg returns query parameter NAME, its name compared exactly:
+ * libmicrohttpd's own lookup ignores case, and would read "EVENTID=2" as
+ * eventId. A name given twice in any case never gets here (http_route
+ * answers 400), so the first match is the only one. */
 const char *http_arg(struct http_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    struct arg_find f = { .name = name };
+
+    MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, http_find_arg, &f);
+    return f.found ? f.value : NULL;
 }
 
 const char *http_header(struct http_request *req, const char *name)
@@ -165,7 +198,7 @@ static enum MHD_Result http_send(struct MHD_Connection *conn, const struct http_
 /* ---------------------------------------------------------------------- */
 
 /* What http_scan_arg learns of the query string: its size, to refuse a huge
- * one with 413, and whether a parameter comes twice (which value would be
+ * one with 414, and whether a parameter comes twice (which value would be
  * meant?), there are too many, or one holds a control character (%00 would
  * cut a value short: "zz%00cd" read as "zz"), to refuse them with 400. */
 struct query_scan {
@@ -194,8 +227,9 @@ static enum MHD_Result http_scan_arg(void *cls, enum MHD_ValueKind kind, const c
     q->bytes += key_size + value_size + 2;
     if (http_has_control(key, key_size) || http_has_control(value, value_size))
         q->control = true;
-    /* libmicrohttpd looks parameters up without regard to case, so
-     * "EVENTID=2&eventId=1" names one parameter twice */
+    /* a name given twice in any case ("EVENTID=2&eventId=1") is refused:
+     * http_arg reads names exactly, but a proxy or a client library that
+     * ignores case would read the other value */
     for (int i = 0; i < q->count && i < HTTP_PARAMS_MAX && !q->twice; i++)
         if (strcasecmp(q->keys[i], key) == 0)
             q->twice = q->keys[i];
@@ -219,17 +253,23 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
 
     *allow = NULL;
     *kept = false;
-    if (req->query_refused == 413) {
-        http_error(reply, 413, "too_large", "request larger than %d bytes", HTTP_BODY_MAX);
+    if (req->query_refused == 414) {
+        http_error(reply, 414, "uri_too_long", "request target longer than %d bytes",
+                   HTTP_URI_MAX);
         return NULL;
     }
     if (req->query_refused) {
         http_error(reply, 400, "bad_request", "more than %d query parameters", HTTP_PARAMS_MAX);
         return NULL;
     }
+    if (req->body_len > HTTP_BODY_MAX) {          /* a chunked body: no length said first */
+        http_error(reply, 413, "too_large", "body larger than %d bytes", HTTP_BODY_MAX);
+        return NULL;
+    }
     MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, http_scan_arg, &q);
-    if (strlen(url) + q.bytes > HTTP_BODY_MAX || req->body_len > HTTP_BODY_MAX) {
-        http_error(reply, 413, "too_large", "request larger than %d bytes", HTTP_BODY_MAX);
+    if (strlen(url) + q.bytes > HTTP_URI_MAX) {
+        http_error(reply, 414, "uri_too_long", "request target longer than %d bytes",
+                   HTTP_URI_MAX);
         return NULL;
     }
     if (q.count > HTTP_PARAMS_MAX) {
@@ -274,24 +314,66 @@ static const struct http_route *http_route(struct http_server *s, struct http_re
     return NULL;
 }
 
-/* What http_scan_header learns of the framing headers. */
+/* What http_scan_header learns of the header block: the framing headers,
+ * its size, and whether libmicrohttpd read a line that a proxy in front
+ * might read otherwise. */
 struct framing_scan {
     int content_lengths;          /* Content-Length headers */
     const char *first_length;     /* the first one's value */
     bool lengths_differ;          /* two of them disagree */
     bool transfer_encoding;       /* a Transfer-Encoding header */
     const char *coding;           /* its value when it is not "chunked" */
-    bool spaced_name;             /* a header name holds a space or a tab */
+    const char *bad_name;         /* a header name that is no token, or NULL */
+    bool folded;                  /* a header continued on the next line (obs-fold) */
+    size_t bytes;                 /* names and values, with ": " and CRLF each */
 };
 
+/* http_token_char: C may appear in a header name (RFC 9110 5.6.2's tchar). */
+static bool http_token_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* http_header_folded tells whether libmicrohttpd 0.9.75 joined a header line
+ * with the line after it (obs-fold: a line starting with a space or a tab,
+ * RFC 9112 5.2). It reads a header in place, in the line it received: the
+ * name, the NUL that replaced the colon, blanks, the value. For a folded
+ * line it copies the name elsewhere and appends the next line to it
+ * ("Transfer-Encoding:\r\n chunked" becomes a header named
+ * "Transfer-Encodingchunked"), so the value no longer follows the name.
+ * Only the bytes between the two are read, once they are known to lie in
+ * order within the connection's memory, and only up to the first one that
+ * is not blank. Every test request would fail at once if a later libmicrohttpd
+ * copied headers, so this can not go wrong silently. */
+static bool http_header_folded(const char *key, size_t key_size, const char *value)
+{
+    uintptr_t from = (uintptr_t)key + key_size + 1, to = (uintptr_t)value;
+
+    if (!value || to < from || to - from > HTTP_CONN_MEMORY)
+        return true;
+    for (const char *p = key + key_size + 1; p < value; p++)
+        if (*p != ' ' && *p != '\t')
+            return true;
+    return false;
+}
+
 static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                        const char *value)
+                                        size_t key_size, const char *value, size_t value_size)
 {
     struct framing_scan *f = cls;
 
     (void)kind;
-    if (strpbrk(key, " \t"))
-        f->spaced_name = true;   /* "Transfer-Encoding : chunked" is no header we know */
+    f->bytes += key_size + value_size + 4;
+    /* "Transfer-Encoding : chunked" or a vertical tab in a name is no
+     * header we know, but a proxy might trim it to one */
+    for (size_t i = 0; i < key_size && !f->bad_name; i++)
+        if (!http_token_char((unsigned char)key[i]))
+            f->bad_name = key;
+    if (key_size == 0 && !f->bad_name)
+        f->bad_name = key;
+    if (http_header_folded(key, key_size, value))
+        f->folded = true;
     if (strcasecmp(key, "Content-Length") == 0) {
         if (f->content_lengths++ == 0)
             f->first_length = value;
@@ -315,9 +397,20 @@ static bool http_framing(struct MHD_Connection *conn, struct http_reply *reply)
     struct framing_scan f = { 0 };
     long long length;
 
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, http_scan_header, &f);
-    if (f.spaced_name) {
-        http_error(reply, 400, "bad_request", "a header name holds whitespace (RFC 9112 5.1)");
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, http_scan_header, &f);
+    if (f.bytes > HTTP_HEADERS_MAX) {
+        http_error(reply, 431, "headers_too_large", "headers larger than %d bytes",
+                   HTTP_HEADERS_MAX);
+        return false;
+    }
+    if (f.bad_name) {
+        http_error(reply, 400, "bad_request", "header name '%.40s' holds whitespace or another "
+                   "character no name may hold (RFC 9112 5.1, RFC 9110 5.6.2)", f.bad_name);
+        return false;
+    }
+    if (f.folded) {
+        http_error(reply, 400, "bad_request", "a header continues on the next line (obs-fold, "
+                   "RFC 9112 5.2): send each header on one line");
         return false;
     }
     if (f.coding) {
@@ -528,10 +621,10 @@ static void *http_booking_thread(void *arg)
  * into the connection's memory pool. Each parameter costs that pool about
  * 56 bytes, so 1000 short parameters would not fit in HTTP_CONN_MEMORY and
  * libmicrohttpd would drop the connection unanswered. A query string with
- * more parameters than any route takes, or longer than HTTP_BODY_MAX, is
- * noted and made one parameter here, so that it costs one record and the
- * access handler answers 400 or 413. The request's
- * state starts here too. */
+ * more parameters than any route takes, or a target longer than
+ * HTTP_URI_MAX, is noted and made one parameter here, so that it costs one
+ * record and the access handler answers 400 or 414. The request's state
+ * starts here too. */
 static void *http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct http_request *req = calloc(1, sizeof *req);
@@ -542,21 +635,19 @@ static void *http_uri_seen(void *cls, const char *uri, struct MHD_Connection *co
         return NULL;
     req->conn = conn;
     req->server = cls;
-    if (query) {
-        for (const char *p = query; *p; p++)
-            params += *p == '&';
-        if (strlen(query) > HTTP_BODY_MAX)
-            req->query_refused = 413;
-        else if (params > HTTP_PARAMS_MAX)
-            req->query_refused = 400;
-        /* libmicrohttpd has found the '?' already; what it has not done is
-         * split the rest at each '&'. With the '&'s gone it parses one
-         * parameter. The buffer is the connection's own and writable. */
-        if (req->query_refused)
-            for (char *p = query; *p; p++)
-                if (*p == '&')
-                    *p = '_';
-    }
+    for (const char *p = query; p && *p; p++)
+        params += *p == '&';
+    if (strlen(uri) > HTTP_URI_MAX)
+        req->query_refused = 414;
+    else if (params > HTTP_PARAMS_MAX)
+        req->query_refused = 400;
+    /* libmicrohttpd has found the '?' already; what it has not done is
+     * split the rest at each '&'. With the '&'s gone it parses one
+     * parameter. The buffer is the connection's own and writable. */
+    if (query && req->query_refused)
+        for (char *p = query; *p; p++)
+            if (*p == '&')
+                *p = '_';
     return req;
 }
 

@@ -13,13 +13,16 @@
 #include <stdbool.h>
 #include "clients/conns.h"
 
-#define HTTP_BODY_MAX 4096        /* bigger bodies or query strings: 413 */
+#define HTTP_BODY_MAX 4096        /* bigger bodies: 413 */
+#define HTTP_URI_MAX 4096         /* longer request targets (path and query): 414 */
+#define HTTP_HEADERS_MAX 8192     /* bigger header blocks: 431 */
 #define HTTP_PARAMS_MAX 16        /* more query parameters: 400 */
 /* libmicrohttpd's memory per connection: the request line, headers and
  * parsed parameters of one request must fit, or libmicrohttpd itself answers
- * (414/431). 24 KB holds our largest legal request (4 KB query string, 16
- * parameters, ordinary headers) with room to spare, and caps a header block
- * near 24 KB; 10,000 idle keep-alive connections cost ~240 MB, not 2.5 GB
+ * 414 or 431 with its own HTML page. 24 KB holds our largest legal request
+ * (4 KB target, 16 parameters, 8 KB of headers) with room to spare, so that
+ * our own limits above answer JSON first, and caps a header block near
+ * 24 KB; 10,000 idle keep-alive connections cost ~240 MB, not 2.5 GB
  * (docs/architecture.md, "Memory and file descriptors"). */
 #define HTTP_CONN_MEMORY (24 * 1024)
 #define HTTP_CONN_MAX 20000       /* connections at most, fewer when the fd limit is lower */
