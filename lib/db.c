@@ -78,6 +78,11 @@ long long db_value(const PGresult *r, int col)
     return PQgetisnull(r, 0, col) ? 0 : strtoll(PQgetvalue(r, 0, col), NULL, 10);
 }
 
+long long db_row_value(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
 const char *db_num(struct db_num *n, long long v)
 {
     snprintf(n->s, sizeof n->s, "%lld", v);
@@ -520,9 +525,7 @@ enum lab_status db_count_decided(PGconn *db, long long event_id, long long *deci
  * finish, so its ticket is committed and deleted below rather than landing
  * after the reset; a booking that comes later carries the old generation and
  * is refused by db_insert_ticket. *GENERATION gets the new one (may be NULL).
- * Its commit notifies DB_SALE_CHANNEL with "EVENT_ID GENERATION", so that
- * an API that keeps the generations in memory (booking/sale.c) hears of a
- * reset made by another process. */
+ */
 enum lab_status db_reset_sale(PGconn *db, long long event_id, long long seats, int per_user,
                               long long *generation)
 {
@@ -552,10 +555,7 @@ enum lab_status db_reset_sale(PGconn *db, long long event_id, long long seats, i
         (st = db_exec(db, "DELETE FROM decisions WHERE event_id = $1::bigint", 1, params,
                       PGRES_COMMAND_OK, NULL)) != LAB_OK ||
         (st = db_exec(db, "DELETE FROM requests WHERE event_id = $1::bigint", 1, params,
-                      PGRES_COMMAND_OK, NULL)) != LAB_OK ||
-        (st = db_exec(db, "SELECT pg_notify('" DB_SALE_CHANNEL "', $1::text || ' ' || "
-                      "(SELECT generation FROM events WHERE id = $1::bigint))", 1, params,
-                      PGRES_TUPLES_OK, NULL)) != LAB_OK)
+                      PGRES_COMMAND_OK, NULL)) != LAB_OK)
         goto fail;
     return db_commit(db);
 fail:
@@ -675,23 +675,3 @@ enum lab_status db_blocking_pids(PGconn *db, int pid, int *pids, size_t max, siz
     return LAB_OK;
 }
 
-/* db_sale_generation reads the event's current generation: LAB_NOT_FOUND
- * when there is no such event. */
-enum lab_status db_sale_generation(PGconn *db, long long event_id, long long *generation)
-{
-    struct db_num id;
-    const char *params[] = { db_num(&id, event_id) };
-    PGresult *r;
-    enum lab_status st;
-
-    st = db_exec(db, "SELECT generation FROM events WHERE id = $1::bigint", 1, params,
-                 PGRES_TUPLES_OK, &r);
-    if (st != LAB_OK)
-        return st;
-    if (PQntuples(r) == 0)
-        st = LAB_NOT_FOUND;
-    else
-        *generation = db_value(r, 0);
-    PQclear(r);
-    return st;
-}

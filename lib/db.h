@@ -118,11 +118,6 @@ enum lab_status db_reset_sale(PGconn *db, long long event_id, long long seats, i
                               long long *generation);
 enum lab_status db_reset(PGconn *db, long long event_id, long long seats);
 
-/* The channel a reset notifies ("EVENT_ID GENERATION"), and the current
- * generation of an event (LAB_NOT_FOUND: no such event). */
-#define DB_SALE_CHANNEL "lab_sale"
-enum lab_status db_sale_generation(PGconn *db, long long event_id, long long *generation);
-
 /* db_audit fills A's raw counts and calls audit_compute(); LAB_NOT_FOUND
  * when there is no such event. */
 enum lab_status db_audit(PGconn *db, long long event_id, struct audit *a);

@@ -365,3 +365,101 @@ enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
     }
     return db_commit(db);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Claims of phase 5, many per statement                                   */
+/* ---------------------------------------------------------------------- */
+
+/* The statement claims every id of the batch that nobody claimed before
+ * (the first copy of an id given twice), for this connection's backend, and
+ * reports for each one: claimed (with the sale's generation), or the claim
+ * found (read in the statement's snapshot: from before it), or neither: no
+ * such event, or a claim that appeared meanwhile (the caller asks again,
+ * one by one). */
+enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_t n)
+{
+    struct db_array ids = { 0 }, evs = { 0 }, users = { 0 };
+    const char *params[3];
+    PGresult *r;
+    enum lab_status st;
+
+    for (size_t i = 0; i < n; i++) {
+        array_add(&ids, claims[i].b->request_id);
+        array_num(&evs, claims[i].b->event_id);
+        array_num(&users, claims[i].b->user_id);
+    }
+    params[0] = array_text(&ids);
+    params[1] = array_text(&evs);
+    params[2] = array_text(&users);
+    st = ids.failed || evs.failed || users.failed
+             ? LAB_ERR_DB
+             : db_exec(db,
+                       "WITH m AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) "
+                       "           WITH ORDINALITY m(request_id, event_id, user_id, i)), "
+                       "f AS (SELECT DISTINCT ON (request_id) * FROM m ORDER BY request_id, i), "
+                       "ins AS (INSERT INTO requests (request_id, event_id, user_id, generation, "
+                       "        holder_pid) SELECT f.request_id, f.event_id, f.user_id, "
+                       "        e.generation, pg_backend_pid() FROM f JOIN events e "
+                       "        ON e.id = f.event_id ON CONFLICT (request_id) DO NOTHING "
+                       "        RETURNING request_id, generation) "
+                       "SELECT m.i, (ins.request_id IS NOT NULL AND f.i = m.i)::int, "
+                       "coalesce(ins.generation, 0), "
+                       "EXISTS (SELECT 1 FROM events e WHERE e.id = m.event_id)::int, "
+                       "r.event_id, r.user_id, r.ticket_id, r.state, "
+                       "(r.state = 'in_progress' AND (r.created_at < now() - interval '"
+                       DB_CLAIM_LEASE_S " seconds' OR NOT EXISTS (SELECT 1 FROM "
+                       "pg_stat_activity a WHERE a.pid = r.holder_pid "
+                       "AND a.backend_start <= r.created_at)))::int "
+                       "FROM m JOIN f ON f.request_id = m.request_id "
+                       "LEFT JOIN ins ON ins.request_id = m.request_id "
+                       "LEFT JOIN requests r ON r.request_id = m.request_id ORDER BY m.i",
+                       3, params, PGRES_TUPLES_OK, &r);
+    free(ids.s), free(evs.s), free(users.s);
+    if (st != LAB_OK)
+        return st;
+    for (int row = 0; row < PQntuples(r) && (size_t)row < n; row++) {
+        struct db_claim *c = &claims[row];
+
+        if (db_row_value(r, row, 1)) {
+            c->result = DB_CLAIM_FIRST;
+            c->generation = db_row_value(r, row, 2);
+        } else if (!PQgetisnull(r, row, 4) && !db_row_value(r, row, 8)) {
+            c->result = DB_CLAIM_PRIOR;
+            c->prior.event_id = db_row_value(r, row, 4);
+            c->prior.user_id = db_row_value(r, row, 5);
+            c->prior.ticket_id = db_row_value(r, row, 6);
+            snprintf(c->prior.state, sizeof c->prior.state, "%s", PQgetvalue(r, row, 7));
+        } else if (!db_row_value(r, row, 3)) {
+            c->result = DB_CLAIM_NO_EVENT;
+        } else {
+            c->result = DB_CLAIM_ASK_AGAIN;   /* a claim in between, or one to resolve */
+        }
+    }
+    PQclear(r);
+    return LAB_OK;
+}
+
+enum lab_status db_request_settle_many(PGconn *db, const char *const *queued, size_t n_queued,
+                                       const char *const *released, size_t n_released)
+{
+    struct db_array q = { 0 }, d = { 0 };
+    const char *params[2];
+    enum lab_status st;
+
+    for (size_t i = 0; i < n_queued; i++)
+        array_add(&q, queued[i]);
+    for (size_t i = 0; i < n_released; i++)
+        array_add(&d, released[i]);
+    params[0] = array_text(&q);
+    params[1] = array_text(&d);
+    st = q.failed || d.failed
+             ? LAB_ERR_DB
+             : db_exec(db,
+                       "WITH q AS (UPDATE requests SET state = 'queued' "
+                       "           WHERE request_id = ANY($1::text[]) AND state = 'in_progress'), "
+                       "d AS (DELETE FROM requests WHERE request_id = ANY($2::text[]) "
+                       "      AND state = 'in_progress') SELECT 1",
+                       2, params, PGRES_TUPLES_OK, NULL);
+    free(q.s), free(d.s);
+    return st;
+}

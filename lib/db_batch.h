@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 #include "booking.h"
+#include "db.h"
 #include "lab.h"
 
 /* The most requests one call decides. */
@@ -31,6 +32,27 @@
  * lock or think time, and sets their OUT[i] to LAB_STALE. */
 enum lab_status db_mark_stale(PGconn *db, const struct booking *b, size_t n,
                               enum lab_status *out);
+
+/* Phase 5's claims, many in one statement (booking/claim_pipe.c). Each
+ * claim's RESULT: the id is B's now (FIRST, with the sale's GENERATION),
+ * was claimed before (PRIOR), or the event does not exist (NO_EVENT); or
+ * ASK_AGAIN: claimed by someone else meanwhile, or a claim whose holder is
+ * gone, for a booking thread to sort out with db_request_claim. */
+enum db_claim_result { DB_CLAIM_FIRST, DB_CLAIM_PRIOR, DB_CLAIM_NO_EVENT, DB_CLAIM_ASK_AGAIN };
+
+struct db_claim {
+    const struct booking *b;
+    enum db_claim_result result;
+    long long generation;
+    struct db_request prior;
+};
+enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_t n);
+
+/* db_request_settle_many stores 'queued' on the claims QUEUED (their
+ * message is in Kafka) and drops the claims RELEASED (it is not), in one
+ * statement. */
+enum lab_status db_request_settle_many(PGconn *db, const char *const *queued, size_t n_queued,
+                                       const char *const *released, size_t n_released);
 
 enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
                               enum lab_status *out);

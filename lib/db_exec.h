@@ -16,6 +16,9 @@ const char *db_num(struct db_num *n, long long v);
 /* db_value reads a bigint from row 0, column COL of R. */
 long long db_value(const PGresult *r, int col);
 
+/* db_row_value reads a bigint from ROW, COL of R (0 for NULL). */
+long long db_row_value(const PGresult *r, int row, int col);
+
 /* db_exec runs SQL through PQexecParams; see db.c. */
 enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *const *params,
                         ExecStatusType want, PGresult **res);

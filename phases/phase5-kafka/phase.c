@@ -9,7 +9,7 @@ batch_fn phase5_decide_batch;
 static const struct phase phase5 = {
     .number = 5,
     .name = "kafka",
-    .admit = ADMIT_AT_CONSUMER, /* no claim before the queue: the consumer decides an id once */
+    .admit = ADMIT_IN_DB_BATCH, /* claimed in PostgreSQL, many per statement, before the queue */
     .send = phase5_send,
     .decide = phase5_decide,
     .decide_batch = phase5_decide_batch,

@@ -345,7 +345,8 @@ static void redis_restart_replays_phase6(void **state)
 
 /* Finding: phase 6 answered 202 to an id reused on another event, never
  * booked it and lost its gate seat; /result said booked with event 1's
- * ticket. Now every phase with claims answers 422, and takes nothing. */
+ * ticket; phase 5, which claimed nothing before the queue, could not tell.
+ * Now every phase answers 422, and takes nothing. */
 static void id_reused_on_other_event(int phase)
 {
     struct svc *const sp = &current;
@@ -370,6 +371,12 @@ static void id_reused_on_other_event_phase3(void **state)
 {
     (void)state;
     id_reused_on_other_event(3);
+}
+
+static void id_reused_on_other_event_phase5(void **state)
+{
+    (void)state;
+    id_reused_on_other_event(5);
 }
 
 static void id_reused_on_other_event_phase4(void **state)
@@ -444,7 +451,8 @@ static void resend_after_reset_phase6(void **state)
 
 /* Finding: /result said "pending" for an id never sent, and for requests
  * already refused 409 sold_out in phases 3, 4 and 6. Now it says the
- * stored answer, and 404 for an id never seen. */
+ * stored answer (phase 5: the consumer's refusal), and 404 for an id never
+ * seen. */
 static void result_tells_the_answer(int phase)
 {
     struct svc *const sp = &current;
@@ -455,14 +463,20 @@ static void result_tells_the_answer(int phase)
     assert_int_equal(reset(sp, 1, 1), 200);
     first = book(sp, 1, "result-first", body, sizeof body);
     assert_true(first == 201 || first == 202);
-    if (phase == 6) {                       /* the seat is the first one's: wait for it */
+    if (phase >= 5) {                       /* the seat is the first one's: wait for it */
         PGconn *db = test_db();
 
         wait_sql(db, "SELECT count(*) FROM tickets WHERE request_id = 'result-first'", 1);
+        if (phase == 5) {                   /* the consumer refuses the second */
+            assert_int_equal(book(sp, 2, "result-second", body, sizeof body), 202);
+            wait_sql(db, "SELECT count(*) FROM decisions WHERE request_id = 'result-second'", 1);
+        }
         PQfinish(db);
     }
-    assert_int_equal(book(sp, 2, "result-second", body, sizeof body), 409);
-    assert_true(json_has(body, "status", "sold_out"));
+    if (phase != 5) {
+        assert_int_equal(book(sp, 2, "result-second", body, sizeof body), 409);
+        assert_true(json_has(body, "status", "sold_out"));
+    }
     assert_int_equal(result(sp, "result-second", body, sizeof body), 200);
     if (!json_has(body, "status", "sold_out"))
         fail_msg("phase %d: /result of a request refused sold_out: %s", phase, body);
@@ -484,6 +498,12 @@ static void result_tells_the_answer_phase4(void **state)
     result_tells_the_answer(4);
 }
 
+static void result_tells_the_answer_phase5(void **state)
+{
+    (void)state;
+    result_tells_the_answer(5);
+}
+
 static void result_tells_the_answer_phase6(void **state)
 {
     (void)state;
@@ -499,11 +519,13 @@ int main(void)
         cmocka_unit_test_teardown(redis_restart_replays_phase6, stop_current),
         cmocka_unit_test_teardown(id_reused_on_other_event_phase3, stop_current),
         cmocka_unit_test_teardown(id_reused_on_other_event_phase4, stop_current),
+        cmocka_unit_test_teardown(id_reused_on_other_event_phase5, stop_current),
         cmocka_unit_test_teardown(id_reused_on_other_event_phase6, stop_current),
         cmocka_unit_test_teardown(resend_after_reset_phase5, stop_current),
         cmocka_unit_test_teardown(resend_after_reset_phase6, stop_current),
         cmocka_unit_test_teardown(result_tells_the_answer_phase3, stop_current),
         cmocka_unit_test_teardown(result_tells_the_answer_phase4, stop_current),
+        cmocka_unit_test_teardown(result_tells_the_answer_phase5, stop_current),
         cmocka_unit_test_teardown(result_tells_the_answer_phase6, stop_current),
     };
     return cmocka_run_group_tests_name("promises", tests, NULL, NULL);

@@ -75,6 +75,13 @@ static void admit_judge(const struct booking *b, long long event_id, long long u
     }
 }
 
+void admit_judge_stored(const struct booking *b, const struct db_request *stored,
+                        enum admit_outcome *outcome, struct admit_prior *prior)
+{
+    admit_judge(b, stored->event_id, stored->user_id, stored->state, stored->ticket_id, outcome,
+                prior);
+}
+
 /* admit_in_cache: the gate phases keep their claims beside the gate. */
 static bool admit_in_cache(const struct conns *c)
 {
@@ -281,8 +288,6 @@ enum lab_status admit_lookup(struct conns *c, const char *request_id, bool *seen
     enum lab_status st;
     redisReply *r = NULL;
 
-    if (c->svc->phase->admit == ADMIT_AT_CONSUMER)
-        return LAB_OK;                  /* no claims: *SEEN as the caller set it */
     *seen = false;
     *answer = LAB_OK;
     if (!admit_in_cache(c)) {

@@ -10,7 +10,7 @@
 #include "booking.h"
 #include "clients/cache_pipe.h"
 #include "clients/conns.h"
-#include <libpq-fe.h>
+#include "db.h"
 
 enum admit_outcome {
     ADMIT_FIRST,         /* the id is ours: book it, then admit_finish() */
@@ -45,9 +45,14 @@ enum lab_status admit_claim(struct conns *c, struct booking *b, enum lab_status 
 void admit_finish(struct conns *c, const struct booking *b, enum lab_status answer,
                   long long ticket_id);
 
+/* admit_judge_stored turns STORED, the claim a new request with B's id
+ * found, into its *OUTCOME and PRIOR answer (as admit_claim does). */
+void admit_judge_stored(const struct booking *b, const struct db_request *stored,
+                        enum admit_outcome *outcome, struct admit_prior *prior);
+
 /* admit_lookup finds REQUEST_ID's claim: *SEEN, and *ANSWER the stored
- * answer (with *TICKET_ID when booked), or LAB_OK while it is in progress.
- * Phase 5 keeps no claims: it leaves *SEEN as it was. */
+ * answer (with *TICKET_ID when booked), or LAB_OK while it is in progress
+ * (or queued). */
 enum lab_status admit_lookup(struct conns *c, const char *request_id, bool *seen,
                              enum lab_status *answer, long long *ticket_id);
 

@@ -7,7 +7,6 @@
 #include "booking/api.h"
 
 #include "booking/pipeline.h"
-#include "booking/sale.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -143,8 +142,7 @@ static void api_audit(const struct service *svc, struct http_request *req,
  * the database's answer (a ticket, or the consumer's decision) first; else
  * the claim's (a refusal of the synchronous phases is stored only there;
  * a claim still in progress, or a request queued and not decided yet, is
- * "pending"); else the id was never seen: 404. Phase 5 keeps no claim: an
- * id it has no answer for is "pending" (it may be in the queue). */
+ * "pending"); else the id was never seen: 404. */
 static void api_result(const struct service *svc, struct http_request *req,
                        struct http_reply *reply)
 {
@@ -152,7 +150,7 @@ static void api_result(const struct service *svc, struct http_request *req,
     struct conns *c = conns_self(svc);
     enum lab_status st, result = LAB_QUEUED;
     long long ticket_id = 0;
-    bool found = false, seen = svc->phase->admit == ADMIT_AT_CONSUMER;
+    bool found = false, seen = false;
 
     if (!parse_request_id(rid)) {
         http_error(reply, 400, "bad_request", "requestId must be 1 to %d characters of "
@@ -241,8 +239,6 @@ static void api_reset(const struct service *svc, struct http_request *req,
     if (st == LAB_OK && phase_has_gate(svc->phase) && (st = conns_cache(c)) == LAB_OK)
         st = admit_reset(c->cache, event_id, seats, generation);
     gate_memo_forget(event_id);
-    if (st == LAB_OK)
-        sale_note(event_id, generation);
     if (st != LAB_OK) {
         api_failed(reply, st, event_id);
         return;

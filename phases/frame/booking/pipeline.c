@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include "booking/admit.h"
 #include "booking/api.h"
-#include "booking/sale.h"
+#include "booking/claim_pipe.h"
 #include "clients/cache_pipe.h"
 #include "db.h"
 #include "gate/gate.h"
@@ -41,7 +41,9 @@ struct booking_job {
     enum lab_status known;         /* the gate's memo answer sent with the claim */
     bool holds_seat;               /* the gate gave it a seat and the claim is taken:
                                       what pipeline_undo gives back */
+    bool holds_claim;              /* phase 5: its claim is taken, to settle */
     struct cache_call call;        /* its Redis step, in the pipe */
+    struct claim_call claim;       /* phase 5: its claim, in the claim pipe */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -195,14 +197,19 @@ static void pipeline_pipe_before(struct conns *c)
     admit_heartbeat(c);
 }
 
-/* pipeline_after settles a job that holds the gate's seat and its claim
- * (nothing for any other): with UNDO the seat and the claim go back,
- * otherwise ANSWER is stored on the claim. It runs once per job. */
+/* pipeline_after settles a job that holds the gate's seat and its claim,
+ * or phase 5's claim (nothing for any other): with UNDO the seat and the
+ * claim go back, otherwise ANSWER (phase 5: queued) is stored on the claim.
+ * It runs once per job. */
 static void pipeline_after(struct booking_job *job, bool undo, enum lab_status answer)
 {
     struct cache_call *call;
     bool built;
 
+    if (job->holds_claim) {
+        job->holds_claim = false;
+        claim_pipe_settle(job->svc->claims, job->b.request_id, !undo);
+    }
     if (!job->holds_seat)
         return;
     job->holds_seat = false;
@@ -443,6 +450,53 @@ static void pipeline_admitted(struct cache_call *call, const redisReply *r)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Admit in PostgreSQL, many claims per statement (phase 5)                 */
+/* ---------------------------------------------------------------------- */
+
+/* pipeline_claimed reads the claim pipe's answer, on its thread: the first
+ * request with its id goes on to Kafka; a retry or a refusal is answered
+ * there and then; what the statement could not tell (an id claimed by
+ * another process meanwhile, a claim whose holder is gone) goes to a
+ * booking thread, which claims it alone. */
+static void pipeline_claimed(struct claim_call *call, enum lab_status st)
+{
+    struct booking_job *job = (struct booking_job *)((char *)call -
+                                                     offsetof(struct booking_job, claim));
+    struct http_reply reply;
+    enum admit_outcome outcome;
+    struct admit_prior prior;
+
+    if (st != LAB_OK) {
+        http_reply_empty(&reply);
+        api_failed(&reply, st, job->b.event_id);
+        http_nothing_done(&reply);          /* no claim: nothing was tried */
+        http_answer(job->req, &reply);
+        return;
+    }
+    switch (call->result) {
+    case DB_CLAIM_FIRST:
+        job->holds_claim = true;
+        pipeline_next(job);
+        return;
+    case DB_CLAIM_PRIOR:
+        http_reply_empty(&reply);
+        admit_judge_stored(&job->b, &call->prior, &outcome, &prior);
+        if (pipeline_answer_admission(&reply, &job->b, outcome, &prior)) {
+            http_answer(job->req, &reply);
+            return;
+        }
+        break;                              /* cannot be: a claim is a prior answer */
+    case DB_CLAIM_NO_EVENT:
+        pipeline_answer(job, LAB_NOT_FOUND, 0);
+        return;
+    default:
+        break;
+    }
+    job->step = STEP_ADMIT;
+    http_backlog(job->req);
+}
+
+/* ---------------------------------------------------------------------- */
 /* The front step, on the polling thread                                    */
 /* ---------------------------------------------------------------------- */
 
@@ -480,12 +534,12 @@ enum http_front_result pipeline_front(const struct service *svc, struct http_req
         job->call.done = pipeline_admitted;
         cache_pipe_submit(svc->pipe, &job->call);
         return HTTP_KEPT;
-    case ADMIT_AT_CONSUMER:
-        if (!sale_generation(job->b.event_id, &job->b.generation))
-            return HTTP_TO_BACKLOG;  /* a booking thread asks PostgreSQL */
+    case ADMIT_IN_DB_BATCH:
         if (!http_suspend(req, reply))
             return HTTP_ANSWERED;
-        pipeline_next(job);
+        job->claim.b = &job->b;
+        job->claim.done = pipeline_claimed;
+        claim_pipe_submit(svc->claims, &job->claim);
         return HTTP_KEPT;
     default:
         return HTTP_TO_BACKLOG;
@@ -497,11 +551,10 @@ enum http_front_result pipeline_front(const struct service *svc, struct http_req
 /* ---------------------------------------------------------------------- */
 
 /* pipeline_admit_here admits JOB on a booking thread: the claim in
- * PostgreSQL (phases 2, 3); the gate phases' claim and take when the pipe
- * could not (a counter to seed first, a claim whose holder is gone to
- * resolve); phase 5's first booking of an event, whose generation
- * PostgreSQL tells. True when the job goes on; false when REPLY holds its
- * answer. */
+ * PostgreSQL (phases 2, 3; phase 5's when its claim pipe could not tell);
+ * the gate phases' claim and take when the pipe could not (a counter to
+ * seed first, a claim whose holder is gone to resolve). True when the job
+ * goes on; false when REPLY holds its answer. */
 static bool pipeline_admit_here(struct conns *c, struct booking_job *job,
                                 struct http_reply *reply)
 {
@@ -510,17 +563,6 @@ static bool pipeline_admit_here(struct conns *c, struct booking_job *job,
     struct admit_prior prior;
     enum lab_status st, answer;
 
-    if (phase->admit == ADMIT_AT_CONSUMER) {
-        if ((st = conns_db(c)) == LAB_OK &&
-            (st = db_sale_generation(c->db, job->b.event_id, &job->b.generation)) == LAB_OK) {
-            sale_note(job->b.event_id, job->b.generation);
-            return true;
-        }
-        api_failed(reply, st, job->b.event_id);
-        if (st != LAB_NOT_FOUND)
-            http_nothing_done(reply);
-        return false;
-    }
     if ((st = admit_claim(c, &job->b, job->known, &outcome, &prior, &answer)) != LAB_OK) {
         api_failed(reply, st, job->b.event_id);
         http_nothing_done(reply);   /* no claim: nothing was tried */
@@ -530,6 +572,7 @@ static bool pipeline_admit_here(struct conns *c, struct booking_job *job,
         return false;
     if (answer == LAB_OK) {
         job->holds_seat = phase_has_gate(phase);
+        job->holds_claim = phase->admit == ADMIT_IN_DB_BATCH;
         return true;
     }
     if (answer == LAB_SOLD_OUT && job->known == LAB_OK && c->svc->cfg->gate_memo_ms > 0)
@@ -553,7 +596,7 @@ void pipeline_book(const struct service *svc, struct http_request *req, struct h
         return;
     }
     if (job->step == STEP_ADMIT) {
-        if (svc->phase->admit == ADMIT_IN_DB && (st = conns_db(c)) != LAB_OK) {
+        if (svc->phase->admit != ADMIT_AT_GATE && (st = conns_db(c)) != LAB_OK) {
             api_failed(reply, st, job->b.event_id);
             http_nothing_done(reply);   /* no connection: nothing was tried */
             return;
@@ -592,7 +635,7 @@ bool pipeline_start(struct service *svc)
 {
     if (svc->phase->admit == ADMIT_AT_GATE && !(svc->pipe = cache_pipe_start(svc, pipeline_pipe_before, admit_scripts)))
         return false;
-    if (svc->phase->admit == ADMIT_AT_CONSUMER && !sale_watch_start(svc))
+    if (svc->phase->admit == ADMIT_IN_DB_BATCH && !(svc->claims = claim_pipe_start(svc)))
         return false;
     if (phase_is_async(svc->phase)) {
         pipeline_clock.stop = false;
@@ -608,8 +651,8 @@ void pipeline_stop(struct service *svc)
 {
     cache_pipe_stop(svc->pipe);
     svc->pipe = NULL;
-    if (svc->phase->admit == ADMIT_AT_CONSUMER)
-        sale_watch_stop();
+    claim_pipe_stop(svc->claims);
+    svc->claims = NULL;
     if (pipeline_clock.started) {
         pthread_mutex_lock(&pipeline_clock.lock);
         pipeline_clock.stop = true;

@@ -15,6 +15,7 @@
 struct phase;
 struct queue_producer;
 struct cache_pipe;
+struct claim_pipe;
 
 /* The service a thread works for: set up once in service.c (and
  * pipeline_start), read-only after. */
@@ -23,6 +24,7 @@ struct service {
     const struct phase *phase;      /* what this service is (each phase.c) */
     struct queue_producer *queue;   /* an asynchronous phase with an API role, else NULL */
     struct cache_pipe *pipe;        /* the gate phases' Redis pipe (booking/pipeline.c) */
+    struct claim_pipe *claims;      /* phase 5's claims, many per statement (booking/claim_pipe.c) */
 };
 
 struct conns {

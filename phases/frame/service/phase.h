@@ -32,8 +32,8 @@ typedef enum lab_status send_fn(const struct service *svc, const struct booking 
 enum phase_admit {
     ADMIT_IN_DB,               /* PostgreSQL's requests table, on a booking thread (2, 3) */
     ADMIT_AT_GATE,             /* Redis, with the gate's seat in the same script (4, 6) */
-    ADMIT_AT_CONSUMER,         /* nowhere before the queue: the consumer decides a request
-                                  id once, a retry is queued again and finds it decided (5) */
+    ADMIT_IN_DB_BATCH,         /* PostgreSQL's requests table, many claims per statement,
+                                  by the claim pipe: no thread waits for it (5) */
 };
 
 /* One concurrency control a phase can run its booking with (--strategy). */
