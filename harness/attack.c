@@ -855,8 +855,8 @@ static void read_quiet(struct run *r, struct summary *s)
         s->gate_known = gate == GATE_COUNTED || gate == GATE_EMPTY;
         s->gate_counter = gate == GATE_COUNTED;
         s->claims_db_known = claims_stuck_db(r->db, r->args.event_id, &s->stuck_claims_db) == 0;
-        s->claims_redis_known = claims_stuck_redis(redis, r->args.event_id, 2000,
-                                                   &s->stuck_claims_redis) == 0;
+        s->claims_redis_known = claims_stuck_redis(redis, r->args.event_id, r->args.run_id,
+                                                   2000, &s->stuck_claims_redis) == 0;
         if ((gate != GATE_NO_ANSWER && s->cache_drift == 0 && report_stuck_claims(s) == 0) ||
             lab_now_us() >= limit_us)
             break;

@@ -43,11 +43,12 @@ int claims_stuck_db(PGconn *db, long long event_id, long long *stuck)
     return rc;
 }
 
-/* claims_stuck_redis: a connection of its own, one HVALS, closed again:
+/* claims_stuck_redis: a connection of its own, one HGETALL, closed again:
  * it runs once per attack, after the sale. */
-int claims_stuck_redis(const char *redis_addr, long long event_id, int timeout_ms,
-                       long long *stuck)
+int claims_stuck_redis(const char *redis_addr, long long event_id, const char *prefix,
+                       int timeout_ms, long long *stuck)
 {
+    size_t prefix_len = strlen(prefix);
     struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
     char host[256];
     int port, rc = -1;
@@ -63,15 +64,18 @@ int claims_stuck_redis(const char *redis_addr, long long event_id, int timeout_m
         return -1;
     }
     redisSetTimeout(ctx, tv);
-    reply = redisCommand(ctx, "HVALS event:%lld:requests", event_id);
+    reply = redisCommand(ctx, "HGETALL event:%lld:requests", event_id);
     if (reply && reply->type == REDIS_REPLY_ARRAY) {
         *stuck = 0;
-        for (size_t i = 0; i < reply->elements; i++)
-            *stuck += reply->element[i]->type == REDIS_REPLY_STRING &&
-                      claims_value_stuck(reply->element[i]->str);
+        for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+            const redisReply *field = reply->element[i], *value = reply->element[i + 1];
+            *stuck += field->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_STRING &&
+                      strncmp(field->str, prefix, prefix_len) == 0 &&
+                      claims_value_stuck(value->str);
+        }
         rc = 0;
     } else {
-        lab_log("claims: HVALS event:%lld:requests failed: %s", event_id,
+        lab_log("claims: HGETALL event:%lld:requests failed: %s", event_id,
                 reply && reply->type == REDIS_REPLY_ERROR ? reply->str : ctx->errstr);
     }
     freeReplyObject(reply);

@@ -11,7 +11,10 @@
  *   PostgreSQL  table requests, state 'in_progress' (phases 2, 3, 5);
  *   Redis       hash event:N:requests, values "USER STATE TICKET" whose
  *               STATE word is in_progress (the gate phases 4 and 6); the
- *               field "#generation" is the sale's, not a claim.
+ *               field "#generation" is the sale's, not a claim. Only the
+ *               run's own request ids are counted: the reset of a phase
+ *               without a gate leaves an earlier gate phase's hash alone,
+ *               and its claims are not this sale's.
  *
  * claims_value_stuck is the rule, pure and unit-tested; the two readers
  * are one query and one HVALS. */
@@ -30,9 +33,10 @@ bool claims_value_stuck(const char *value);
 int claims_stuck_db(PGconn *db, long long event_id, long long *stuck);
 
 /* claims_stuck_redis counts the in_progress values of event:EVENT_ID:requests
- * on the Redis server at REDIS_ADDR ("host:port"), waiting TIMEOUT_MS at
- * most: 0 with *STUCK set (0 for a hash that does not exist), or -1. */
-int claims_stuck_redis(const char *redis_addr, long long event_id, int timeout_ms,
-                       long long *stuck);
+ * whose request ids start with PREFIX (the run's id), on the Redis server at
+ * REDIS_ADDR ("host:port"), waiting TIMEOUT_MS at most: 0 with *STUCK set
+ * (0 for a hash that does not exist), or -1. */
+int claims_stuck_redis(const char *redis_addr, long long event_id, const char *prefix,
+                       int timeout_ms, long long *stuck);
 
 #endif
