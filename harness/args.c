@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "client.h"
 #include "parse.h"
 #include "timeline.h"
 
@@ -96,7 +97,8 @@ bool args_is_custom(const struct attack_args *a)
 static const char *const valued_options[] = {
     "url", "mode", "event", "seats", "users", "user-base", "connections", "requests",
     "threads", "reads-per-booking", "method", "path", "run-id", "timeout-ms",
-    "drain-timeout-ms", "csv", "timeline", "fault", "history", "pace-ms", "rate", NULL,
+    "drain-timeout-ms", "csv", "timeline", "fault", "history", "pace-ms", "rate",
+    "retry-same-id", "backlog", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -210,6 +212,12 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
             return -1;
         a->pace_ms = (int)n;
         g->pace = true;
+    } else if (strcmp(name, "retry-same-id") == 0) {
+        if (parse_option_long(name, v, 0, ARGS_RETRY_SAME_ID_MAX, &n, err, err_len))
+            return -1;
+        a->retry_same_id = (int)n;
+    } else if (strcmp(name, "backlog") == 0) {
+        return parse_option_long(name, v, 1, ARGS_BACKLOG_MAX, &a->backlog, err, err_len);
     } else if (strcmp(name, "fault") == 0) {
         return nemesis_plan_add(&a->faults, v, err, err_len);
     } else if (strcmp(name, "history") == 0) {
@@ -263,7 +271,13 @@ static int check_combination(struct attack_args *a, const struct given *g, char 
             return parse_fail(err, err_len, "--timeline counts bookings, which --path skips");
         if (a->faults.count || a->history_path[0])
             return parse_fail(err, err_len, "--fault and --history judge bookings, which --path skips");
+        if (a->retry_same_id || a->backlog)
+            return parse_fail(err, err_len, "--retry-same-id and --backlog are for bookings, "
+                              "which --path skips");
     }
+    if (a->backlog && !a->reset)
+        return parse_fail(err, err_len, "--backlog resets the sale under its backlog; it "
+                          "does not go with --no-reset");
     if (a->expect_clean && a->expect_oversell)
         return parse_fail(err, err_len, "--expect-clean and --expect-oversell exclude each other");
     if (!a->reset && g->seats)
@@ -393,6 +407,14 @@ void args_usage(FILE *out, const char *program)
         "                            counts answers and latency only: no reset, no audit\n"
         "  --run-id ID               prefix of the request ids (default: from the clock)\n"
         "  --timeout-ms MS           per request, connect included (default %d)\n"
+        "  --retry-same-id N         a booking that timed out, lost its connection, was\n"
+        "                            refused a connection or answered 5xx is sent again\n"
+        "                            with the same request id, up to N times (0 to %d;\n"
+        "                            default 0), %d ms before the first retry, twice as\n"
+        "                            long before each next; every try goes in the history\n"
+        "  --backlog N               queue N bookings of other users first, reset the sale\n"
+        "                            under them, then attack the new sale: the summary's\n"
+        "                            first_ticket_after_reset_ms (1 to %d)\n"
         "  --drain-timeout-ms MS     asynchronous phases: wait for the queue (default %d)\n"
         "\n"
         "output\n"
@@ -421,6 +443,7 @@ void args_usage(FILE *out, const char *program)
         "3 the service or the database cannot be reached, 4 the harness miscounted.\n",
         program, ARGS_DEFAULT_EVENT, ARGS_DEFAULT_SEATS, ARGS_DEFAULT_USERS,
         ARGS_DEFAULT_CONNECTIONS, ARGS_DEFAULT_REQUESTS, ARGS_DEFAULT_THREADS,
-        ARGS_DEFAULT_TIMEOUT_MS, ARGS_DEFAULT_DRAIN_TIMEOUT_MS, ARGS_DEFAULT_CSV,
+        ARGS_DEFAULT_TIMEOUT_MS, ARGS_RETRY_SAME_ID_MAX, CLIENT_RETRY_BACKOFF_MS,
+        ARGS_BACKLOG_MAX, ARGS_DEFAULT_DRAIN_TIMEOUT_MS, ARGS_DEFAULT_CSV,
         TIMELINE_EVERY_MS);
 }

@@ -64,8 +64,17 @@ struct attack_args {
 
     /* faults (nemesis.h) and the history they are judged from (history.h) */
     struct nemesis_plan faults;   /* --fault KIND@WHEN[:DURATION], repeatable */
-    char history_path[ARGS_PATH_MAX]; /* --history; with --fault, default
+    char history_path[ARGS_PATH_MAX]; /* --history; with --fault or
+                                         --retry-same-id, default
                                          results/<run>-history.jsonl */
+    int retry_same_id;            /* --retry-same-id N: a failed try of a booking
+                                     is sent again with the same request id, up
+                                     to N times (client.h); 0: never */
+
+    /* --backlog N: before the attack, N bookings of other users are queued
+       on the event, the sale is reset under them, and the attack books the
+       new sale: how long its first ticket waits behind the stale backlog */
+    long long backlog;
 };
 
 /* Defaults, also quoted by the usage text. */
@@ -77,6 +86,8 @@ struct attack_args {
 #define ARGS_DEFAULT_REQUESTS 10000
 #define ARGS_DEFAULT_TIMEOUT_MS 10000
 #define ARGS_DEFAULT_DRAIN_TIMEOUT_MS 60000
+#define ARGS_RETRY_SAME_ID_MAX 100
+#define ARGS_BACKLOG_MAX 1000000
 #define ARGS_DEFAULT_CSV "results/attacks.csv"
 
 int args_parse(struct attack_args *a, int argc, char *const argv[], const char *default_url,

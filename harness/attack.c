@@ -31,6 +31,7 @@
 #include "args.h"
 #include "audit.h"
 #include "checker.h"
+#include "claims.h"
 #include "client.h"
 #include "db.h"
 #include "fleet.h"
@@ -55,6 +56,9 @@ enum {
 #define FAULT_ERROR_BACKOFF_MS 100     /* a failed booking's pause, with --fault */
 #define RECOVERY_WAIT_MS 90000         /* services back after the faults, at most */
 #define DRAIN_POLL_MS 100
+#define QUIET_WAIT_MS 3000             /* a drift or a claim may settle this long */
+#define QUIET_POLL_MS 250
+#define BACKLOG_CONNECTIONS 50         /* --backlog's bookings are sent over these */
 
 /* ------------------------------------------------------------------------
  * Around the attack: the service's health, the reset, the run's identity
@@ -220,6 +224,7 @@ struct outcome_totals {
     double wall_s;
     uint64_t start_us;           /* the start line */
     struct history_log history;  /* every thread's records, with --fault or --history */
+    long long same_id_retries;   /* tries that sent a request id again */
 };
 
 /* show_progress writes the progress line: jobs done of all, and requests
@@ -351,6 +356,7 @@ static int run_attack(struct attack_args *args, const struct client_work *work,
         stats_merge(&out->latency, &t->latency);
         stats_merge(&out->read_latency, &t->read_latency);
         out->connected += t->connected;
+        out->same_id_retries += t->same_id_retries;
         if (history_merge(&out->history, &t->history))
             out->history.incomplete = true;
         if (t->end_us > end_us)
@@ -498,6 +504,9 @@ struct run {
     struct nemesis nemesis;            /* --fault: the thread that breaks things */
     bool checked;                      /* the checker ran (a history was kept) */
     struct check_result check;
+    long long backlog_accepted;        /* --backlog: bookings answered 201 or 202 */
+    char reset_at[64];                 /* --backlog: the database's clock once the
+                                          reset under the backlog had answered */
 };
 
 #define RUN_GOING (-1)   /* a step's return: not an exit status, go on */
@@ -511,6 +520,101 @@ static void fill_contention(struct summary *s, const struct run *r)
     fleet_read(r->targets, r->args.url_count, r->args.timeout_ms, &after);
     contention_diff(&after.k, &r->stats_before.k, &s->contention);
     snprintf(s->strategy, sizeof s->strategy, "%s", after.strategy);
+}
+
+/* database_now reads PostgreSQL's clock (clock_timestamp, not the
+ * transaction's) as text into OUT: the time the tickets' created_at is
+ * compared with. 0, or -1. */
+static int database_now(PGconn *db, char *out, size_t out_len)
+{
+    PGresult *res = PQexec(db, "SELECT clock_timestamp()::text");
+    int rc = -1;
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        snprintf(out, out_len, "%s", PQgetvalue(res, 0, 0));
+        rc = 0;
+    } else {
+        lab_log("cannot read the database's clock: %s", PQerrorMessage(db));
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* first_ticket_after_reset reads how long after RESET_AT (database_now's
+ * text) the current sale's first ticket row was written, in ms: 1 with
+ * *MS set, 0 when the sale has no ticket, -1 when the query failed. */
+static int first_ticket_after_reset(PGconn *db, long long event_id, const char *reset_at,
+                                    long long *ms)
+{
+    char event_text[32];
+    const char *params[2] = { event_text, reset_at };
+    PGresult *res;
+    int rc = -1;
+
+    snprintf(event_text, sizeof event_text, "%lld", event_id);
+    res = PQexecParams(db,
+                       "SELECT round(extract(epoch FROM (min(t.created_at) - $2::timestamptz)) "
+                       "* 1000)::bigint FROM tickets t JOIN events e ON e.id = t.event_id "
+                       "WHERE t.event_id = $1::bigint AND t.generation = e.generation",
+                       2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        rc = PQgetisnull(res, 0, 0) ? 0 : 1;
+        if (rc == 1 && !parse_long(PQgetvalue(res, 0, 0), -PARSE_ID_MAX, PARSE_ID_MAX, ms))
+            rc = -1;
+    } else {
+        lab_log("cannot read the first ticket: %s", PQerrorMessage(db));
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* queue_backlog runs --backlog: N bookings of other users (ids
+ * "<run>q-<user>", users after the attack's) sent over their own
+ * connections as fast as the service answers, so that an asynchronous
+ * phase's queue holds most of them undecided; then the sale is reset under
+ * them, and the database's clock read once the reset has answered. The
+ * attack that follows books the new sale behind the stale backlog. */
+static int queue_backlog(struct run *r)
+{
+    struct attack_args quiet = r->args;     /* the same threads, no fault, no rate */
+    struct client_work work = { 0 };
+    struct timeline_source no_timeline = { 0 };
+    struct nemesis no_nemesis = { 0 };
+    struct outcome_totals totals = { 0 };
+    struct client_thread *threads = NULL;
+    char run_id[ARGS_RUN_ID_MAX + 2];
+    long long conns = r->args.backlog < BACKLOG_CONNECTIONS ? r->args.backlog
+                                                            : BACKLOG_CONNECTIONS;
+    int n = 0, rc;
+
+    quiet.faults.count = 0;
+    quiet.rate = 0;
+    snprintf(run_id, sizeof run_id, "%sq", r->args.run_id);
+    work.target = &r->target;
+    work.targets = r->targets;
+    work.target_count = r->args.url_count;
+    work.booking = true;
+    work.event_id = r->args.event_id;
+    work.user_base = r->args.user_base + r->jobs;
+    work.run_id = run_id;
+    work.timeout_ms = r->args.timeout_ms;
+    if (!r->args.json)
+        lab_log("queueing a backlog of %lld bookings, then resetting the sale under it",
+                r->args.backlog);
+    rc = run_attack(&quiet, &work, conns, r->args.backlog, &no_timeline, &no_nemesis, &threads,
+                    &n, &totals);
+    nemesis_join(&no_nemesis);
+    r->backlog_accepted = totals.bookings.n[OUTCOME_BOOKED] + totals.bookings.n[OUTCOME_QUEUED];
+    for (int i = 0; i < n; i++)
+        client_thread_free(&threads[i]);
+    free(threads);
+    history_free(&totals.history);
+    if (rc)
+        return -1;
+    if (reset_event(&r->target, r->args.timeout_ms, r->args.event_id, r->args.seats) ||
+        database_now(r->db, r->reset_at, sizeof r->reset_at))
+        return -1;
+    return 0;
 }
 
 /* run_setup reads the command line and gets everything ready: the file
@@ -574,6 +678,7 @@ static int run_setup(struct run *r, int argc, char **argv)
         }
         if ((args->reset && reset_event(&r->target, args->timeout_ms, args->event_id,
                                         args->seats)) ||
+            (args->backlog && queue_backlog(r)) ||
             audit_now(r->db, args->event_id, &r->before) ||
             db_count_decided(r->db, args->event_id, &r->decided_before) != LAB_OK)
             return EXIT_UNREACHABLE;
@@ -608,10 +713,11 @@ static int run_attack_step(struct run *r)
     work->run_id = args->run_id;
     work->reads_per_booking = args->reads_per_booking;
     work->timeout_ms = args->timeout_ms;
-    work->history = args->faults.count > 0 || args->history_path[0];
+    work->history = args->faults.count > 0 || args->retry_same_id > 0 || args->history_path[0];
     work->pace_ms = args->pace_ms;
     work->error_backoff_ms = args->faults.count > 0 ? FAULT_ERROR_BACKOFF_MS : 0;
-    if (args->faults.count > 0 && !args->history_path[0])
+    work->retry_same_id = args->retry_same_id;
+    if ((args->faults.count > 0 || args->retry_same_id > 0) && !args->history_path[0])
         snprintf(args->history_path, sizeof args->history_path, "results/%s-history.jsonl",
                  args->run_id);
     /* --rate in all, shared evenly by the client threads (run_attack's count) */
@@ -645,6 +751,10 @@ static int run_attack_step(struct run *r)
     s->threads = r->thread_count;
     s->reads_per_booking = args->reads_per_booking;
     s->instances = args->url_count;
+    s->retry_same_id = args->retry_same_id;
+    s->same_id_retries = r->totals.same_id_retries;
+    s->backlog = args->backlog;
+    s->backlog_accepted = r->backlog_accepted;
     fill_summary(s, &r->totals);
     return RUN_GOING;
 }
@@ -679,38 +789,81 @@ static bool wait_recovered(struct run *r)
     return false;
 }
 
-/* gate_drift_once: one GET of the service's audit: 1 with its
- * "cacheDrift", 0 when an answer has none (no gate, or no counter), -1
- * without an answer (then worth asking again). */
-static int gate_drift_once(struct run *r, long long *drift)
+/* What the service's audit says of the Redis gate. */
+enum gate_reading {
+    GATE_NO_ANSWER = -1,   /* the audit did not answer 200: worth asking again */
+    GATE_NONE = 0,         /* no gate (phases 2, 3, 5): no "cacheAvailable" */
+    GATE_COUNTED = 1,      /* "cacheDrift": the counter against the database */
+    GATE_EMPTY = 2,        /* "cacheAvailable":null: no counter (Redis came back
+                              empty); the next booking seeds it from the
+                              database, so there is nothing to drift */
+};
+
+/* gate_drift_once: one GET of the service's audit, read as above. */
+static enum gate_reading gate_drift_once(struct run *r, long long *drift)
 {
     struct http_response resp;
     char path[96], err[256];
     const char *body;
     size_t len;
+    long long ignored;
 
     snprintf(path, sizeof path, "/api/bookings/audit?eventId=%lld", r->args.event_id);
     if (client_fetch(&r->target, "GET", path, r->args.timeout_ms, &resp, err, sizeof err) != 0 ||
         resp.status != 200)
-        return -1;
+        return GATE_NO_ANSWER;
     body = http_response_body(&resp, &len);
-    return json_pick_long(body, len, "cacheDrift", drift) ? 1 : 0;
+    if (json_pick_long(body, len, "cacheDrift", drift))
+        return GATE_COUNTED;
+    *drift = 0;
+    return memmem(body, len, "\"cacheAvailable\":null", 21) && !json_pick_long(body, len,
+                  "cacheAvailable", &ignored) ? GATE_EMPTY : GATE_NONE;
 }
 
 /* gate_drift asks the service's audit for the Redis gate's counter
  * against the database (phases with a gate say "cacheDrift"), three times
  * at most: the first request after a fault may meet a connection the
  * fault broke. */
-static bool gate_drift(struct run *r, long long *drift)
+static enum gate_reading gate_drift(struct run *r, long long *drift)
 {
-    int got = -1;
+    enum gate_reading got = GATE_NO_ANSWER;
 
-    for (int attempt = 0; attempt < 3 && got < 0; attempt++) {
+    for (int attempt = 0; attempt < 3 && got == GATE_NO_ANSWER; attempt++) {
         if (attempt)
             lab_sleep_ms(200);
         got = gate_drift_once(r, drift);
     }
-    return got == 1;
+    return got;
+}
+
+/* read_quiet reads, once the sale is quiet, the two figures that must then
+ * be 0: the gate's drift against the database (phases with a gate) and
+ * the claims still in_progress in PostgreSQL and in Redis (claims.h). A
+ * booking whose answer was just sent may still be settling its seat or
+ * its claim, and the service's audit may not answer yet after a fault, so
+ * while a figure is not 0 or not known they are read again, every
+ * QUIET_POLL_MS for QUIET_WAIT_MS at most: what is left after that stays. */
+static void read_quiet(struct run *r, struct summary *s)
+{
+    uint64_t limit_us = lab_now_us() + (uint64_t)QUIET_WAIT_MS * 1000u;
+    const char *redis = lab_env("LAB_REDIS", LAB_REDIS_DEFAULT);
+    enum gate_reading gate;
+
+    for (;;) {
+        gate = gate_drift(r, &s->cache_drift);
+
+        s->gate_known = gate == GATE_COUNTED || gate == GATE_EMPTY;
+        s->gate_counter = gate == GATE_COUNTED;
+        s->claims_db_known = claims_stuck_db(r->db, r->args.event_id, &s->stuck_claims_db) == 0;
+        s->claims_redis_known = claims_stuck_redis(redis, r->args.event_id, r->args.run_id,
+                                                   2000, &s->stuck_claims_redis) == 0;
+        if ((gate != GATE_NO_ANSWER && s->cache_drift == 0 && report_stuck_claims(s) == 0) ||
+            lab_now_us() >= limit_us)
+            break;
+        lab_sleep_ms(QUIET_POLL_MS);
+    }
+    if (gate == GATE_NO_ANSWER)
+        lab_log("the service's audit does not answer: the gate's drift is not known");
 }
 
 /* run_checker writes the history, reads what the database holds of each
@@ -720,8 +873,10 @@ static void run_checker(struct run *r)
 {
     struct history_log *h = &r->totals.history;
     struct check_fact *facts = calloc((size_t)r->jobs, sizeof *facts);
+    struct check_id *ids = calloc((size_t)r->jobs, sizeof *ids);
     struct check_input in = { 0 };
-    char err[512], check_path[ARGS_PATH_MAX + 16];
+    long long stuck = report_stuck_claims(&r->s);
+    char err[512], check_path[ARGS_PATH_MAX + 16], ids_path[ARGS_PATH_MAX + 16];
     size_t n = strlen(r->args.history_path);
     FILE *f;
 
@@ -731,10 +886,11 @@ static void run_checker(struct run *r)
     if (history_write(r->args.history_path, h, r->args.run_id, r->args.user_base,
                       r->totals.start_us, err, sizeof err))
         lab_log("%s", err);
-    if (!facts || checker_load_facts(r->db, r->args.event_id, r->args.run_id, r->args.user_base,
-                                     r->jobs, facts)) {
+    if (!facts || !ids || checker_load_facts(r->db, r->args.event_id, r->args.run_id,
+                                             r->args.user_base, r->jobs, facts)) {
         lab_log("the checker cannot read the database: no verdict");
         free(facts);
+        free(ids);
         return;
     }
     in.history = h;
@@ -744,9 +900,15 @@ static void run_checker(struct run *r)
     in.available = r->after.available;
     in.oversold = r->after.oversold;
     in.duplicate_users = r->after.duplicate_users;
-    in.gate_known = gate_drift(r, &in.drift);
+    in.gate_known = r->s.gate_known;     /* read once the sale was quiet (read_quiet) */
+    in.drift = r->s.cache_drift;
+    in.claims_known = stuck >= 0;
+    in.stuck_claims = stuck;
+    in.ids = ids;
     checker_compute(&in, &r->check);
     r->checked = true;
+    r->s.answers_checked = true;
+    r->s.answers_disagree = r->check.answers_disagree;
     free(facts);
 
     if (n > 6 && strcmp(r->args.history_path + n - 6, ".jsonl") == 0 &&
@@ -760,6 +922,16 @@ static void run_checker(struct run *r)
                                    r->totals.start_us),
                fclose(f) != 0))
         lab_log("cannot write %s", check_path);
+    /* every request id's tries, beside: <run>-ids.jsonl (or <history>.ids.jsonl) */
+    if (n > 14 && strcmp(r->args.history_path + n - 14, "-history.jsonl") == 0)
+        snprintf(ids_path, sizeof ids_path, "%.*s-ids.jsonl", (int)(n - 14), r->args.history_path);
+    else
+        snprintf(ids_path, sizeof ids_path, "%s.ids.jsonl", r->args.history_path);
+    f = fopen(ids_path, "w");
+    if (!f || (checker_write_ids(f, ids, r->jobs, r->args.run_id, r->args.user_base),
+               fclose(f) != 0))
+        lab_log("cannot write %s", ids_path);
+    free(ids);
 }
 
 /* run_audit_step waits for the asynchronous phases' queue to decide what it
@@ -795,8 +967,16 @@ static int run_audit_step(struct run *r)
     s->other_runs = r->after.other_runs;
     s->booked_decisions = booked + later_booked;
     s->mismatch = (r->after.sold - r->before.sold) - s->booked_decisions;
+    /* the demand is the users (jobs), whatever tries each made */
     s->undersold = audit_undersold(r->after.total_seats, r->after.sold,
-                                   s->bookings.attempted - (r->after.sold - r->before.sold));
+                                   r->jobs - (r->after.sold - r->before.sold));
+    read_quiet(r, s);
+    s->answers_checked = r->args.retry_same_id == 0;   /* one try per id: none to disagree */
+    if (r->args.backlog) {
+        int got = first_ticket_after_reset(r->db, r->args.event_id, r->reset_at,
+                                           &s->first_ticket_after_reset_ms);
+        s->first_ticket_known = got == 1;
+    }
     if (r->args.history_path[0])
         run_checker(r);
     return RUN_GOING;

@@ -12,9 +12,15 @@
  *   false refusals       answered 409 sold_out, yet a ticket row
  *   unknown outcomes     class info, and how they resolved (booked or not)
  *   drift                the Redis gate's counter minus the database's
- *                        available seats (phases 4 and 6)
+ *                        available seats (phases 4 and 6), once the sale is
+ *                        quiet: a bug when not 0
  *   undersold            seats unsold after recovery while requests were
  *                        refused: min(available, refused)
+ *   answers disagree     request ids whose tries were told different final
+ *                        outcomes (--retry-same-id; see checker_try_final)
+ *   stuck claims         request ids of the event still claimed in_progress
+ *                        once the sale is quiet (claims.h): a retry of each
+ *                        is answered 409 in_progress for good
  *   availability         the share of requests invoked in a fault window
  *                        that were answered ok
  *   time to recover      from the start of the heal to the first ok answer
@@ -35,7 +41,19 @@
 /* What the database holds of one request (one job). */
 struct check_fact {
     unsigned char tickets;     /* ticket rows with its request id */
-    unsigned char refusals;    /* decisions rows (sold_out, failed) */
+    unsigned char refusals;    /* decisions rows (sold_out, failed, limit, stale) */
+    unsigned char decision;    /* the refusal's kind, an enum history_answer
+                                  (failed: HISTORY_ANSWER_ERROR) */
+    long long ticket_id;       /* its ticket row's id; 0: none */
+};
+
+/* What the checker makes of one request id (one job) over all its tries. */
+struct check_id {
+    int tries;                 /* records of the id in the history */
+    unsigned char final;       /* enum history_answer: its first final outcome,
+                                  HISTORY_ANSWER_NONE while it has none */
+    bool disagree;             /* a later final outcome differed from it */
+    long long ticket_id;       /* for a booked final: the ticket (0: unknown) */
 };
 
 struct check_input {
@@ -46,6 +64,9 @@ struct check_input {
     long long available, oversold, duplicate_users;   /* the audit after recovery */
     bool gate_known;                   /* the gate's counter was read */
     long long drift;                   /* counter - available */
+    bool claims_known;                 /* the claims were read (claims.h) */
+    long long stuck_claims;            /* ids of the event still in_progress */
+    struct check_id *ids;              /* JOBS of them: filled by checker_compute */
 };
 
 struct check_result {
@@ -58,6 +79,11 @@ struct check_result {
     long long window_requests, window_ok;
     double availability;      /* -1: no request in a fault window */
     double recover_s;         /* -1: no fault, or no ok answer after it */
+    long long ids;            /* request ids with at least one try */
+    long long same_id_retries;  /* tries after an id's first (try 2, 3, ...) */
+    long long answers_disagree; /* ids whose final outcomes differ */
+    bool claims_known;
+    long long stuck_claims;
 };
 
 /* checker_load_facts fills FACTS (JOBS of them, zeroed first) from the
@@ -65,10 +91,26 @@ struct check_result {
 int checker_load_facts(PGconn *db, long long event_id, const char *run_id, long long user_base,
                        long long jobs, struct check_fact *facts);
 
+/* checker_try_final: the final outcome one try R was told, with the
+ * database's FACT of its id: 201 booked (its ticket: the answer's, else the
+ * database's), 409 sold_out, limit, duplicate, stale, 422 reused, any other
+ * 4xx (HISTORY_ANSWER_ERROR); a 202 counts as what the database decided for
+ * the id (booked with its ticket, or the refusal), as GET
+ * /api/bookings/result would tell. Not final (HISTORY_ANSWER_NONE): no
+ * answer, a timeout, a 5xx, 409 in_progress, a 202 still undecided. */
+enum history_answer checker_try_final(const struct history_record *r,
+                                      const struct check_fact *fact, long long *ticket_id);
+
+/* checker_answers_agree: two final outcomes agree when they are the same,
+ * and two bookings when their tickets are (a ticket not known agrees). */
+bool checker_answers_agree(enum history_answer a, long long ticket_a, enum history_answer b,
+                           long long ticket_b);
+
 void checker_compute(const struct check_input *in, struct check_result *out);
 
 /* checker_is_bug: oversold, lost, duplicated, a false confirmation or a
- * false refusal. Drift and undersold are costs, not lies. */
+ * false refusal, a gate out of step with the database (drift), answers
+ * that disagree, claims stuck in_progress. Undersold is a cost, not a lie. */
 bool checker_is_bug(const struct check_result *r);
 
 /* checker_verdict: "clean", "clean, degraded (...)" or "BUG (...)". */
@@ -78,5 +120,11 @@ void checker_write_human(FILE *out, const struct check_result *r);
 void checker_write_fields(FILE *out, const struct check_result *r);
 void checker_write_json(FILE *out, const struct check_result *r, const char *run_id, int phase,
                         const struct nemesis_plan *plan, uint64_t start_us);
+
+/* checker_write_ids writes one JSON line per request id that was tried:
+ * {"requestId":"<run>-<user>","tries":2,"final":"booked","ticketId":7,
+ *  "agree":true}; "final" is "none" when no try was told a final outcome. */
+void checker_write_ids(FILE *out, const struct check_id *ids, long long jobs, const char *run_id,
+                       long long user_base);
 
 #endif

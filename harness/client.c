@@ -65,6 +65,8 @@ struct client_conn {
     uint64_t resume_us;       /* pacing or backing off: no new job before this */
     uint64_t due_us;          /* --rate: when its job was due; 0: closed loop */
     uint64_t deadline_us;     /* when it times out; 0: nothing in flight */
+    int try_no;               /* the booking's try: 1, then 2.. for its retries */
+    bool retry_due;           /* the booking's try failed: send its id again */
     char booking_request[512];
     struct http_response resp;
 };
@@ -311,19 +313,45 @@ static void history_note(struct client_thread *t, struct client_conn *c, enum ou
         .complete_us = now ? now : lab_now_us(),
         .http_status = answered ? c->resp.status : 0,
         .outcome = (unsigned char)o,
+        .try_no = (unsigned char)(c->try_no > 255 ? 255 : c->try_no),
     };
     bool nothing_done = false;
 
-    if (answered && c->resp.status == 503) {
-        char said[16] = "";
+    if (answered) {
+        char said[16] = "", status[32] = "", error[32] = "";
         size_t len;
         const char *body = http_response_body(&c->resp, &len);
 
-        nothing_done = json_pick_string(body, len, "outcome", said, sizeof said) &&
+        json_pick_string(body, len, "status", status, sizeof status);
+        json_pick_string(body, len, "error", error, sizeof error);
+        r.answer = (unsigned char)history_answer_of(c->resp.status, status, error);
+        if (r.answer == HISTORY_ANSWER_BOOKED && !json_pick_long(body, len, "ticketId",
+                                                                 &r.ticket_id))
+            r.ticket_id = 0;
+        nothing_done = c->resp.status == 503 &&
+                       json_pick_string(body, len, "outcome", said, sizeof said) &&
                        strcmp(said, "none") == 0;
     }
     r.cls = (unsigned char)history_classify(o, r.http_status, nothing_done);
     history_add(&t->history, &r);
+}
+
+/* client_should_retry: see client.h. A protocol error with a whole answer
+ * is an answer the API does not give (a 409 in_progress is one today):
+ * the service spoke, so the try is not sent again; without a whole answer
+ * the connection was reset or closed under the request. */
+bool client_should_retry(enum outcome o, bool answered)
+{
+    switch (o) {
+    case OUTCOME_ERR_CONNECT:
+    case OUTCOME_ERR_TIMEOUT:
+    case OUTCOME_ERR_5XX:
+        return true;
+    case OUTCOME_ERR_PROTOCOL:
+        return !answered;
+    default:
+        return false;
+    }
 }
 
 /* request_end is where every request ends, whatever happened: its outcome
@@ -340,9 +368,15 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
     (read ? &t->reads : &t->bookings)->n[o]++;
     if (c->kind == REQ_BOOKING && t->work->history)
         history_note(t, c, o, answered, now);
+    c->retry_due = c->kind == REQ_BOOKING && c->try_no <= t->work->retry_same_id &&
+                   client_should_retry(o, answered);
     if (!read) {
         int pause_ms = o >= OUTCOME_FIRST_ERROR && t->work->error_backoff_ms > t->work->pace_ms
                            ? t->work->error_backoff_ms : t->work->pace_ms;
+        if (c->retry_due) {
+            int backoff_ms = CLIENT_RETRY_BACKOFF_MS << (c->try_no - 1 < 6 ? c->try_no - 1 : 6);
+            pause_ms = backoff_ms > pause_ms ? backoff_ms : pause_ms;
+        }
         if (pause_ms > 0)
             c->resume_us = lab_now_us() + (uint64_t)pause_ms * 1000u;
     }
@@ -463,6 +497,14 @@ static bool next_request(struct client_thread *t, struct client_conn *c)
 {
     const struct client_work *w = t->work;
 
+    if (c->job >= 0 && c->kind == REQ_BOOKING && c->retry_due) {
+        /* the same job, so the same user, event and request id */
+        c->retry_due = false;
+        c->try_no++;
+        c->due_us = 0;
+        t->same_id_retries++;
+        return true;
+    }
     if (c->job >= 0 && c->kind == REQ_READ) {
         /* a failed read does not stop the user: the booking still goes */
         c->due_us = 0;          /* --rate schedules jobs; a job's later requests
@@ -482,6 +524,8 @@ static bool next_request(struct client_thread *t, struct client_conn *c)
     if (t->job_next >= t->job_end)
         return false;
     c->job = t->job_next++;
+    c->try_no = 1;
+    c->retry_due = false;
     c->due_us = w->rate_per_s > 0 ? rate_due_us(t->start_us, c->job - t->job_first, w->rate_per_s)
                                   : 0;
     if (!w->booking) {
@@ -501,7 +545,8 @@ static bool rate_parked(const struct client_thread *t, const struct client_conn 
 {
     double rate = t->work->rate_per_s;
 
-    if (rate <= 0 || (c->job >= 0 && c->kind == REQ_READ) || t->job_next >= t->job_end)
+    if (rate <= 0 || (c->job >= 0 && (c->kind == REQ_READ || c->retry_due)) ||
+        t->job_next >= t->job_end)
         return false;
     return rate_due_us(t->start_us, t->job_next - t->job_first, rate) > lab_now_us();
 }

@@ -66,7 +66,22 @@ struct client_work {
                                    the connection waits this long (0: not at all),
                                    so that an outage does not burn the requests */
     double rate_per_s;          /* --rate, this thread's share; 0: closed loop (rate.h) */
+    int retry_same_id;          /* --retry-same-id: a booking whose try failed
+                                   (client_should_retry) is sent again with the
+                                   same request id, up to this many more times */
 };
+
+/* The wait before a booking's first retry; each further retry waits twice
+ * as long as the one before (250, 500, 1000 ms: 1.75 s for three), long
+ * enough that the retries of an id outlast a short outage. */
+#define CLIENT_RETRY_BACKOFF_MS 250
+
+/* client_should_retry: a try whose outcome O (ANSWERED: a whole answer came)
+ * leaves the request's fate unknown or undone for a reason that may pass:
+ * a timeout, a refused connection, a connection reset before the answer
+ * was whole, or a 5xx. Any other answer is the API's word and is not sent
+ * again. */
+bool client_should_retry(enum outcome o, bool answered);
 
 struct client_conn;   /* one connection's state machine: client.c */
 
@@ -91,6 +106,7 @@ struct client_thread {
     struct histogram latency;          /* of the bookings / custom requests */
     struct histogram read_latency;     /* of the status reads */
     long long connected;               /* connections up at the start line */
+    long long same_id_retries;         /* tries that sent a request id again */
     uint64_t end_us;                   /* when its last job ended */
     long long *queued_jobs;            /* jobs answered 202, for the drain's check */
     size_t queued_len, queued_cap;

@@ -33,6 +33,41 @@ const char *history_class_name(enum history_class c)
     return c == HISTORY_OK ? "ok" : c == HISTORY_FAIL ? "fail" : "info";
 }
 
+/* history_answer_of names what the body said. The API's 409s carry their
+ * answer in "status" (sold_out, in_progress, limit, stale), except the
+ * duplicate, an error body like the 422 of a reused id: those are read from
+ * "error". A body that says none of these is an error answer when there
+ * was an answer at all. */
+enum history_answer history_answer_of(int http_status, const char *status_word,
+                                      const char *error_word)
+{
+    static const struct { const char *word; enum history_answer answer; } words[] = {
+        { "booked", HISTORY_ANSWER_BOOKED },       { "queued", HISTORY_ANSWER_QUEUED },
+        { "sold_out", HISTORY_ANSWER_SOLD_OUT },   { "in_progress", HISTORY_ANSWER_IN_PROGRESS },
+        { "limit", HISTORY_ANSWER_LIMIT },         { "stale", HISTORY_ANSWER_STALE },
+        { "duplicate", HISTORY_ANSWER_DUPLICATE }, { "request_id_reused", HISTORY_ANSWER_REUSED },
+    };
+
+    if (http_status == 0)
+        return HISTORY_ANSWER_NONE;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(status_word, words[i].word) == 0 ||
+            (strcmp(status_word, "error") == 0 && strcmp(error_word, words[i].word) == 0))
+            return words[i].answer;
+    return HISTORY_ANSWER_ERROR;
+}
+
+/* history_answer_name: the answer as the history file spells it. */
+const char *history_answer_name(enum history_answer a)
+{
+    static const char *const names[HISTORY_ANSWER_COUNT] = {
+        "none", "booked", "queued", "sold_out", "in_progress", "limit", "duplicate", "stale",
+        "request_id_reused", "error",
+    };
+
+    return (unsigned)a < HISTORY_ANSWER_COUNT ? names[a] : "none";
+}
+
 /* history_merge appends a thread's records to the run's, growing it once;
  * -1 when out of memory (the caller marks the history incomplete). */
 int history_merge(struct history_log *into, const struct history_log *from)
@@ -92,12 +127,18 @@ int history_write(const char *path, const struct history_log *log, const char *r
         const struct history_record *r = &log->rec[i];
         long long user = user_base + 1 + r->job;
 
-        fprintf(f, "{\"requestId\":\"%s-%lld\",\"userId\":%lld,\"invokeUs\":%lld"
-                ",\"completeUs\":%lld,\"status\":%d,\"outcome\":\"%s\",\"class\":\"%s\"}\n",
-                run_id, user, user, (long long)r->invoke_us - (long long)start_us,
+        fprintf(f, "{\"requestId\":\"%s-%lld\",\"userId\":%lld,\"try\":%d,\"invokeUs\":%lld"
+                ",\"completeUs\":%lld,\"status\":%d,\"outcome\":\"%s\",\"class\":\"%s\""
+                ",\"answer\":\"%s\"",
+                run_id, user, user, r->try_no ? r->try_no : 1,
+                (long long)r->invoke_us - (long long)start_us,
                 (long long)r->complete_us - (long long)start_us,
                 r->http_status, outcome_name((enum outcome)r->outcome),
-                history_class_name((enum history_class)r->cls));
+                history_class_name((enum history_class)r->cls),
+                history_answer_name((enum history_answer)r->answer));
+        if (r->ticket_id > 0)
+            fprintf(f, ",\"ticketId\":%lld", r->ticket_id);
+        fputs("}\n", f);
     }
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));

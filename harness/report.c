@@ -116,13 +116,25 @@ long long report_unanswered(const struct summary *s)
     return s->bookings.n[OUTCOME_ERR_TIMEOUT] + s->bookings.n[OUTCOME_ERR_PROTOCOL];
 }
 
+/* report_stuck_claims adds what each store said; a store that could not
+ * be read adds nothing, and when neither was read the figure is unknown. */
+long long report_stuck_claims(const struct summary *s)
+{
+    if (!s->claims_db_known && !s->claims_redis_known)
+        return -1;
+    return (s->claims_db_known ? s->stuck_claims_db : 0) +
+           (s->claims_redis_known ? s->stuck_claims_redis : 0);
+}
+
 bool report_is_bug(const struct summary *s)
 {
     bool mismatch = s->mismatch < 0 || s->mismatch > report_unanswered(s);
 
     return s->audited && (s->oversold > 0 || s->phantom != 0 || s->duplicates > 0 ||
                           s->other_runs > 0 ||
-                          mismatch || s->lost > 0 || s->undersold > 0);
+                          mismatch || s->lost > 0 || s->undersold > 0 ||
+                          (s->gate_known && s->cache_drift != 0) ||
+                          report_stuck_claims(s) > 0 || s->answers_disagree > 0);
 }
 
 const char *report_verdict_word(const struct summary *s)
@@ -204,6 +216,29 @@ void report_verdict(const struct summary *s, char *out, size_t out_len)
                sep, s->undersold);
         sep = "; ";
     }
+    if (s->gate_known && s->cache_drift < 0) {
+        append(out, out_len, "%sCACHE DRIFT: the Redis gate counts %lld free seats, the "
+               "database %lld (cacheDrift %lld): %lld seats the gate will never sell", sep,
+               s->available + s->cache_drift, s->available, s->cache_drift, -s->cache_drift);
+        sep = "; ";
+    } else if (s->gate_known && s->cache_drift > 0) {
+        append(out, out_len, "%sCACHE DRIFT: the Redis gate counts %lld free seats, the "
+               "database %lld (cacheDrift %lld): %lld buyers the gate admits for seats that "
+               "are gone", sep, s->available + s->cache_drift, s->available, s->cache_drift,
+               s->cache_drift);
+        sep = "; ";
+    }
+    if (report_stuck_claims(s) > 0) {
+        append(out, out_len, "%sSTUCK CLAIMS: %lld request ids still in_progress after the "
+               "sale went quiet: every retry of them is refused for good", sep,
+               report_stuck_claims(s));
+        sep = "; ";
+    }
+    if (s->answers_disagree > 0) {
+        append(out, out_len, "%sANSWERS DISAGREE: %lld request ids were told different "
+               "outcomes on different tries", sep, s->answers_disagree);
+        sep = "; ";
+    }
     if (!report_is_bug(s))
         append(out, out_len, "clean");
     if (errors > 0)
@@ -213,6 +248,48 @@ void report_verdict(const struct summary *s, char *out, size_t out_len)
 /* ------------------------------------------------------------------------
  * The human summary
  * --------------------------------------------------------------------- */
+
+/* known_or_na prints N, or "n/a" when it was not measured, into BUF. */
+static const char *known_or_na(char *buf, size_t len, bool known, long long n)
+{
+    if (!known)
+        return "n/a";
+    snprintf(buf, len, "%lld", n);
+    return buf;
+}
+
+/* write_quiet_human prints the figures read once the sale was quiet: the
+ * gate's drift, the stuck claims, the retries and their answers, the
+ * backlog's first ticket. "n/a": not measured (no gate, a store that
+ * could not be read, no backlog). */
+static void write_quiet_human(FILE *out, const struct summary *s)
+{
+    char a[32], b[32], c[32], d[32];
+    long long stuck = report_stuck_claims(s);
+
+    fprintf(out, "cache_drift = %s\nstuck_claims = %s\nstuck_claims_db = %s\n"
+                 "stuck_claims_redis = %s\n",
+            known_or_na(a, sizeof a, s->gate_known, s->cache_drift),
+            known_or_na(b, sizeof b, stuck >= 0, stuck),
+            known_or_na(c, sizeof c, s->claims_db_known, s->stuck_claims_db),
+            known_or_na(d, sizeof d, s->claims_redis_known, s->stuck_claims_redis));
+    fprintf(out, "retry_same_id = %d\nsame_id_retries = %lld\nanswers_disagree = %s\n",
+            s->retry_same_id, s->same_id_retries,
+            known_or_na(a, sizeof a, s->answers_checked, s->answers_disagree));
+    if (s->backlog > 0)
+        fprintf(out, "backlog = %lld\nbacklog_accepted = %lld\n"
+                     "first_ticket_after_reset_ms = %s\n", s->backlog, s->backlog_accepted,
+                known_or_na(a, sizeof a, s->first_ticket_known, s->first_ticket_after_reset_ms));
+}
+
+/* json_known writes ,"KEY":N or ,"KEY":null when N was not measured. */
+static void json_known(FILE *out, const char *key, bool known, long long n)
+{
+    if (known)
+        fprintf(out, ",\"%s\":%lld", key, n);
+    else
+        fprintf(out, ",\"%s\":null", key);
+}
 
 /* report_write_human prints the verdict, then one "key = value" per line in
  * the manner of pgbench, with the same keys as the JSON object, so that a
@@ -257,6 +334,7 @@ void report_write_human(FILE *out, const struct summary *s)
         fprintf(out, "duplicates = %lld\nbooked_decisions = %lld\nmismatch = %lld\nlost = %lld\n",
                 s->duplicates, s->booked_decisions, s->mismatch, s->lost);
         fprintf(out, "undersold = %lld\n", s->undersold);
+        write_quiet_human(out, s);
     }
     fprintf(out, "strategy = %s\ninstances = %lld\n", s->strategy[0] ? s->strategy : "unknown",
             s->instances);
@@ -344,8 +422,26 @@ void report_write_json(FILE *out, const struct summary *s)
                      "\"lost\":%lld,\"other_runs\":%lld",
                 s->sold, s->available, s->oversold, s->phantom, s->duplicates,
                 s->booked_decisions, s->mismatch, s->lost, s->other_runs);
-    if (s->audited)
+    if (s->audited) {
+        long long stuck = report_stuck_claims(s);
+
         fprintf(out, ",\"undersold\":%lld", s->undersold);
+        json_known(out, "cache_drift", s->gate_known, s->cache_drift);
+        if (s->gate_known)
+            fprintf(out, ",\"gate_counter\":%s", s->gate_counter ? "true" : "false");
+        json_known(out, "stuck_claims", stuck >= 0, stuck);
+        json_known(out, "stuck_claims_db", s->claims_db_known, s->stuck_claims_db);
+        json_known(out, "stuck_claims_redis", s->claims_redis_known, s->stuck_claims_redis);
+        fprintf(out, ",\"retry_same_id\":%d,\"same_id_retries\":%lld", s->retry_same_id,
+                s->same_id_retries);
+        json_known(out, "answers_disagree", s->answers_checked, s->answers_disagree);
+        if (s->backlog > 0) {
+            fprintf(out, ",\"backlog\":%lld,\"backlog_accepted\":%lld", s->backlog,
+                    s->backlog_accepted);
+            json_known(out, "first_ticket_after_reset_ms", s->first_ticket_known,
+                       s->first_ticket_after_reset_ms);
+        }
+    }
     fputs(",\"strategy\":", out);
     json_string(out, s->strategy[0] ? s->strategy : "unknown");
     fprintf(out, ",\"instances\":%lld,\"retries\":%lld,\"gave_up\":%lld,"

@@ -91,7 +91,30 @@ struct summary {
     long long booked_decisions;  /* 201 answers (+ queued requests decided booked) */
     long long mismatch;          /* ticket rows of this run - booked_decisions */
     long long undersold;         /* seats left unsold while more were refused
-                                    (audit_undersold) */
+                                    (audit_undersold; the demand is the users,
+                                    however many tries each made) */
+
+    /* once the sale is quiet (answered, drained, recovered) */
+    bool gate_known;             /* the service's audit gave the Redis gate's count */
+    long long cache_drift;       /* the gate's free seats - available: a bug unless 0 */
+    bool gate_counter;           /* the gate had a counter; false with gate_known:
+                                    none (Redis came back empty), drift 0 */
+    bool claims_db_known, claims_redis_known;
+    long long stuck_claims_db;   /* request ids still in_progress in PostgreSQL */
+    long long stuck_claims_redis;  /* ... in Redis (claims.h): a bug unless 0 */
+
+    /* --retry-same-id: the client's retries and what their answers said */
+    int retry_same_id;           /* N, 0: none */
+    long long same_id_retries;   /* tries that sent an id again */
+    bool answers_checked;        /* the checker compared the tries of every id */
+    long long answers_disagree;  /* ids told different final outcomes: a bug */
+
+    /* --backlog: a reset under a queue of N bookings, then the new sale */
+    long long backlog;           /* N; 0: none */
+    long long backlog_accepted;  /* of them answered booked or queued */
+    bool first_ticket_known;
+    long long first_ticket_after_reset_ms;  /* the reset's answer to the new sale's
+                                               first ticket row (the database's clock) */
 
     /* the instances and their concurrency control (GET /api/stats) */
     long long instances;         /* --url a,b,...: how many */
@@ -103,8 +126,14 @@ struct summary {
 /* report_unanswered: bookings that timed out or lost their connection. */
 long long report_unanswered(const struct summary *s);
 
-/* The run found a bug: oversold, phantom, duplicates, lost, or a mismatch
- * that the unanswered bookings cannot explain. */
+/* report_stuck_claims: the claims of both stores that were read; -1 when
+ * neither could be. */
+long long report_stuck_claims(const struct summary *s);
+
+/* The run found a bug: oversold, phantom, duplicates, lost, undersold, a
+ * mismatch that the unanswered bookings cannot explain, a gate out of step
+ * with the database (cache_drift), claims stuck in_progress, or request
+ * ids whose tries were told different outcomes. */
 bool report_is_bug(const struct summary *s);
 
 /* report_verdict: the human verdict line, "clean" or the bugs found. */

@@ -331,6 +331,41 @@ static void test_url_list(void **state)
     refused("URL", "--url", many, NULL);
 }
 
+/* --retry-same-id N: 0 to 100, a whole number; not with --path. */
+static void test_retry_same_id(void **state)
+{
+    struct attack_args a;
+
+    (void)state;
+    assert_int_equal(parse(&a, NULL), 0);
+    assert_int_equal(a.retry_same_id, 0);
+    assert_int_equal(parse(&a, "--retry-same-id", "3", NULL), 0);
+    assert_int_equal(a.retry_same_id, 3);
+    assert_int_equal(parse(&a, "--retry-same-id=0", "--mode", "sustained", NULL), 0);
+    assert_int_equal(a.retry_same_id, 0);
+    refused("--retry-same-id", "--retry-same-id", "-1", NULL);
+    refused("--retry-same-id", "--retry-same-id", "101", NULL);
+    refused("--retry-same-id", "--retry-same-id", "3x", NULL);
+    refused("--retry-same-id", "--retry-same-id", "", NULL);
+    refused("--retry-same-id needs a value", "--retry-same-id", NULL);
+    refused("which --path skips", "--path", "/healthz", "--retry-same-id", "2", NULL);
+}
+
+/* --backlog N: 1 to a million bookings before a reset; it resets, so not
+ * with --no-reset, and books, so not with --path. */
+static void test_backlog(void **state)
+{
+    struct attack_args a;
+
+    (void)state;
+    assert_int_equal(parse(&a, "--backlog", "10000", NULL), 0);
+    assert_int_equal(a.backlog, 10000);
+    refused("--backlog", "--backlog", "0", NULL);
+    refused("--backlog", "--backlog", "1000001", NULL);
+    refused("--no-reset", "--backlog", "10", "--no-reset", NULL);
+    refused("which --path skips", "--path", "/healthz", "--backlog", "10", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +382,8 @@ int main(void)
         cmocka_unit_test(test_bad_numbers),
         cmocka_unit_test(test_bad_shapes),
         cmocka_unit_test(test_bad_combinations),
+        cmocka_unit_test(test_retry_same_id),
+        cmocka_unit_test(test_backlog),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -100,6 +100,37 @@ static void other_run(void **state)
     assert_false(a.clean);
 }
 
+/* The gate phases: a Redis counter below the database's free seats (the
+ * issue's 602 against 800) never sells the difference; one above it admits
+ * buyers the database refuses. Both are bugs, whatever else agrees. */
+static void gate_drift_is_a_bug(void **state)
+{
+    struct audit below = audit_of(1000, 800, 200, 0);
+    struct audit above = audit_of(100, 0, 100, 0);
+
+    (void)state;
+    assert_true(below.clean);            /* no gate read: the database alone */
+    audit_set_gate(&below, 602);
+    assert_true(below.gate_known);
+    assert_int_equal(below.cache_drift, -198);
+    assert_int_equal(below.phantom, 0);
+    assert_false(below.clean);
+    audit_set_gate(&above, 20);
+    assert_int_equal(above.cache_drift, 20);
+    assert_false(above.clean);
+}
+
+/* A gate in step with the database: clean. */
+static void gate_in_step_clean(void **state)
+{
+    struct audit a = audit_of(100, 40, 60, 0);
+
+    (void)state;
+    audit_set_gate(&a, 40);
+    assert_int_equal(a.cache_drift, 0);
+    assert_true(a.clean);
+}
+
 /* Undersold: the unsold seats, but no more than the buyers refused. */
 static void undersold_figures(void **state)
 {
@@ -123,6 +154,8 @@ int main(void)
         cmocka_unit_test(drift_without_oversell),
         cmocka_unit_test(counter_below_tickets),
         cmocka_unit_test(duplicate_user),
+        cmocka_unit_test(gate_drift_is_a_bug),
+        cmocka_unit_test(gate_in_step_clean),
     };
     return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
 }

@@ -251,6 +251,100 @@ static void test_verdict_undersold(void **state)
     assert_true(report_is_bug(&s));
 }
 
+/* The Redis gate out of step with the database once the sale is quiet:
+ * a bug of the audit's verdict, whichever way, said in words. */
+static void test_verdict_cache_drift(void **state)
+{
+    struct summary s = clean_summary();
+    char v[512];
+
+    (void)state;
+    s.available = 800;
+    s.gate_known = true;
+    s.cache_drift = 0;
+    assert_false(report_is_bug(&s));
+    s.cache_drift = -198;
+    report_verdict(&s, v, sizeof v);
+    assert_string_equal(v, "CACHE DRIFT: the Redis gate counts 602 free seats, the database 800 "
+                           "(cacheDrift -198): 198 seats the gate will never sell");
+    assert_true(report_is_bug(&s));
+    assert_string_equal(report_verdict_word(&s), "BUG");
+    s.cache_drift = 20;
+    report_verdict(&s, v, sizeof v);
+    assert_non_null(strstr(v, "(cacheDrift 20): 20 buyers the gate admits"));
+    assert_true(report_is_bug(&s));
+    s.gate_known = false;   /* no gate (phases 2, 3, 5): nothing to judge */
+    assert_false(report_is_bug(&s));
+}
+
+/* Claims left in_progress, and ids told two outcomes: bugs of the audit. */
+static void test_verdict_stuck_and_disagree(void **state)
+{
+    struct summary s = clean_summary();
+    char v[512];
+
+    (void)state;
+    assert_int_equal(report_stuck_claims(&s), -1);   /* neither store read */
+    s.claims_db_known = true;
+    s.stuck_claims_db = 0;
+    s.claims_redis_known = false;
+    s.stuck_claims_redis = 9;                      /* not read: not counted */
+    assert_int_equal(report_stuck_claims(&s), 0);
+    assert_false(report_is_bug(&s));
+    s.claims_redis_known = true;
+    s.stuck_claims_db = 3;
+    report_verdict(&s, v, sizeof v);
+    assert_string_equal(v, "STUCK CLAIMS: 12 request ids still in_progress after the sale went "
+                           "quiet: every retry of them is refused for good");
+    assert_true(report_is_bug(&s));
+    s.stuck_claims_db = s.stuck_claims_redis = 0;
+    s.answers_checked = true;
+    s.answers_disagree = 2;
+    report_verdict(&s, v, sizeof v);
+    assert_string_equal(v, "ANSWERS DISAGREE: 2 request ids were told different outcomes on "
+                           "different tries");
+    assert_true(report_is_bug(&s));
+}
+
+/* The figures read once the sale was quiet, in the JSON: null when not
+ * measured, numbers when they were. */
+static void test_json_quiet_figures(void **state)
+{
+    struct summary s = clean_summary();
+    char *text;
+
+    (void)state;
+    text = capture(report_write_json, &s);
+    assert_non_null(strstr(text, "\"cache_drift\":null"));
+    assert_non_null(strstr(text, "\"stuck_claims\":null"));
+    assert_non_null(strstr(text, "\"answers_disagree\":null"));
+    assert_null(strstr(text, "\"first_ticket_after_reset_ms\""));   /* no backlog */
+    free(text);
+    s.gate_known = s.gate_counter = true;
+    s.cache_drift = -3;
+    s.claims_db_known = s.claims_redis_known = true;
+    s.stuck_claims_db = 1;
+    s.stuck_claims_redis = 2;
+    s.retry_same_id = 3;
+    s.same_id_retries = 17;
+    s.answers_checked = true;
+    s.backlog = 10000;
+    s.backlog_accepted = 9990;
+    s.first_ticket_known = true;
+    s.first_ticket_after_reset_ms = 66000;
+    text = capture(report_write_json, &s);
+    assert_non_null(strstr(text, "\"cache_drift\":-3,\"gate_counter\":true,\"stuck_claims\":3,\"stuck_claims_db\":1,"
+                                 "\"stuck_claims_redis\":2,\"retry_same_id\":3,"
+                                 "\"same_id_retries\":17,\"answers_disagree\":0,"
+                                 "\"backlog\":10000,\"backlog_accepted\":9990,"
+                                 "\"first_ticket_after_reset_ms\":66000"));
+    free(text);
+    text = capture(report_write_human, &s);
+    assert_non_null(strstr(text, "\ncache_drift = -3\nstuck_claims = 3\n"));
+    assert_non_null(strstr(text, "\nfirst_ticket_after_reset_ms = 66000\n"));
+    free(text);
+}
+
 static void test_verdict_clean(void **state)
 {
     struct summary s = clean_summary();
@@ -581,6 +675,9 @@ int main(void)
         cmocka_unit_test(test_verdict_oversold),
         cmocka_unit_test(test_verdict_phantom_only),
         cmocka_unit_test(test_verdict_clean),
+        cmocka_unit_test(test_verdict_cache_drift),
+        cmocka_unit_test(test_verdict_stuck_and_disagree),
+        cmocka_unit_test(test_json_quiet_figures),
         cmocka_unit_test(test_verdict_clean_with_errors),
         cmocka_unit_test(test_verdict_undersold),
         cmocka_unit_test(test_csv_strategy_columns),
