@@ -120,10 +120,11 @@ static void api_audit(const struct service *svc, struct http_request *req,
     }
     if (phase_has_gate(svc->phase)) {
         if (conns_cache(c) == LAB_OK &&
-            cache_read_seats(c->cache, event_id, &cached, &found) == LAB_OK && found)
+            cache_read_seats(c->cache, event_id, &cached, &found) == LAB_OK && found) {
+            audit_set_gate(&a, cached);     /* a gate out of step is not clean */
             snprintf(cache_part, sizeof cache_part, ",\"cacheAvailable\":%lld,\"cacheDrift\":%lld",
                      cached, cached - a.available);
-        else
+        } else
             snprintf(cache_part, sizeof cache_part, ",\"cacheAvailable\":null");
     }
     http_json(reply, 200, "{\"eventId\":%lld,\"totalSeats\":%lld,\"available\":%lld,"
