@@ -263,6 +263,42 @@ enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
     return LAB_OK;
 }
 
+/* db_request_sweep settles every claim in progress whose holder is gone
+ * (as db_request_claim tells): with a ticket under its id (QUEUED: or a
+ * decision, for the asynchronous phase) its answer is stored ('booked', or
+ * 'queued': the 202 phase 5 gives); without one it is dropped. Claims
+ * locked by a request resolving them are skipped. */
+enum lab_status db_request_sweep(PGconn *db, bool queued, long long *answered,
+                                 long long *dropped)
+{
+    const char *params[] = { queued ? "queued" : "booked" };
+    PGresult *r;
+    enum lab_status st;
+
+    st = db_exec(db,
+                 "WITH o AS (SELECT r.request_id, coalesce(t.id, 0) AS ticket_id, "
+                 "  (t.id IS NOT NULL OR ($1 = 'queued' AND EXISTS (SELECT 1 FROM decisions d "
+                 "   WHERE d.request_id = r.request_id))) AS found "
+                 "  FROM requests r LEFT JOIN tickets t ON t.request_id = r.request_id "
+                 "  WHERE r.state = 'in_progress' AND (r.created_at < now() - interval '"
+                 DB_CLAIM_LEASE_S " seconds' OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
+                 "  WHERE a.pid = r.holder_pid AND a.backend_start <= r.created_at)) "
+                 "  FOR UPDATE OF r SKIP LOCKED), "
+                 "a AS (UPDATE requests q SET state = $1, ticket_id = CASE WHEN $1 = 'booked' "
+                 "      THEN o.ticket_id ELSE 0 END FROM o "
+                 "      WHERE q.request_id = o.request_id AND o.found RETURNING 1), "
+                 "d AS (DELETE FROM requests q USING o WHERE q.request_id = o.request_id "
+                 "      AND NOT o.found RETURNING 1) "
+                 "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM d)",
+                 1, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    *answered = db_value(r, 0);
+    *dropped = db_value(r, 1);
+    PQclear(r);
+    return LAB_OK;
+}
+
 /* db_request_lookup reads REQUEST_ID's claim into STORED (*FOUND). */
 enum lab_status db_request_lookup(PGconn *db, const char *request_id, bool *found,
                                   struct db_request *stored)

@@ -56,6 +56,8 @@ enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
 enum lab_status db_request_finish(PGconn *db, const char *request_id, const char *state,
                                   long long ticket_id);
 enum lab_status db_request_release(PGconn *db, const char *request_id);
+enum lab_status db_request_sweep(PGconn *db, bool queued, long long *answered,
+                                 long long *dropped);
 enum lab_status db_request_lookup(PGconn *db, const char *request_id, bool *found,
                                   struct db_request *stored);
 enum lab_status db_request_decided(PGconn *db, const struct booking *b, enum lab_status *answer);

@@ -258,6 +258,59 @@ static void claim_of_killed_service_phase4(void **state)
     PQfinish(db);
 }
 
+/* wait_result polls /result for RID until it answers STATUS (an HTTP code),
+ * at most 20 s; the body is left in BODY. */
+static void wait_result(const struct svc *s, const char *rid, int status, char *body,
+                        size_t len)
+{
+    int got = -1;
+
+    for (int i = 0; i < 200 && (got = result(s, rid, body, len)) != status; i++)
+        lab_sleep_ms(100);
+    if (got != status)
+        fail_msg("/result of %s: %d %s, expected %d", rid, got, body, status);
+}
+
+/* Nobody retries: a claim whose holder died is settled by the sweep, from
+ * the database (phase 3: a ticket under the id is the answer; none, and
+ * the claim goes), and in Redis (phase 4: the claim of a killed process
+ * goes once its holder's key lapsed). No claim stays in progress. */
+static void claims_of_gone_holders_are_swept(void **state)
+{
+    const char *args[] = { "--think-ms", "3000", NULL };
+    struct svc *const sp = &current;
+    struct held h = { .s = sp, .rid = "swept-4" };
+    pthread_t t;
+    char body[1024];
+    PGconn *db = test_db();
+
+    (void)state;
+    assert_true(svc_start(sp, 3, NULL));
+    assert_int_equal(reset(sp, 1, 100), 200);
+    PQclear(PQexec(db, "INSERT INTO tickets (event_id, user_id, request_id) "
+                       "VALUES (1, 8, 'swept-booked')"));
+    PQclear(PQexec(db, "INSERT INTO requests (request_id, event_id, user_id, generation, "
+                       "holder_pid) SELECT x, 1, 8, generation, 0 FROM events, "
+                       "(VALUES ('swept-booked'), ('swept-none')) v(x) WHERE id = 1"));
+    wait_sql(db, "SELECT count(*) FROM requests WHERE state = 'in_progress'", 0);
+    assert_int_equal(sql_ll(db, "SELECT count(*) FROM requests WHERE request_id = "
+                                "'swept-booked' AND state = 'booked'"), 1);
+    assert_int_equal(svc_stop(sp), 0);
+    sp->pid = 0;
+    assert_true(svc_start(sp, 4, args));
+    assert_int_equal(reset(sp, 1, 100), 200);
+    assert_int_equal(pthread_create(&t, NULL, book_held, &h), 0);
+    wait_result(sp, "swept-4", 200, body, sizeof body);      /* the claim, pending */
+    assert_true(json_has(body, "status", "pending"));
+    kill_service(sp);
+    pthread_join(t, NULL);
+    assert_true(svc_start(sp, 4, NULL));
+    wait_result(sp, "swept-4", 404, body, sizeof body);      /* dropped: no ticket */
+    assert_int_equal(audit_ll(sp, 1, "sold"), 0);
+    assert_int_equal(audit_ll(sp, 1, "cacheAvailable"), 100);
+    PQfinish(db);
+}
+
 /* ---------------------------------------------------------------------- */
 /* 2. A retry after Redis lost its claims replays                           */
 /* ---------------------------------------------------------------------- */
@@ -515,6 +568,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(claim_of_killed_service_phase3, stop_current),
         cmocka_unit_test_teardown(claim_of_killed_service_phase4, stop_current),
+        cmocka_unit_test_teardown(claims_of_gone_holders_are_swept, stop_current),
         cmocka_unit_test_teardown(redis_restart_replays_phase4, stop_current),
         cmocka_unit_test_teardown(redis_restart_replays_phase6, stop_current),
         cmocka_unit_test_teardown(id_reused_on_other_event_phase3, stop_current),

@@ -133,27 +133,30 @@ static void test_gate_calls(void **state)
     snprintf(b.request_id, sizeof b.request_id, "abc-1");
     assert_true(admit_gate_call(&call, &b, LAB_OK));
     assert_non_null(call.script);
-    assert_int_equal(call.argc, 9);
-    assert_string_equal(call.argv[0], "3");
+    assert_int_equal(call.argc, 11);
+    assert_string_equal(call.argv[0], "5");
     assert_string_equal(call.argv[1], "event:42:requests");
     assert_string_equal(call.argv[2], "event:42:seats");
     assert_string_equal(call.argv[3], ADMIT_EVENT_INDEX);
-    assert_string_equal(call.argv[4], "abc-1");
-    assert_string_equal(call.argv[5], "7");
-    assert_string_equal(call.argv[6], "");
-    assert_string_equal(call.argv[7], "42");
-    assert_int_equal(strlen(call.argv[8]), 16);     /* this process's holder id */
+    assert_string_equal(call.argv[4], "event:42:claiming");
+    assert_string_equal(call.argv[5], ADMIT_CLAIMING_EVENTS);
+    assert_string_equal(call.argv[6], "abc-1");
+    assert_string_equal(call.argv[7], "7");
+    assert_string_equal(call.argv[8], "");
+    assert_string_equal(call.argv[9], "42");
+    assert_int_equal(strlen(call.argv[10]), 16);    /* this process's holder id */
     assert_true(admit_gate_call(&call, &b, LAB_SOLD_OUT));
-    assert_string_equal(call.argv[6], "sold_out");
+    assert_string_equal(call.argv[8], "sold_out");
     assert_true(admit_finish_call(&call, &b, LAB_QUEUED, 0));
-    assert_null(call.script);
-    assert_string_equal(call.argv[0], "HSET");
-    assert_string_equal(call.argv[3], "7 queued 0");
+    assert_non_null(call.script);
+    assert_string_equal(call.argv[0], "4");
+    assert_string_equal(call.argv[5], "abc-1");
+    assert_string_equal(call.argv[6], "7 queued 0");
     b.generation = 3;
     assert_true(admit_undo_call(&call, &b));
-    assert_int_equal(call.argc, 5);
-    assert_string_equal(call.argv[3], "abc-1");
-    assert_string_equal(call.argv[4], "3");     /* given back only to that sale */
+    assert_int_equal(call.argc, 7);
+    assert_string_equal(call.argv[5], "abc-1");
+    assert_string_equal(call.argv[6], "3");     /* given back only to that sale */
     /* a buffer too small for the arguments is refused */
     call.argc = 0;
     call.used = sizeof call.buf - 4;

@@ -129,6 +129,109 @@ void admit_heartbeat(struct conns *c)
 }
 
 /* ---------------------------------------------------------------------- */
+/* The scripts of the claims in Redis                                       */
+/* ---------------------------------------------------------------------- */
+
+/* Every script of a claim in Redis takes the same KEYS, the first N of:
+ * [1] the event's claims, [2] its gate counter, [3] the index of every
+ * claimed id's event, [4] the event's claims in progress (id -> holder,
+ * what the sweep looks at), [5] the set of events with claims in progress. */
+
+/* The gate's claim. ARGV: request id, user id, the answer known already
+ * ("" if none), event id, this process's holder id. Returns (enum
+ * admit_gate_code)
+ *   {0, stored value}   the id was claimed before;
+ *   {5, stored value}   ... but is still in progress and its holder is gone;
+ *   {6, event}          the id was claimed for another event;
+ *   {1, generation}     the seat was taken and the id claimed in progress;
+ *   {2, generation}     the known answer was stored;
+ *   {3, generation}     the gate was sold out (stored as such);
+ *   {4, generation}     there is no counter: nothing was claimed nor taken. */
+static const char admit_gate_script[] =
+    "local prev = redis.call('HGET', KEYS[1], ARGV[1]) "
+    "if prev then "
+    "  local h = string.match(prev, '^%d+ in_progress %d+ (%x+)$') "
+    "  if h and redis.call('EXISTS', '" ADMIT_HOLDER_KEY "' .. h) == 0 then "
+    "    return {5, prev} end "
+    "  return {0, prev} "
+    "end "
+    "local ev = redis.call('HGET', KEYS[3], ARGV[1]) "
+    "if ev and ev ~= ARGV[4] then return {6, ev} end "
+    "local gen = redis.call('HGET', KEYS[1], '#generation') or '0' "
+    "local value = ARGV[3] .. ' 0' "
+    "local code = 2 "
+    "if ARGV[3] == '' then "
+    "  local n = redis.call('GET', KEYS[2]) "
+    "  if not n then return {4, gen} end "
+    "  if tonumber(n) <= 0 then value = 'sold_out 0'; code = 3 "
+    "  else "
+    "    redis.call('DECR', KEYS[2]) "
+    "    redis.call('SET', '" ADMIT_HOLDER_KEY "' .. ARGV[5], '1', 'PX', "
+    "               " ADMIT_STR(ADMIT_HOLDER_TTL_MS) ") "
+    "    redis.call('HSET', KEYS[4], ARGV[1], ARGV[5]) "
+    "    redis.call('SADD', KEYS[5], ARGV[4]) "
+    "    value = 'in_progress 0 ' .. ARGV[5]; code = 1 "
+    "  end "
+    "end "
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. value) "
+    "redis.call('HSET', KEYS[3], ARGV[1], ARGV[4]) "
+    "return {code, gen}";
+
+/* The answer of a claim. ARGV: request id, value. */
+static const char admit_finish_script[] =
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
+    "redis.call('HDEL', KEYS[4], ARGV[1]) "
+    "return 1";
+
+/* A claim dropped (its request got no answer: a retry is a new try). ARGV:
+ * request id. */
+static const char admit_drop_script[] =
+    "redis.call('HDEL', KEYS[1], ARGV[1]) "
+    "redis.call('HDEL', KEYS[4], ARGV[1]) "
+    "return 1";
+
+/* A claim and its seat given back, for a request that held both and was
+ * never run. ARGV: request id, the generation the seat was taken in. The
+ * seat goes back to a counter that exists and is still of that sale: a
+ * missing one is seeded from the database, which counts right; a reset's
+ * new counter never had the seat. */
+static const char admit_undo_script[] =
+    "redis.call('HDEL', KEYS[1], ARGV[1]) "
+    "redis.call('HDEL', KEYS[4], ARGV[1]) "
+    "if redis.call('EXISTS', KEYS[2]) == 1 and "
+    "   (redis.call('HGET', KEYS[1], '#generation') or '0') == ARGV[2] then "
+    "  redis.call('INCR', KEYS[2]) end "
+    "return 1";
+
+/* A claim whose holder is gone, settled if it still has the value it was
+ * found with (one request or sweep settles it). ARGV: request id, that
+ * value, the answer to store ("": drop the claim). 1 if settled here. */
+static const char admit_orphan_script[] =
+    "if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end "
+    "if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) "
+    "else redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end "
+    "redis.call('HDEL', KEYS[4], ARGV[1]) "
+    "return 1";
+
+const char *const admit_scripts[] = { admit_gate_script, admit_finish_script, admit_undo_script,
+                                      NULL };
+
+/* admit_keys starts CALL with SCRIPT and the first N keys of B's event. */
+static bool admit_keys(struct cache_call *call, const char *script, const struct booking *b,
+                       int n)
+{
+    call->script = script;
+    call->argc = 0;
+    call->used = 0;
+    return cache_call_arg(call, "%d", n) &&
+           cache_call_arg(call, "event:%lld:requests", b->event_id) &&
+           cache_call_arg(call, "event:%lld:seats", b->event_id) &&
+           cache_call_arg(call, ADMIT_EVENT_INDEX) &&
+           cache_call_arg(call, "event:%lld:claiming", b->event_id) &&
+           (n < 5 || cache_call_arg(call, ADMIT_CLAIMING_EVENTS));
+}
+
+/* ---------------------------------------------------------------------- */
 /* A claim whose holder is gone, resolved from the database                 */
 /* ---------------------------------------------------------------------- */
 
@@ -161,38 +264,66 @@ static enum lab_status admit_resolve_db(struct conns *c, struct booking *b,
     return LAB_OK;
 }
 
-/* KEYS: the event's claims. ARGV: request id, the value it had when found
- * orphaned. Drops the claim if it is still that value (one request takes
- * it over). The seat it held is not given back: the gate's rebuild at the
- * service's start counts it free already (gate.c). */
-static const char admit_release_script[] =
-    "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
-    "  redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end "
-    "return 0";
+/* admit_settle_orphan settles B's claim ORPHAN, whose holder is gone, if
+ * it still has that value (one request or sweep does it): ANSWER stored on
+ * it when the database has one (FOUND), else the claim dropped. *DONE:
+ * whether this call settled it. The seat it held is not given back: the
+ * gate's rebuild at the service's start counts it free already (gate.c). */
+static enum lab_status admit_settle_orphan(struct conns *c, const struct booking *b,
+                                           const char *orphan, bool found,
+                                           enum lab_status answer, long long ticket_id,
+                                           bool *done)
+{
+    struct cache_call call;
+    redisReply *r;
+    enum lab_status st;
+
+    if (!admit_keys(&call, admit_orphan_script, b, 4) ||
+        !cache_call_arg(&call, "%s", b->request_id) || !cache_call_arg(&call, "%s", orphan) ||
+        !cache_call_arg(&call, "%s", found ? admit_value(b->user_id, answer, ticket_id).text
+                                           : ""))
+        return LAB_ERR_CACHE;
+    if ((st = cache_eval(c->cache, call.script, call.argc, call.argv, &r)) != LAB_OK)
+        return st;
+    *done = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    freeReplyObject(r);
+    return LAB_OK;
+}
+
+/* admit_orphan_answer asks the database what became of B's request, whose
+ * claim's holder is gone: *FOUND with the answer a retry replays (the
+ * asynchronous phase replays its 202: the decision is the consumer's to
+ * tell). */
+static enum lab_status admit_orphan_answer(struct conns *c, const struct booking *b, bool *found,
+                                           enum lab_status *answer, long long *ticket_id)
+{
+    enum lab_status st;
+
+    if ((st = conns_db(c)) != LAB_OK ||
+        (st = db_request_outcome(c->db, b->request_id, found, answer, ticket_id)) != LAB_OK)
+        return st;
+    if (*found && c->svc->phase->send)
+        *answer = LAB_QUEUED, *ticket_id = 0;
+    return LAB_OK;
+}
 
 /* admit_resolve_cache resolves the Redis claim ORPHAN (its value) of a
  * process that died: the database's answer under the id, if there is one,
- * is stored on the claim and replayed (the asynchronous phase replays its
- * 202: the decision is the consumer's to tell); none, and the claim is
- * dropped, so that the request runs the gate again as the first. */
+ * is stored on the claim and replayed; none, and the claim is dropped, so
+ * that the request runs the gate again as the first (*AGAIN). */
 static enum lab_status admit_resolve_cache(struct conns *c, struct booking *b, const char *orphan,
                                            enum admit_outcome *outcome,
                                            struct admit_prior *prior, bool *again)
 {
     enum lab_status st, answer;
     long long ticket_id;
-    bool found;
+    bool found, done;
 
     *again = false;
-    if ((st = conns_db(c)) != LAB_OK ||
-        (st = db_request_outcome(c->db, b->request_id, &found, &answer, &ticket_id)) != LAB_OK)
+    if ((st = admit_orphan_answer(c, b, &found, &answer, &ticket_id)) != LAB_OK ||
+        (st = admit_settle_orphan(c, b, orphan, found, answer, ticket_id, &done)) != LAB_OK)
         return st;
     if (found) {
-        if (c->svc->phase->send)
-            answer = LAB_QUEUED, ticket_id = 0;
-        if ((st = cache_finish_request(c->cache, b->event_id, b->request_id,
-                                       admit_value(b->user_id, answer, ticket_id).text)) != LAB_OK)
-            return st;
         lab_log("admit: claim of %s resolved from the database: %s", b->request_id,
                 lab_status_name(answer));
         *outcome = ADMIT_REPLAY;
@@ -200,19 +331,10 @@ static enum lab_status admit_resolve_cache(struct conns *c, struct booking *b, c
         prior->ticket_id = ticket_id;
         return LAB_OK;
     }
-    {
-        const char *argv[] = { "1", NULL, b->request_id, orphan };
-        char key[64];
-        redisReply *r;
-
-        snprintf(key, sizeof key, "event:%lld:requests", b->event_id);
-        argv[1] = key;
-        if ((st = cache_eval(c->cache, admit_release_script, 4, argv, &r)) != LAB_OK)
-            return st;
-        freeReplyObject(r);
-    }
-    lab_log("admit: claim of %s dropped: its holder is gone, no answer stored", b->request_id);
-    *again = true;
+    if (done)
+        lab_log("admit: claim of %s dropped: its holder is gone, no answer stored",
+                b->request_id);
+    *again = true;                  /* dropped, by this request or another: run the gate */
     return LAB_OK;
 }
 
@@ -343,11 +465,17 @@ static enum lab_status admit_store(struct conns *c, const struct booking *b, boo
     enum lab_status st;
 
     if (admit_in_cache(c)) {
+        struct cache_call call;
+        redisReply *r;
+
         if ((st = conns_cache(c)) != LAB_OK)
             return st;
-        return final ? cache_finish_request(c->cache, b->event_id, b->request_id,
-                                            admit_value(b->user_id, answer, ticket_id).text)
-                     : cache_release_request(c->cache, b->event_id, b->request_id);
+        if (!(final ? admit_finish_call(&call, b, answer, ticket_id)
+                    : admit_release_call(&call, b)))
+            return LAB_ERR_CACHE;
+        if ((st = cache_eval(c->cache, call.script, call.argc, call.argv, &r)) == LAB_OK)
+            freeReplyObject(r);
+        return st;
     }
     if ((st = conns_db(c)) != LAB_OK)
         return st;
@@ -403,74 +531,9 @@ void admit_finish(struct conns *c, const struct booking *b, enum lab_status answ
 /* The gate phases' claim as one script, through the Redis pipe             */
 /* ---------------------------------------------------------------------- */
 
-/* KEYS: the event's claims, its gate counter, the index of every claimed
- * id's event. ARGV: request id, user id, the answer known already ("" if
- * none), event id, this process's holder id. Returns (enum admit_gate_code)
- *   {0, stored value}   the id was claimed before;
- *   {5, stored value}   ... but is still in progress and its holder is gone;
- *   {6, event}          the id was claimed for another event;
- *   {1, generation}     the seat was taken and the id claimed in progress;
- *   {2, generation}     the known answer was stored;
- *   {3, generation}     the gate was sold out (stored as such);
- *   {4, generation}     there is no counter: nothing was claimed nor taken. */
-static const char admit_gate_script[] =
-    "local prev = redis.call('HGET', KEYS[1], ARGV[1]) "
-    "if prev then "
-    "  local h = string.match(prev, '^%d+ in_progress %d+ (%x+)$') "
-    "  if h and redis.call('EXISTS', '" ADMIT_HOLDER_KEY "' .. h) == 0 then "
-    "    return {5, prev} end "
-    "  return {0, prev} "
-    "end "
-    "local ev = redis.call('HGET', KEYS[3], ARGV[1]) "
-    "if ev and ev ~= ARGV[4] then return {6, ev} end "
-    "local gen = redis.call('HGET', KEYS[1], '#generation') or '0' "
-    "local value = ARGV[3] .. ' 0' "
-    "local code = 2 "
-    "if ARGV[3] == '' then "
-    "  local n = redis.call('GET', KEYS[2]) "
-    "  if not n then return {4, gen} end "
-    "  if tonumber(n) <= 0 then value = 'sold_out 0'; code = 3 "
-    "  else "
-    "    redis.call('DECR', KEYS[2]) "
-    "    redis.call('SET', '" ADMIT_HOLDER_KEY "' .. ARGV[5], '1', 'PX', "
-    "               " ADMIT_STR(ADMIT_HOLDER_TTL_MS) ") "
-    "    value = 'in_progress 0 ' .. ARGV[5]; code = 1 "
-    "  end "
-    "end "
-    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. value) "
-    "redis.call('HSET', KEYS[3], ARGV[1], ARGV[4]) "
-    "return {code, gen}";
-
-/* KEYS: the event's claims, its gate counter. ARGV: request id, the
- * generation the seat was taken in. Drops the claim and gives the seat back
- * to a counter that exists and is still of that sale: a missing one is
- * seeded from the database, which counts right; a reset's new counter never
- * had the seat. */
-static const char admit_undo_script[] =
-    "redis.call('HDEL', KEYS[1], ARGV[1]) "
-    "if redis.call('EXISTS', KEYS[2]) == 1 and "
-    "   (redis.call('HGET', KEYS[1], '#generation') or '0') == ARGV[2] then "
-    "  redis.call('INCR', KEYS[2]) end "
-    "return 1";
-
-const char *const admit_scripts[] = { admit_gate_script, admit_undo_script, NULL };
-
-/* admit_keys starts CALL with SCRIPT and B's keys (N of them). */
-static bool admit_keys(struct cache_call *call, const char *script, const struct booking *b,
-                       int n)
-{
-    call->script = script;
-    call->argc = 0;
-    call->used = 0;
-    return cache_call_arg(call, "%d", n) &&
-           cache_call_arg(call, "event:%lld:requests", b->event_id) &&
-           cache_call_arg(call, "event:%lld:seats", b->event_id) &&
-           (n < 3 || cache_call_arg(call, ADMIT_EVENT_INDEX));
-}
-
 bool admit_gate_call(struct cache_call *call, const struct booking *b, enum lab_status known)
 {
-    return admit_keys(call, admit_gate_script, b, 3) &&
+    return admit_keys(call, admit_gate_script, b, 5) &&
            cache_call_arg(call, "%s", b->request_id) &&
            cache_call_arg(call, "%lld", b->user_id) &&
            cache_call_arg(call, "%s", known == LAB_OK ? "" : lab_status_name(known)) &&
@@ -529,42 +592,33 @@ enum lab_status admit_gate_reply(struct booking *b, const redisReply *r, enum la
 bool admit_finish_call(struct cache_call *call, const struct booking *b, enum lab_status answer,
                        long long ticket_id)
 {
-    call->script = NULL;
-    call->argc = 0;
-    call->used = 0;
-    return cache_call_arg(call, "HSET") &&
-           cache_call_arg(call, "event:%lld:requests", b->event_id) &&
+    return admit_keys(call, admit_finish_script, b, 4) &&
            cache_call_arg(call, "%s", b->request_id) &&
            cache_call_arg(call, "%s", admit_value(b->user_id, answer, ticket_id).text);
 }
 
 bool admit_undo_call(struct cache_call *call, const struct booking *b)
 {
-    return admit_keys(call, admit_undo_script, b, 2) && cache_call_arg(call, "%s", b->request_id) &&
+    return admit_keys(call, admit_undo_script, b, 4) && cache_call_arg(call, "%s", b->request_id) &&
            cache_call_arg(call, "%lld", b->generation);
 }
 
 bool admit_release_call(struct cache_call *call, const struct booking *b)
 {
-    call->script = NULL;
-    call->argc = 0;
-    call->used = 0;
-    return cache_call_arg(call, "HDEL") &&
-           cache_call_arg(call, "event:%lld:requests", b->event_id) &&
-           cache_call_arg(call, "%s", b->request_id);
+    return admit_keys(call, admit_drop_script, b, 4) && cache_call_arg(call, "%s", b->request_id);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Reset and rebuild of the gate phases' claims                            */
 /* ---------------------------------------------------------------------- */
 
-/* KEYS: the event's claims, its counter, its cached status, the index.
- * ARGV: seats, generation. A reset in one step: no request can take a seat
+/* KEYS: the event's claims, its counter, its cached status, the index, its
+ * claims in progress. ARGV: seats, generation. A reset in one step: no request can take a seat
  * of the new counter with the old generation between the two, nor find a
  * claim of the old sale. */
 static const char admit_reset_script[] =
     "for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do redis.call('HDEL', KEYS[4], id) end "
-    "redis.call('DEL', KEYS[1], KEYS[3]) "
+    "redis.call('DEL', KEYS[1], KEYS[3], KEYS[5]) "
     "redis.call('SET', KEYS[2], ARGV[1]) "
     "redis.call('HSET', KEYS[1], '#generation', ARGV[2]) "
     "return 1";
@@ -572,17 +626,18 @@ static const char admit_reset_script[] =
 enum lab_status admit_reset(redisContext *cache, long long event_id, long long seats,
                             long long generation)
 {
-    char k1[64], k2[64], k3[64], a1[24], a2[24];
-    const char *argv[] = { "4", k1, k2, k3, ADMIT_EVENT_INDEX, a1, a2 };
+    char k1[64], k2[64], k3[64], k5[64], a1[24], a2[24];
+    const char *argv[] = { "5", k1, k2, k3, ADMIT_EVENT_INDEX, k5, a1, a2 };
     redisReply *r;
     enum lab_status st;
 
     snprintf(k1, sizeof k1, "event:%lld:requests", event_id);
     snprintf(k2, sizeof k2, "event:%lld:seats", event_id);
     snprintf(k3, sizeof k3, "event:%lld:status", event_id);
+    snprintf(k5, sizeof k5, "event:%lld:claiming", event_id);
     snprintf(a1, sizeof a1, "%lld", seats);
     snprintf(a2, sizeof a2, "%lld", generation);
-    if ((st = cache_eval(cache, admit_reset_script, 7, argv, &r)) == LAB_OK)
+    if ((st = cache_eval(cache, admit_reset_script, 8, argv, &r)) == LAB_OK)
         freeReplyObject(r);
     return st;
 }
@@ -624,4 +679,160 @@ enum lab_status admit_rebuild(PGconn *db, redisContext *cache, long long event_i
         lab_log("admit: %zu answered claims of event %lld rebuilt from the database", n,
                 event_id);
     return LAB_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The sweep: claims whose holder is gone, settled even if nobody retries   */
+/* ---------------------------------------------------------------------- */
+
+/* KEYS: the event's claims in progress, its claims. Returns the id and the
+ * value of every claim in progress whose holder's key is gone, and forgets
+ * the entries whose claim is no longer in progress. */
+static const char admit_sweep_script[] =
+    "local out = {} "
+    "local all = redis.call('HGETALL', KEYS[1]) "
+    "for i = 1, #all, 2 do "
+    "  local v = redis.call('HGET', KEYS[2], all[i]) "
+    "  if not v or not string.find(v, ' in_progress ', 1, true) then "
+    "    redis.call('HDEL', KEYS[1], all[i]) "
+    "  elseif redis.call('EXISTS', '" ADMIT_HOLDER_KEY "' .. all[i + 1]) == 0 then "
+    "    out[#out + 1] = all[i]; out[#out + 1] = v "
+    "  end "
+    "end "
+    "return out";
+
+/* admit_sweep_event settles the orphaned claims of EVENT_ID in Redis;
+ * *LEFT: whether it still has claims in progress. */
+static enum lab_status admit_sweep_event(struct conns *c, long long event_id, size_t *settled,
+                                         bool *left)
+{
+    char k1[64], k2[64];
+    const char *argv[] = { "2", k1, k2 };
+    redisReply *r, *n;
+    enum lab_status st;
+
+    snprintf(k1, sizeof k1, "event:%lld:claiming", event_id);
+    snprintf(k2, sizeof k2, "event:%lld:requests", event_id);
+    if ((st = cache_eval(c->cache, admit_sweep_script, 3, argv, &r)) != LAB_OK)
+        return st;
+    for (size_t i = 0; st == LAB_OK && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
+         i += 2) {
+        struct booking b = { .event_id = event_id };
+        char state[24];
+        long long ticket_id;
+        enum lab_status answer;
+        bool found, done;
+
+        if (!admit_parse_cache(r->element[i + 1]->str, &b.user_id, state, sizeof state,
+                               &ticket_id) || !parse_request_id(r->element[i]->str))
+            continue;
+        snprintf(b.request_id, sizeof b.request_id, "%s", r->element[i]->str);
+        if ((st = admit_orphan_answer(c, &b, &found, &answer, &ticket_id)) == LAB_OK &&
+            (st = admit_settle_orphan(c, &b, r->element[i + 1]->str, found, answer, ticket_id,
+                                      &done)) == LAB_OK && done)
+            (*settled)++;
+    }
+    freeReplyObject(r);
+    if (st != LAB_OK)
+        return st;
+    n = redisCommand(c->cache, "HLEN event:%lld:claiming", event_id);
+    *left = !n || n->type != REDIS_REPLY_INTEGER || n->integer > 0;
+    freeReplyObject(n);
+    return LAB_OK;
+}
+
+/* admit_sweep settles every claim whose holder is gone, as the next
+ * request with its id would: the database's answer stored, or the claim
+ * dropped. Without it, a claim of a killed process whose client never
+ * retries would stay in progress until the next reset. */
+static void admit_sweep(struct conns *c)
+{
+    size_t settled = 0;
+    enum lab_status st;
+
+    if (!admit_in_cache(c)) {
+        long long booked = 0, dropped = 0;
+
+        if (conns_db(c) == LAB_OK &&
+            db_request_sweep(c->db, c->svc->phase->send != NULL, &booked, &dropped) == LAB_OK &&
+            booked + dropped > 0)
+            lab_log("admit: %lld claims of gone holders settled from the database, %lld dropped",
+                    booked, dropped);
+        return;
+    }
+    if (conns_cache(c) != LAB_OK) {
+        return;
+    }
+    redisReply *events = redisCommand(c->cache, "SMEMBERS " ADMIT_CLAIMING_EVENTS);
+
+    for (size_t i = 0; events && events->type == REDIS_REPLY_ARRAY && i < events->elements; i++) {
+        long long event_id;
+        bool left = true;
+
+        if (!parse_long(events->element[i]->str, 1, PARSE_ID_MAX, &event_id))
+            continue;
+        st = admit_sweep_event(c, event_id, &settled, &left);
+        if (st == LAB_OK && !left)
+            freeReplyObject(redisCommand(c->cache, "SREM " ADMIT_CLAIMING_EVENTS " %lld",
+                                         event_id));
+    }
+    freeReplyObject(events);
+    if (settled > 0)
+        lab_log("admit: %zu claims of gone holders settled", settled);
+}
+
+/* The sweeper thread: one sweep every ADMIT_SWEEP_MS, on its own
+ * connections. */
+#define ADMIT_SWEEP_MS 2000
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop, started;
+    pthread_t thread;
+    const struct service *svc;
+} admit_sweeper = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+static void *admit_sweeper_run(void *arg)
+{
+    struct conns c = { .svc = arg };
+
+    pthread_mutex_lock(&admit_sweeper.lock);
+    while (!admit_sweeper.stop) {
+        struct timespec until;
+
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ADMIT_SWEEP_MS / 1000;
+        pthread_cond_timedwait(&admit_sweeper.wake, &admit_sweeper.lock, &until);
+        if (admit_sweeper.stop)
+            break;
+        pthread_mutex_unlock(&admit_sweeper.lock);
+        admit_sweep(&c);
+        pthread_mutex_lock(&admit_sweeper.lock);
+    }
+    pthread_mutex_unlock(&admit_sweeper.lock);
+    if (c.cache)
+        redisFree(c.cache);
+    PQfinish(c.db);
+    return NULL;
+}
+
+bool admit_sweeper_start(const struct service *svc)
+{
+    admit_sweeper.stop = false;
+    admit_sweeper.started = pthread_create(&admit_sweeper.thread, NULL, admit_sweeper_run,
+                                           (void *)svc) == 0;
+    return admit_sweeper.started;
+}
+
+void admit_sweeper_stop(void)
+{
+    if (!admit_sweeper.started)
+        return;
+    pthread_mutex_lock(&admit_sweeper.lock);
+    admit_sweeper.stop = true;
+    pthread_cond_signal(&admit_sweeper.wake);
+    pthread_mutex_unlock(&admit_sweeper.lock);
+    pthread_join(admit_sweeper.thread, NULL);
+    admit_sweeper.started = false;
 }

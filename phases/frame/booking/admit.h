@@ -67,6 +67,9 @@ struct admit_value admit_value(long long user_id, enum lab_status answer, long l
  * claimed for one event only (422 on any other). */
 #define ADMIT_EVENT_INDEX "requests:event"
 
+/* The set of events that have claims in progress (for the sweep). */
+#define ADMIT_CLAIMING_EVENTS "claiming:events"
+
 /* The gate script's reply codes (admit_gate_reply reads them). */
 enum admit_gate_code {
     ADMIT_GATE_PRIOR,        /* claimed before: the stored value */
@@ -112,6 +115,13 @@ bool admit_release_call(struct cache_call *call, const struct booking *b);
 /* admit_heartbeat renews this process's holder key (at most once a
  * second): while it lives, the claims in progress it holds are its own. */
 void admit_heartbeat(struct conns *c);
+
+/* admit_sweeper_start starts a thread that settles, every 2 s, the claims
+ * whose holder is gone (the database's answer stored, or the claim
+ * dropped), so that none stays in progress when nobody retries it.
+ * admit_sweeper_stop stops it. */
+bool admit_sweeper_start(const struct service *svc);
+void admit_sweeper_stop(void);
 
 /* admit_reset puts the gate of EVENT_ID back to SEATS for the sale
  * GENERATION and forgets the event's claims, in one step. */

@@ -637,6 +637,8 @@ bool pipeline_start(struct service *svc)
         return false;
     if (svc->phase->admit == ADMIT_IN_DB_BATCH && !(svc->claims = claim_pipe_start(svc)))
         return false;
+    if (!admit_sweeper_start(svc))
+        return false;
     if (phase_is_async(svc->phase)) {
         pipeline_clock.stop = false;
         pipeline_clock.started =
@@ -649,6 +651,7 @@ bool pipeline_start(struct service *svc)
 
 void pipeline_stop(struct service *svc)
 {
+    admit_sweeper_stop();
     cache_pipe_stop(svc->pipe);
     svc->pipe = NULL;
     claim_pipe_stop(svc->claims);

@@ -50,7 +50,7 @@ enum lab_status cache_release_request(redisContext *c, long long event_id,
 
 /* cache_eval runs a script (EVAL's arguments after the script: the number
  * of keys, the keys, the arguments) and hands back its reply to free. */
-#define CACHE_EVAL_ARGS 10
+#define CACHE_EVAL_ARGS 12
 enum lab_status cache_eval(redisContext *c, const char *script, int argc, const char *const *argv,
                            redisReply **out);
 

@@ -13,7 +13,7 @@
 #include <hiredis/hiredis.h>
 #include "clients/conns.h"
 
-#define CACHE_CALL_ARGS 10         /* arguments of one call, at most */
+#define CACHE_CALL_ARGS 12         /* arguments of one call, at most */
 #define CACHE_CALL_TRIES 100       /* round trips a kept call is tried in */
 
 struct cache_call;
