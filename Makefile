@@ -19,6 +19,10 @@
 
 include infra/lab.env
 export LAB_PG LAB_REDIS LAB_KAFKA LAB_HTTP
+# The passwords infra/services.sh generates (docs/bring-your-own.md): every
+# program a target runs finds them there unless told otherwise.
+export PGPASSFILE ?= $(CURDIR)/.lab/pgpass
+export LAB_REDIS_PASSFILE ?= $(CURDIR)/.lab/redis.pass
 
 # ---------------------------------------------------------------------------
 # Flags
@@ -28,7 +32,9 @@ CC       ?= cc
 PKGS     := libpq hiredis rdkafka libmicrohttpd
 WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 DEFAULTS := -DLAB_PG_DEFAULT='"$(LAB_PG)"' -DLAB_REDIS_DEFAULT='"$(LAB_REDIS)"' \
-            -DLAB_KAFKA_DEFAULT='"$(LAB_KAFKA)"' -DLAB_HTTP_DEFAULT='"$(LAB_HTTP)"'
+            -DLAB_KAFKA_DEFAULT='"$(LAB_KAFKA)"' -DLAB_HTTP_DEFAULT='"$(LAB_HTTP)"' \
+            -DLAB_PGPASSFILE_DEFAULT='"$(CURDIR)/.lab/pgpass"' \
+            -DLAB_REDIS_PASSFILE_DEFAULT='"$(CURDIR)/.lab/redis.pass"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)

@@ -5,7 +5,15 @@
 # infra/lab.env. No Docker needed; `up` is idempotent and `down` stops only
 # what `up` started (found through the pid files).
 #
-#   bash infra/services.sh up|down|status|pid [pg|redis|kafka ...]   (default: all)
+# Access: PostgreSQL asks for a password (scram-sha-256) on every TCP
+# connection, the superuser's included, and lets only the cluster's own OS
+# user in as postgres over the Unix socket (peer); Redis asks for one
+# (requirepass). The passwords are generated at the first `up` into
+# .lab/pgpass and .lab/redis.pass (mode 0600); a cluster made before, with
+# trust, is given them in place. Kafka listens on loopback only.
+# `secrets` only writes those files (and .lab/compose.env for Docker).
+#
+#   bash infra/services.sh up|down|status|pid|secrets [pg|redis|kafka ...]   (default: all)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -43,6 +51,60 @@ wait_gone() {
     done
 }
 
+# ------------------------------------------------------------------ Secrets
+
+# secret_new prints a new password: 24 bytes of /dev/urandom in hex, 48
+# characters with nothing to quote in a URI, a passfile or redis.conf.
+secret_new() {
+    od -An -N24 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# secret_write FILE writes its standard input to FILE, readable and
+# writable by its owner only, replacing it in one step (rename).
+secret_write() {
+    (umask 077 && cat >"$1.new.$$") && chmod 600 "$1.new.$$" && mv -f "$1.new.$$" "$1"
+}
+
+# pgpass_get ROLE prints ROLE's password from the lab's passfile; fails
+# when there is none.
+pgpass_get() {
+    local pw
+    [ -r "$LAB_PGPASS" ] || return 1
+    pw=$(awk -F: -v role="$1" '$4 == role { print $5; exit }' "$LAB_PGPASS")
+    [ -n "$pw" ] && echo "$pw"
+}
+
+# redis_password prints the lab's Redis password (.lab/redis.pass).
+redis_password() {
+    head -n 1 "$LAB_REDIS_PASS"
+}
+
+# secrets_ensure creates the lab's passwords once and keeps them: the
+# superuser's and LAB_PG's role's in .lab/pgpass (one line each, for
+# LAB_PG's port on any host: rewritten when the port changes), Redis's in
+# .lab/redis.pass, and the two that Docker needs in .lab/compose.env
+# (docker-compose.yml). Each file is owner-only; .lab/ itself is not, as
+# the postgres user must reach the cluster in it when the lab runs as root.
+secrets_ensure() {
+    local super lab redis=
+    mkdir -p "$LAB_RUN"
+    super=$(pgpass_get postgres) || super=$(secret_new)
+    lab=$(pgpass_get "$PG_USER") || lab=$(secret_new)
+    [ ! -s "$LAB_REDIS_PASS" ] || redis=$(redis_password)
+    [ -n "$redis" ] || redis=$(secret_new)
+    {
+        echo "# written by infra/services.sh: the lab's PostgreSQL passwords (a libpq passfile)"
+        echo "*:$PG_PORT:*:postgres:$super"
+        [ "$PG_USER" = postgres ] || echo "*:$PG_PORT:*:$PG_USER:$lab"
+    } | secret_write "$LAB_PGPASS"
+    echo "$redis" | secret_write "$LAB_REDIS_PASS"
+    {
+        echo "# written by infra/services.sh: docker compose --env-file .lab/compose.env up -d"
+        echo "LAB_PG_SUPER_PASSWORD=$super"
+        echo "LAB_REDIS_PASSWORD=$redis"
+    } | secret_write "$LAB_RUN/compose.env"
+}
+
 # ---------------------------------------------------------------- PostgreSQL
 
 # pg_paths: as root, PostgreSQL runs as the postgres user, which must be
@@ -74,9 +136,53 @@ pg_log_tail() {
     LAB_LOGS=$PG_LOGS log_tail postgres
 }
 
-# pg_start creates the cluster once (initdb, trust auth: the lab listens on
-# loopback only), writes lab.conf (included by postgresql.conf) with the
-# address, socket folder and pid file, and starts the server with pg_ctl.
+# pg_owner prints the OS user that runs the cluster: postgres as root
+# (as_pg), the caller otherwise.
+pg_owner() {
+    if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+# pg_auth_files writes pg_hba.conf and pg_ident.conf: no trust anywhere.
+# Over TCP every role, the superuser included, gives its password
+# (scram-sha-256); over the Unix socket the superuser postgres is only the
+# cluster's own OS user (peer, through the map lab_owner: that user can
+# read the data folder anyway), any other role gives its password. It
+# succeeds when a file changed (the server must reload them) and fails
+# when both were right already. Writing into the existing files keeps
+# their owner and mode.
+pg_auth_files() {
+    local hba ident changed=1
+    hba="# written by infra/services.sh at every start: edit that, not this
+# TYPE  DATABASE  USER      ADDRESS  METHOD
+local   all       postgres           peer map=lab_owner
+local   all       all                scram-sha-256
+host    all       all       all      scram-sha-256"
+    ident="# written by infra/services.sh at every start: edit that, not this
+# MAPNAME  SYSTEM-USERNAME  PG-USERNAME
+lab_owner  $(pg_owner)  postgres"
+    if [ "$hba" != "$(cat "$PG_DIR/pg_hba.conf" 2>/dev/null)" ]; then
+        printf '%s\n' "$hba" >"$PG_DIR/pg_hba.conf"
+        changed=0
+    fi
+    if [ "$ident" != "$(cat "$PG_DIR/pg_ident.conf" 2>/dev/null)" ]; then
+        printf '%s\n' "$ident" >"$PG_DIR/pg_ident.conf"
+        changed=0
+    fi
+    return "$changed"
+}
+
+# pg_ours succeeds when the server of this checkout's cluster is running.
+pg_ours() {
+    local bin
+    pg_paths
+    [ -f "$PG_DIR/postmaster.pid" ] && bin=$(pg_bindir) &&
+        "${as_pg[@]}" "$bin/pg_ctl" -D "$PG_DIR" status >/dev/null 2>&1
+}
+
+# pg_start creates the cluster once (initdb: peer on the socket, nothing
+# over TCP until pg_auth_files), writes lab.conf (included by
+# postgresql.conf) with the address, socket folder and pid file, and the
+# authentication files, and starts the server with pg_ctl.
 pg_start() {
     local bin d
     bin=$(pg_bindir)
@@ -91,7 +197,7 @@ pg_start() {
     fi
     if [ ! -s "$PG_DIR/PG_VERSION" ]; then
         say "initdb into ${PG_DIR#"$LAB_ROOT"/}"
-        "${as_pg[@]}" "$bin/initdb" -D "$PG_DIR" --auth=trust -U postgres --encoding=UTF8 --locale=C \
+        "${as_pg[@]}" "$bin/initdb" -D "$PG_DIR" --auth-local=peer --auth-host=reject -U postgres --encoding=UTF8 --locale=C \
             >"$PG_LOGS/postgres.initdb.log" 2>&1 || { pg_log_tail; die "initdb failed"; }
         echo "include 'lab.conf'" >>"$PG_DIR/postgresql.conf"
     fi
@@ -107,30 +213,67 @@ max_connections = 200
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+password_encryption = 'scram-sha-256'
 EOF
+    pg_auth_files || true
     say "starting postgres on $PG_HOST:$PG_PORT"
     "${as_pg[@]}" "$bin/pg_ctl" -D "$PG_DIR" -l "$PG_LOGS/postgres.log" -w -t 60 start >/dev/null ||
         { pg_log_tail; die "postgres did not start"; }
     wait_port "$PG_HOST" "$PG_PORT" 10 postgres
 }
 
-# pg_provision creates the lab's role and database if missing (as the
-# superuser postgres), then applies infra/schema.sql as the lab's role.
+# pg_admin_psql ARGS... runs psql as the superuser: over the Unix socket as
+# the cluster's OS user (peer) when the cluster is this checkout's, else
+# over TCP with the superuser's password from the lab's passfile (a
+# PostgreSQL started by docker-compose.yml).
+pg_admin_psql() {
+    if pg_ours; then
+        "${as_pg[@]}" psql -X -q -w -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PG_PORT" -U postgres \
+            -d postgres "$@"
+    else
+        PGPASSFILE=$LAB_PGPASS psql -X -q -w -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" \
+            -U postgres -d postgres "$@"
+    fi
+}
+
+# pg_provision gives the superuser and the lab's role the passwords of the
+# lab's passfile (creating the role and its database if missing), which
+# also upgrades a cluster made with trust, then applies infra/schema.sql as
+# the lab's role. The passwords travel on psql's standard input, never on
+# a command line (which every user of the machine can read).
 pg_provision() {
-    psql -X -q -w -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres \
-        -v role="$PG_USER" -v db="$PG_DB" >/dev/null <<'SQL' || die "cannot create the lab's role and database"
+    local super lab
+    super=$(pgpass_get postgres) || die "no password for postgres in $LAB_PGPASS"
+    lab=$(pgpass_get "$PG_USER") || lab=$super
+    pg_admin_psql -v role="$PG_USER" -v db="$PG_DB" >/dev/null <<SQL ||
+\set super '$super'
+\set labpw '$lab'
+SET password_encryption = 'scram-sha-256';
+SELECT format('ALTER ROLE postgres PASSWORD %L', :'super') \gexec
 SELECT format('CREATE ROLE %I LOGIN', :'role')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'role', :'labpw') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role')
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
-    PGOPTIONS='-c client_min_messages=warning' psql -X -q -w -v ON_ERROR_STOP=1 "$LAB_PG" \
-        -f "$LAB_ROOT/infra/schema.sql" >/dev/null || die "applying infra/schema.sql failed"
+        die "cannot set the passwords, the lab's role and database"
+    PGPASSFILE=$LAB_PGPASS PGOPTIONS='-c client_min_messages=warning' \
+        psql -X -q -w -v ON_ERROR_STOP=1 "$LAB_PG" -f "$LAB_ROOT/infra/schema.sql" >/dev/null ||
+        die "applying infra/schema.sql failed"
 }
 
+# pg_up starts this checkout's cluster when nothing answers on its port, or
+# brings a running one's authentication files up to date (a reload: a
+# cluster started with trust is closed at once), then provisions.
 pg_up() {
+    local bin
     if port_open "$PG_HOST" "$PG_PORT"; then
         say "postgres already up on $PG_HOST:$PG_PORT"
+        if pg_ours && pg_auth_files; then
+            bin=$(pg_bindir)
+            say "postgres: pg_hba.conf rewritten (scram-sha-256, no trust): reloading"
+            "${as_pg[@]}" "$bin/pg_ctl" -D "$PG_DIR" reload >/dev/null || die "pg_ctl reload failed"
+        fi
     else
         pg_start
     fi
@@ -149,15 +292,35 @@ pg_down() {
 
 # --------------------------------------------------------------------- Redis
 
+# redis_cli ARGS... runs redis-cli against the lab's Redis with the lab's
+# password (lab_redis_cli: never on the command line).
+redis_cli() {
+    LAB_REDIS_PASSWORD=$(redis_password) LAB_REDIS_USER= lab_redis_cli "$@"
+}
+
+# redis_secure gives a running Redis of ours that still has no password
+# (started before the lab had one) the lab's password, at once and without
+# a restart: CONFIG SET on redis-cli's standard input, not its command line.
+redis_secure() {
+    pid_of "$LAB_PIDS/redis.pid" redis-server >/dev/null || return 0
+    [ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] || return 0
+    say "redis: setting the lab's password (requirepass)"
+    printf 'CONFIG SET requirepass %s\n' "$(redis_password)" |
+        redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" >/dev/null || die "redis: CONFIG SET requirepass failed"
+}
+
 # redis_up writes redis.conf (no persistence: a counter and a cache for the
-# lab; maxclients high for the attacks) and starts a daemonized redis-server.
+# lab; maxclients high for the attacks; the lab's password, so the file is
+# owner-only) and starts a daemonized redis-server.
 redis_up() {
     local conf=$REDIS_DIR/redis.conf deadline
     if port_open "$REDIS_HOST" "$REDIS_PORT"; then
         say "redis already up on $REDIS_HOST:$REDIS_PORT"
+        redis_secure
         return
     fi
     mkdir -p "$REDIS_DIR" "$LAB_PIDS" "$LAB_LOGS"
+    (umask 077 && : >"$conf") && chmod 600 "$conf"
     cat >"$conf" <<EOF
 # written by infra/services.sh at every start: edit that, not this
 bind $REDIS_HOST
@@ -169,12 +332,13 @@ dir "$REDIS_DIR"
 save ""
 appendonly no
 maxclients 10000
+requirepass "$(redis_password)"
 EOF
     say "starting redis on $REDIS_HOST:$REDIS_PORT"
     # 10000 clients need as many file descriptors (Redis lowers maxclients otherwise)
     (ulimit -n 10240 2>/dev/null || true; redis-server "$conf") || { log_tail redis; die "redis-server did not start"; }
     deadline=$((SECONDS + 20))
-    until [ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do
+    until [ "$(redis_cli ping 2>/dev/null)" = PONG ]; do
         [ "$SECONDS" -lt "$deadline" ] || { log_tail redis; die "redis does not answer PING on $REDIS_HOST:$REDIS_PORT after 20 s"; }
         sleep 0.1
     done
@@ -188,10 +352,10 @@ redis_down() {
         say "redis not running"
         return
     fi
-    answering=$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" info server 2>/dev/null |
+    answering=$(redis_cli info server 2>/dev/null |
         sed -n 's/^process_id:\([0-9]*\).*/\1/p') || true
     if [ "$answering" = "$pid" ]; then
-        redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+        redis_cli shutdown nosave >/dev/null 2>&1 || true
     else
         kill -TERM "$pid" 2>/dev/null || true
     fi
@@ -243,6 +407,12 @@ kafka_up() {
         say "kafka already up on $KAFKA_HOST:$KAFKA_PORT"
         return
     fi
+    # the lab's broker has no authentication (PLAINTEXT): it listens on
+    # loopback only; a shared machine needs SASL (docs/bring-your-own.md)
+    case $KAFKA_HOST in
+    127.* | localhost | ::1) ;;
+    *) die "the lab's Kafka has no authentication and listens on loopback only, not on $KAFKA_HOST (LAB_KAFKA): see docs/bring-your-own.md" ;;
+    esac
     compgen -G "$KAFKA_JARS/kafka_2.13-*.jar" >/dev/null || die "Kafka's jars are missing: run infra/install.sh"
     command -v java >/dev/null || die "no java on PATH: run infra/install.sh"
     mkdir -p "$KAFKA_DIR/data" "$LAB_PIDS" "$LAB_LOGS"
@@ -313,6 +483,7 @@ done
 case $cmd in
 up)
     bash "$LAB_ROOT/infra/install.sh"
+    secrets_ensure
     for s in "${services[@]}"; do "${s}_up"; done
     ;;
 down)
@@ -338,8 +509,12 @@ pid)
         esac
     done
     ;;
+secrets)
+    secrets_ensure
+    say "passwords in ${LAB_PGPASS#"$LAB_ROOT"/}, ${LAB_REDIS_PASS#"$LAB_ROOT"/} and .lab/compose.env (mode 0600)"
+    ;;
 *)
-    echo "usage: bash infra/services.sh up|down|status|pid [pg|redis|kafka ...]" >&2
+    echo "usage: bash infra/services.sh up|down|status|pid|secrets [pg|redis|kafka ...]" >&2
     exit 2
     ;;
 esac

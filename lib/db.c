@@ -5,6 +5,7 @@
  * failure. Numbers travel as decimal text: the server casts them ($1::bigint). */
 #include "db.h"
 #include "db_exec.h"
+#include "secrets.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,13 @@
 /* ---------------------------------------------------------------------- */
 
 /* db_connect opens one connection. connect_timeout keeps a run from hanging
- * when PostgreSQL is down; the caller decides whether that is fatal. */
+ * when PostgreSQL is down; the caller decides whether that is fatal. The
+ * lab's passfile comes first (secrets.h), so that CONNINFO overrides it. */
 PGconn *db_connect(const char *conninfo, char *err, size_t err_len)
 {
-    const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-    const char *vals[] = { conninfo, "3", "ticket-race-lab", NULL };
+    const char *passfile = secrets_pg_passfile(conninfo);
+    const char *keys[] = { "passfile", "dbname", "connect_timeout", "application_name", NULL };
+    const char *vals[] = { passfile ? passfile : "", conninfo, "3", "ticket-race-lab", NULL };
     PGconn *db = PQconnectdbParams(keys, vals, 1);
 
     if (PQstatus(db) != CONNECTION_OK) {

@@ -1,6 +1,7 @@
 /* lab.c -- logging, the fatal-at-startup helper, clocks and small system
  * chores shared by the services, the harness and the tests. */
 #include "lab.h"
+#include "secrets.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -46,7 +47,9 @@ void lab_set_program(const char *name)
 }
 
 /* lab_vlog writes one line to stderr in a single fprintf call, so that lines
- * of different threads do not interleave (stdio locks the stream). */
+ * of different threads do not interleave (stdio locks the stream). Every
+ * line is masked first: any password libpq would read in it, and the
+ * values of the passwords this process was given (secrets.h). */
 static void lab_vlog(const char *fmt, va_list ap)
 {
     char raw[1024], msg[1024];
@@ -56,6 +59,7 @@ static void lab_vlog(const char *fmt, va_list ap)
 
     vsnprintf(raw, sizeof raw, fmt, ap);
     lab_mask_secrets(raw, msg, sizeof msg);
+    secrets_redact_known(msg);
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
@@ -107,49 +111,4 @@ long long lab_raise_fd_limit(void)
         getrlimit(RLIMIT_NOFILE, &rl);
     }
     return (long long)rl.rlim_cur;
-}
-
-/* lab_mask_secrets: a URI's password runs from the ':' after "://user" to
- * the next '@'; a password=VALUE pair's value runs to the next blank, '&'
- * or quote. Both are replaced, the rest is copied as it is. */
-void lab_mask_secrets(const char *in, char *out, size_t len)
-{
-    size_t o = 0;
-    const char *p = in;
-
-    if (!len)
-        return;
-    while (*p && o + 1 < len) {
-        const char *scheme = strstr(p, "://");
-        const char *pw = strstr(p, "password=");
-        const char *from = NULL, *to = NULL;
-
-        for (; scheme && !from; scheme = strstr(scheme + 3, "://")) {
-            const char *s = scheme + 3, *colon, *at;
-            size_t span = strcspn(s, " /@\"'");
-            at = s[span] == '@' ? s + span : NULL;
-            if (at && (colon = memchr(s, ':', (size_t)(at - s)))) {
-                from = colon + 1;
-                to = at;
-            }
-        }
-        if (pw && (!from || pw < from)) {
-            from = pw + strlen("password=");
-            to = from + strcspn(from, " &\"'");
-        }
-        if (!from) {
-            size_t n = strlen(p);
-            if (n > len - 1 - o)
-                n = len - 1 - o;
-            memcpy(out + o, p, n);
-            o += n;
-            break;
-        }
-        while (p < from && o + 1 < len)
-            out[o++] = *p++;
-        for (const char *m = "***"; *m && o + 1 < len; m++)
-            out[o++] = *m;
-        p = to;
-    }
-    out[o] = '\0';
 }

@@ -65,9 +65,11 @@ uint64_t lab_now_us(void);
 long long lab_raise_fd_limit(void);
 
 /* lab_mask_secrets copies IN to OUT (size LEN, always NUL-terminated) with
- * every password replaced by "***": the one of a URI
- * (scheme://user:PASSWORD@host) and the value of a password=... pair. Every
- * log line goes through it. */
+ * every password replaced by "***", in each form libpq reads one: a URI's
+ * user info (scheme://user:PASSWORD@host), a URI's query parameter
+ * (?password=...&, the keyword possibly percent-encoded), a key = value
+ * pair (blanks around '=', the value 'quoted, with \' escapes' or plain).
+ * Every log line goes through it (lib/secrets.c). */
 void lab_mask_secrets(const char *in, char *out, size_t len);
 
 #endif

@@ -91,7 +91,7 @@ postgres_version() {
 }
 redis_version() {
     local v
-    v=$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" INFO server 2>/dev/null |
+    v=$(lab_redis_cli INFO server 2>/dev/null |
         sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')
     echo "${v:-unknown}"
 }

@@ -8,7 +8,47 @@
 #include <stdio.h>
 #include <string.h>
 #include "parse.h"
+#include "secrets.h"
 
+/* cache_authenticate makes a new connection usable: AUTH with the password
+ * found for HOST_PORT (secrets.h), or a PING when there is none, so that a
+ * Redis that wants a password says so at connect time, with a hint, rather
+ * than at the first booking. A server that needs no password (AUTH "called
+ * without any password configured") is fine as it is. */
+static bool cache_authenticate(redisContext *c, const char *host_port, char *err,
+                               size_t err_len)
+{
+    char user[128], pass[512];
+    int found = secrets_redis_auth(host_port, user, sizeof user, pass, sizeof pass, err, err_len);
+    redisReply *r;
+    bool ok;
+
+    if (found < 0)
+        return false;
+    if (found && user[0])
+        r = redisCommand(c, "AUTH %s %s", user, pass);
+    else if (found)
+        r = redisCommand(c, "AUTH %s", pass);
+    else
+        r = redisCommand(c, "PING");
+    explicit_bzero(pass, sizeof pass);
+    if (!r) {
+        snprintf(err, err_len, "Redis at %s: %s", host_port, c->errstr);
+        return false;
+    }
+    ok = r->type != REDIS_REPLY_ERROR ||
+         (found && strstr(r->str, "without any password configured"));
+    if (!ok)
+        snprintf(err, err_len, "Redis at %s: %s%s", host_port, r->str,
+                 found ? " (LAB_REDIS_PASSWORD or LAB_REDIS_PASSFILE: docs/bring-your-own.md)"
+                       : " (no password given: set LAB_REDIS_PASSWORD, docs/bring-your-own.md)");
+    freeReplyObject(r);
+    return ok;
+}
+
+/* cache_connect opens one connection to HOST_PORT and authenticates it:
+ * every connection of the lab, the first and each reconnection, is made
+ * here. */
 redisContext *cache_connect(const char *host_port, char *err, size_t err_len)
 {
     char host[128];
@@ -27,6 +67,10 @@ redisContext *cache_connect(const char *host_port, char *err, size_t err_len)
         return NULL;
     }
     redisSetTimeout(c, timeout);    /* a stopped Redis gives an error, not a hang */
+    if (!cache_authenticate(c, host_port, err, err_len)) {
+        redisFree(c);
+        return NULL;
+    }
     return c;
 }
 

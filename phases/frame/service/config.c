@@ -33,6 +33,9 @@ void config_usage(const char *program)
             "                          atomic, optimistic, serializable, advisory)\n"
             "  --retries N             optimistic, serializable: attempts after a conflict (default 3)\n"
             "environment: LAB_PG, LAB_REDIS, LAB_KAFKA, LAB_HTTP (see infra/lab.env);\n"
+            "  PostgreSQL's password as libpq takes it (in LAB_PG, PGPASSWORD, PGPASSFILE),\n"
+            "  Redis's in LAB_REDIS_PASSWORD or LAB_REDIS_PASSFILE (LAB_REDIS_USER: an ACL\n"
+            "  user); the lab's own from .lab/ (docs/bring-your-own.md);\n"
             "  LAB_ADMIN_TOKEN: Bearer token of POST /api/admin/reset (required, and generated\n"
             "  when unset, unless --listen is a loopback address)\n",
             program, LAB_HTTP_DEFAULT, QUEUE_LINGER_MS_DEFAULT, DB_BATCH_MAX);

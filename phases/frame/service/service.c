@@ -22,11 +22,12 @@
 /* check_backends connects once to each service the phase needs. */
 static void check_backends(const struct phase *phase, const struct config *cfg)
 {
-    char err[256];
+    char err[256], shown[512];
     PGconn *db = db_connect(cfg->pg, err, sizeof err);
 
+    lab_mask_secrets(cfg->pg, shown, sizeof shown); /* the conninfo alone, masked exactly */
     if (!db)
-        lab_fatal("cannot reach PostgreSQL (%s): %s. Start the services: make services", cfg->pg,
+        lab_fatal("cannot reach PostgreSQL (%s): %s. Start the services: make services", shown,
                   err);
     PQfinish(db);
     if (phase_has_gate(phase)) {
