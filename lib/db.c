@@ -616,6 +616,8 @@ enum lab_status db_audit(PGconn *db, long long event_id, struct audit *a)
     PGresult *r;
     enum lab_status st;
 
+    a->gate_known = false;          /* the database's side only: audit_set_gate adds Redis */
+    a->cache_drift = 0;
     st = db_exec(db,
                  "SELECT e.total_seats, e.available_seats, "
                  "(SELECT count(*) FROM tickets t WHERE t.event_id = e.id), "
