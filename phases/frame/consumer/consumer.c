@@ -14,6 +14,7 @@
  * 'stale' all at once (db_mark_stale), with no think time and no lock. */
 #include "consumer/consumer.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include "db.h"
 #include "db_batch.h"
@@ -72,6 +73,9 @@ static enum lab_status consumer_decide(struct consumer *c, struct conns *conns,
     return st == LAB_DUPLICATE ? LAB_BOOKED : st;
 }
 
+/* How often the messages still to decide one by one are sorted again. */
+#define CONSUMER_RECHECK_MS 100
+
 /* consumer_mark_stale records, in one statement, the messages of M that
  * belong to an earlier generation of their sale (OUT[i] = LAB_STALE), so
  * that after a reset a backlog of them costs one round trip, not a think
@@ -121,6 +125,7 @@ void *consumer_run(void *arg)
     struct booking *b = calloc(DB_BATCH_MAX, sizeof *b);
     struct queue_message **m = calloc(DB_BATCH_MAX, sizeof *m);
     enum lab_status *out = calloc(DB_BATCH_MAX, sizeof *out);
+    uint64_t checked_us;
     size_t n;
 
     if (!conns || !b || !m || !out) {
@@ -146,11 +151,31 @@ void *consumer_run(void *arg)
                 queue_drop(m[i]);
             break;
         }
-        for (size_t i = 0; i < n; i++) {
+        /* in order: a run of stale messages is committed with one request
+         * to the broker, before the next message is decided; the messages
+         * still to decide are sorted again every CONSUMER_RECHECK_MS, so
+         * that a reset made while they are decided one by one (a think time
+         * each) is heard within that time, not after all of them */
+        checked_us = lab_now_us();
+        for (size_t i = 0, stale = 0; i <= n; i++) {
+            if (i < n && out[i] != LAB_STALE &&
+                lab_now_us() - checked_us > CONSUMER_RECHECK_MS * 1000u) {
+                if (!consumer_mark_stale(c, conns, &b[i], n - i, &out[i]))
+                    for (size_t j = i; j < n; j++)
+                        out[j] = LAB_QUEUED;
+                checked_us = lab_now_us();
+            }
+            if (i < n && out[i] == LAB_STALE && !atomic_load(&c->stop)) {
+                m[stale++] = m[i];       /* m[0..stale) are the run, all before i */
+                continue;
+            }
+            if (stale > 0)
+                queue_done_batch(c->queue, m, stale);
+            stale = 0;
+            if (i == n)
+                break;
             if (atomic_load(&c->stop))
                 queue_drop(m[i]);
-            else if (out[i] == LAB_STALE)
-                queue_done(c->queue, m[i]);
             else
                 consumer_one(c, conns, &b[i], m[i]);
         }
