@@ -59,7 +59,12 @@ struct conns *conns_self(const struct service *svc)
 
 /* db_stale tells whether an idle connection was closed by the server (a
  * PostgreSQL restart): PQstatus still says CONNECTION_OK until libpq reads
- * the end of the socket, which poll shows without a round trip. */
+ * the end of the socket, which poll shows without a round trip. A server
+ * that shuts down first sends "terminating connection" and then closes:
+ * libpq may read the message alone (PQconsumeInput succeeds, the status is
+ * still OK) and see the end only on the next statement, which fails. So a
+ * connection that has anything to read while idle is made again (a notice
+ * while idle is rare; these connections LISTEN to nothing). */
 static bool db_stale(PGconn *db)
 {
     struct pollfd p = { .fd = PQsocket(db), .events = POLLIN };
@@ -68,8 +73,8 @@ static bool db_stale(PGconn *db)
         return true;
     if (poll(&p, 1, 0) <= 0)
         return false;
-    /* readable while idle: a notice, or the end of the connection */
-    return !PQconsumeInput(db) || PQstatus(db) != CONNECTION_OK;
+    /* readable while idle: the server's farewell, or the end of the connection */
+    return true;
 }
 
 /* db_limit_session sets the session limits above on a new connection. */
