@@ -26,63 +26,12 @@
 #include "db.h"
 #include "lab.h"
 #include "support.h"
+#include "support_db.h"
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                  */
 /* ---------------------------------------------------------------------- */
 
-/* The service (and worker) of the running test, stopped even when an
- * assertion failed half-way. */
-static struct svc current;
-static pid_t current_worker;
-
-static int stop_current(void **state)
-{
-    int rc = 0;
-
-    (void)state;
-    if (current_worker > 0 && proc_stop(current_worker) != 0)
-        rc = -1;
-    current_worker = 0;
-    if (current.pid > 0 && svc_stop(&current) != 0)
-        rc = -1;
-    memset(&current, 0, sizeof current);
-    return rc;
-}
-
-static PGconn *test_db(void)
-{
-    char err[256];
-    PGconn *db = db_connect(lab_env("LAB_PG", LAB_PG_DEFAULT), err, sizeof err);
-
-    if (!db)
-        fail_msg("PostgreSQL: %s", err);
-    return db;
-}
-
-/* sql_ll runs SQL (the tests' own constants) and returns row 0, column 0. */
-static long long sql_ll(PGconn *db, const char *sql)
-{
-    PGresult *r = PQexec(db, sql);
-    long long v;
-
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
-        fail_msg("%s: %s", sql, PQerrorMessage(db));
-    v = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return v;
-}
-
-/* wait_sql polls SQL until it gives WANT, for at most 30 s. */
-static void wait_sql(PGconn *db, const char *sql, long long want)
-{
-    long long v = -1;
-
-    for (int i = 0; i < 600 && (v = sql_ll(db, sql)) != want; i++)
-        lab_sleep_ms(50);
-    if (v != want)
-        fail_msg("%s gave %lld, expected %lld", sql, v, want);
-}
 
 static int reset(const struct svc *s, long long event, long long seats)
 {
