@@ -75,6 +75,44 @@ enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *const *p
     return LAB_OK;
 }
 
+/* db_exec_named runs SQL as the prepared statement NAME of this
+ * connection: prepared the first time it is missing (a new connection),
+ * then planned once, not at every call. For statements a thread runs many
+ * times a second on its own connection (phase 5's claims). Outside an
+ * explicit transaction only: the failed first try would abort one. */
+enum lab_status db_exec_named(PGconn *db, const char *name, const char *sql, int n,
+                              const char *const *params, ExecStatusType want, PGresult **res)
+{
+    PGresult *r = PQexecPrepared(db, name, n, params, NULL, NULL, 0);
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+    if (state && strcmp(state, "26000") == 0) {     /* no such prepared statement */
+        PQclear(r);
+        r = PQprepare(db, name, sql, n, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            lab_log("db: cannot prepare %s: %s", name, PQerrorMessage(db));
+            PQclear(r);
+            return LAB_ERR_DB;
+        }
+        PQclear(r);
+        r = PQexecPrepared(db, name, n, params, NULL, NULL, 0);
+    }
+    if (PQresultStatus(r) != want) {
+        char msg[256];
+
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(db));
+        msg[strcspn(msg, "\n")] = '\0';
+        lab_log("db: %s", msg);
+        PQclear(r);
+        return LAB_ERR_DB;
+    }
+    if (res)
+        *res = r;
+    else
+        PQclear(r);
+    return LAB_OK;
+}
+
 /* db_value reads a bigint from row 0, column COL of R. */
 long long db_value(const PGresult *r, int col)
 {

@@ -376,10 +376,12 @@ enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
  * found (read in the statement's snapshot: from before it), or neither: no
  * such event, or a claim that appeared meanwhile (the caller asks again,
  * one by one). */
-enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_t n)
+enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_t n,
+                                      const char *const *queued, size_t n_queued,
+                                      const char *const *released, size_t n_released)
 {
-    struct db_array ids = { 0 }, evs = { 0 }, users = { 0 };
-    const char *params[3];
+    struct db_array ids = { 0 }, evs = { 0 }, users = { 0 }, q = { 0 }, d = { 0 };
+    const char *params[5];
     PGresult *r;
     enum lab_status st;
 
@@ -388,13 +390,23 @@ enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_
         array_num(&evs, claims[i].b->event_id);
         array_num(&users, claims[i].b->user_id);
     }
+    for (size_t i = 0; i < n_queued; i++)
+        array_add(&q, queued[i]);
+    for (size_t i = 0; i < n_released; i++)
+        array_add(&d, released[i]);
     params[0] = array_text(&ids);
     params[1] = array_text(&evs);
     params[2] = array_text(&users);
-    st = ids.failed || evs.failed || users.failed
+    params[3] = array_text(&q);
+    params[4] = array_text(&d);
+    st = ids.failed || evs.failed || users.failed || q.failed || d.failed
              ? LAB_ERR_DB
-             : db_exec(db,
-                       "WITH m AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) "
+             : db_exec_named(db, "lab_claim_many",
+                       "WITH q AS (UPDATE requests SET state = 'queued' "
+                       "           WHERE request_id = ANY($4::text[]) AND state = 'in_progress'), "
+                       "d AS (DELETE FROM requests WHERE request_id = ANY($5::text[]) "
+                       "      AND state = 'in_progress'), "
+                       "m AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) "
                        "           WITH ORDINALITY m(request_id, event_id, user_id, i)), "
                        "f AS (SELECT DISTINCT ON (request_id) * FROM m ORDER BY request_id, i), "
                        "ins AS (INSERT INTO requests (request_id, event_id, user_id, generation, "
@@ -406,15 +418,15 @@ enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_
                        "coalesce(ins.generation, 0), "
                        "EXISTS (SELECT 1 FROM events e WHERE e.id = m.event_id)::int, "
                        "r.event_id, r.user_id, r.ticket_id, r.state, "
-                       "(r.state = 'in_progress' AND (r.created_at < now() - interval '"
-                       DB_CLAIM_LEASE_S " seconds' OR NOT EXISTS (SELECT 1 FROM "
+                       "CASE WHEN r.state = 'in_progress' THEN (r.created_at < now() - "
+                       "interval '" DB_CLAIM_LEASE_S " seconds' OR NOT EXISTS (SELECT 1 FROM "
                        "pg_stat_activity a WHERE a.pid = r.holder_pid "
-                       "AND a.backend_start <= r.created_at)))::int "
+                       "AND a.backend_start <= r.created_at))::int ELSE 0 END "
                        "FROM m JOIN f ON f.request_id = m.request_id "
                        "LEFT JOIN ins ON ins.request_id = m.request_id "
                        "LEFT JOIN requests r ON r.request_id = m.request_id ORDER BY m.i",
-                       3, params, PGRES_TUPLES_OK, &r);
-    free(ids.s), free(evs.s), free(users.s);
+                       5, params, PGRES_TUPLES_OK, &r);
+    free(ids.s), free(evs.s), free(users.s), free(q.s), free(d.s);
     if (st != LAB_OK)
         return st;
     for (int row = 0; row < PQntuples(r) && (size_t)row < n; row++) {
@@ -437,29 +449,4 @@ enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_
     }
     PQclear(r);
     return LAB_OK;
-}
-
-enum lab_status db_request_settle_many(PGconn *db, const char *const *queued, size_t n_queued,
-                                       const char *const *released, size_t n_released)
-{
-    struct db_array q = { 0 }, d = { 0 };
-    const char *params[2];
-    enum lab_status st;
-
-    for (size_t i = 0; i < n_queued; i++)
-        array_add(&q, queued[i]);
-    for (size_t i = 0; i < n_released; i++)
-        array_add(&d, released[i]);
-    params[0] = array_text(&q);
-    params[1] = array_text(&d);
-    st = q.failed || d.failed
-             ? LAB_ERR_DB
-             : db_exec(db,
-                       "WITH q AS (UPDATE requests SET state = 'queued' "
-                       "           WHERE request_id = ANY($1::text[]) AND state = 'in_progress'), "
-                       "d AS (DELETE FROM requests WHERE request_id = ANY($2::text[]) "
-                       "      AND state = 'in_progress') SELECT 1",
-                       2, params, PGRES_TUPLES_OK, NULL);
-    free(q.s), free(d.s);
-    return st;
 }

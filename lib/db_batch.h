@@ -37,7 +37,10 @@ enum lab_status db_mark_stale(PGconn *db, const struct booking *b, size_t n,
  * claim's RESULT: the id is B's now (FIRST, with the sale's GENERATION),
  * was claimed before (PRIOR), or the event does not exist (NO_EVENT); or
  * ASK_AGAIN: claimed by someone else meanwhile, or a claim whose holder is
- * gone, for a booking thread to sort out with db_request_claim. */
+ * gone, for a booking thread to sort out with db_request_claim. The same
+ * statement settles the claims of earlier requests: 'queued' on QUEUED
+ * (their message is in Kafka: a retry replays the 202), RELEASED dropped
+ * (it is not: a retry is a new try). */
 enum db_claim_result { DB_CLAIM_FIRST, DB_CLAIM_PRIOR, DB_CLAIM_NO_EVENT, DB_CLAIM_ASK_AGAIN };
 
 struct db_claim {
@@ -46,13 +49,9 @@ struct db_claim {
     long long generation;
     struct db_request prior;
 };
-enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_t n);
-
-/* db_request_settle_many stores 'queued' on the claims QUEUED (their
- * message is in Kafka) and drops the claims RELEASED (it is not), in one
- * statement. */
-enum lab_status db_request_settle_many(PGconn *db, const char *const *queued, size_t n_queued,
-                                       const char *const *released, size_t n_released);
+enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_t n,
+                                      const char *const *queued, size_t n_queued,
+                                      const char *const *released, size_t n_released);
 
 enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
                               enum lab_status *out);

@@ -23,6 +23,11 @@ long long db_row_value(const PGresult *r, int row, int col);
 enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *const *params,
                         ExecStatusType want, PGresult **res);
 
+/* db_exec_named runs SQL as the prepared statement NAME (prepared on the
+ * connection when it is missing); see db.c. */
+enum lab_status db_exec_named(PGconn *db, const char *name, const char *sql, int n,
+                              const char *const *params, ExecStatusType want, PGresult **res);
+
 /* db_event_numbers runs SQL, a SELECT of N bigint columns of the events
  * row whose id is $1 (EVENT_ID), and reads them into OUT[0..N-1]:
  * LAB_NOT_FOUND when there is no such row. */
