@@ -134,7 +134,7 @@ void admit_heartbeat(struct conns *c)
 
 /* Every script of a claim in Redis takes the same KEYS, the first N of:
  * [1] the event's claims, [2] its gate counter, [3] the index of every
- * claimed id's event, [4] the event's claims in progress (id -> holder,
+ * claimed id's event, [4] the event's claims in progress (id -> "HOLDER MS",
  * what the sweep looks at), [5] the set of events with claims in progress. */
 
 /* The gate's claim. ARGV: request id, user id, the answer known already
@@ -168,7 +168,9 @@ static const char admit_gate_script[] =
     "    redis.call('DECR', KEYS[2]) "
     "    redis.call('SET', '" ADMIT_HOLDER_KEY "' .. ARGV[5], '1', 'PX', "
     "               " ADMIT_STR(ADMIT_HOLDER_TTL_MS) ") "
-    "    redis.call('HSET', KEYS[4], ARGV[1], ARGV[5]) "
+    "    local now = redis.call('TIME') "
+    "    redis.call('HSET', KEYS[4], ARGV[1], ARGV[5] .. ' ' .. (now[1] * 1000 + "
+    "               math.floor(now[2] / 1000))) "
     "    redis.call('SADD', KEYS[5], ARGV[4]) "
     "    value = 'in_progress 0 ' .. ARGV[5]; code = 1 "
     "  end "
@@ -342,6 +344,36 @@ static enum lab_status admit_resolve_cache(struct conns *c, struct booking *b, c
 /* Claim and finish on a booking thread                                     */
 /* ---------------------------------------------------------------------- */
 
+/* admit_kept_done frees a kept store once Redis took it (or the pipe gave
+ * up on it, which it says). */
+static void admit_kept_done(struct cache_call *call, const redisReply *reply)
+{
+    if (!reply || reply->type == REDIS_REPLY_ERROR)
+        lab_log("admit: a claim's answer was lost (Redis %s)",
+                reply ? reply->str : "did not answer");
+    free(call);
+}
+
+/* admit_forget_later undoes, once Redis answers again, a claim script of B
+ * whose answer was lost (a timeout: Redis paused): if it ran, it left a
+ * claim in progress that no answer will ever be stored on, held by this
+ * living process, which the sweep would never settle. The pipe keeps the
+ * call until Redis takes it; it drops the claim only if it is still that
+ * one. The seat it took is the gate's to give back (gate_uncertain). */
+static void admit_forget_later(struct conns *c, const struct booking *b)
+{
+    struct cache_call *call = calloc(1, sizeof *call);
+
+    gate_uncertain(b->event_id);
+    if (!c->svc->pipe || !call || !admit_forget_call(call, b)) {
+        free(call);
+        return;
+    }
+    call->keep = true;
+    call->done = admit_kept_done;
+    cache_pipe_submit(c->svc->pipe, call);
+}
+
 /* admit_gate_here runs the gate's claim script on the booking thread's own
  * connection, as the pipe does, and does what the pipe cannot: seeds a
  * missing counter (and the claims Redis lost with it) from the database,
@@ -362,8 +394,10 @@ static enum lab_status admit_gate_here(struct conns *c, struct booking *b, enum 
             return st;
         if (!admit_gate_call(&call, b, known))
             return LAB_ERR_CACHE;
-        if ((st = cache_eval(c->cache, call.script, call.argc, call.argv, &r)) != LAB_OK)
+        if ((st = cache_eval(c->cache, call.script, call.argc, call.argv, &r)) != LAB_OK) {
+            admit_forget_later(c, b);    /* it may still run when Redis answers again */
             return st;
+        }
         st = admit_gate_reply(b, r, known, outcome, prior, answer);
         code = admit_gate_last_code(r);
         if (st == LAB_OK && code == ADMIT_GATE_ORPHANED)
@@ -484,16 +518,6 @@ static enum lab_status admit_store(struct conns *c, const struct booking *b, boo
                  : db_request_release(c->db, b->request_id);
 }
 
-/* admit_kept_done frees a kept store once Redis took it (or the pipe gave
- * up on it, which it says). */
-static void admit_kept_done(struct cache_call *call, const redisReply *reply)
-{
-    if (!reply || reply->type == REDIS_REPLY_ERROR)
-        lab_log("admit: a claim's answer was lost (Redis %s)",
-                reply ? reply->str : "did not answer");
-    free(call);
-}
-
 /* admit_finish stores the answer; a failure is tried again once on a new
  * connection, and then, for a claim in Redis, handed to the pipe, which
  * keeps it until Redis takes it. A PostgreSQL claim that still could not
@@ -603,6 +627,14 @@ bool admit_undo_call(struct cache_call *call, const struct booking *b)
            cache_call_arg(call, "%lld", b->generation);
 }
 
+bool admit_forget_call(struct cache_call *call, const struct booking *b)
+{
+    return admit_keys(call, admit_orphan_script, b, 4) &&
+           cache_call_arg(call, "%s", b->request_id) &&
+           cache_call_arg(call, "%lld in_progress 0 %s", b->user_id, admit_holder()) &&
+           cache_call_arg(call, "%s", "");
+}
+
 bool admit_release_call(struct cache_call *call, const struct booking *b)
 {
     return admit_keys(call, admit_drop_script, b, 4) && cache_call_arg(call, "%s", b->request_id);
@@ -685,17 +717,28 @@ enum lab_status admit_rebuild(PGconn *db, redisContext *cache, long long event_i
 /* The sweep: claims whose holder is gone, settled even if nobody retries   */
 /* ---------------------------------------------------------------------- */
 
-/* KEYS: the event's claims in progress, its claims. Returns the id and the
- * value of every claim in progress whose holder's key is gone, and forgets
- * the entries whose claim is no longer in progress. */
+/* A claim in progress for longer than this is lost even if its holder
+ * lives (a claim script whose answer the holder never got: Redis paused);
+ * no request holds one that long (the queue's and the locks' timeouts are
+ * 5 s). */
+#define ADMIT_CLAIM_LEASE_MS 60000
+
+/* KEYS: the event's claims in progress ("HOLDER MS" by id), its claims.
+ * Returns the id and the value of every claim in progress whose holder's
+ * key is gone or that is older than ADMIT_CLAIM_LEASE_MS, and forgets the
+ * entries whose claim is no longer in progress. */
 static const char admit_sweep_script[] =
     "local out = {} "
+    "local now = redis.call('TIME') "
+    "local now_ms = now[1] * 1000 + math.floor(now[2] / 1000) "
     "local all = redis.call('HGETALL', KEYS[1]) "
     "for i = 1, #all, 2 do "
     "  local v = redis.call('HGET', KEYS[2], all[i]) "
-    "  if not v or not string.find(v, ' in_progress ', 1, true) then "
+    "  local h, t = string.match(all[i + 1], '^(%x+) (%d+)$') "
+    "  if not v or not string.find(v, ' in_progress ', 1, true) or not h then "
     "    redis.call('HDEL', KEYS[1], all[i]) "
-    "  elseif redis.call('EXISTS', '" ADMIT_HOLDER_KEY "' .. all[i + 1]) == 0 then "
+    "  elseif redis.call('EXISTS', '" ADMIT_HOLDER_KEY "' .. h) == 0 or "
+    "         now_ms - tonumber(t) > " ADMIT_STR(ADMIT_CLAIM_LEASE_MS) " then "
     "    out[#out + 1] = all[i]; out[#out + 1] = v "
     "  end "
     "end "

@@ -112,6 +112,10 @@ bool admit_finish_call(struct cache_call *call, const struct booking *b, enum la
 bool admit_undo_call(struct cache_call *call, const struct booking *b);
 bool admit_release_call(struct cache_call *call, const struct booking *b);
 
+/* admit_forget_call drops B's claim if it is still the one this process's
+ * claim script left in progress: for a script whose answer was lost. */
+bool admit_forget_call(struct cache_call *call, const struct booking *b);
+
 /* admit_heartbeat renews this process's holder key (at most once a
  * second): while it lives, the claims in progress it holds are its own. */
 void admit_heartbeat(struct conns *c);

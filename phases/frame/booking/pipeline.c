@@ -420,8 +420,18 @@ static void pipeline_admitted(struct cache_call *call, const redisReply *r)
     enum lab_status answer = LAB_OK;
 
     http_reply_empty(&reply);
-    if (!r && call->sent)
-        gate_uncertain(job->b.event_id);     /* sent: it may run when Redis answers again */
+    if (!r && call->sent) {                 /* sent: it may run when Redis answers again */
+        struct cache_call *forget = calloc(1, sizeof *forget);
+
+        gate_uncertain(job->b.event_id);     /* its seat, given back */
+        if (forget && admit_forget_call(forget, &job->b)) {
+            forget->keep = true;             /* its claim, dropped once Redis takes this */
+            forget->done = pipeline_call_done;
+            cache_pipe_submit(job->svc->pipe, forget);
+        } else {
+            free(forget);
+        }
+    }
     if (admit_gate_reply(&job->b, r, job->known, &outcome, &prior, &answer) != LAB_OK) {
         pipeline_answer(job, LAB_ERR_CACHE, 0);
         return;
@@ -581,6 +591,26 @@ static bool pipeline_admit_here(struct conns *c, struct booking_job *job,
     return false;
 }
 
+/* pipeline_booked_before finds the ticket B's request id was booked under,
+ * for a booking the database refused (ST: the ticket's unique request id,
+ * or the user's limit, which that very ticket fills): LAB_BOOKED with
+ * *TICKET_ID, a replay of the first answer; ST when there is none. */
+static enum lab_status pipeline_booked_before(struct conns *c, const struct booking *b,
+                                              enum lab_status st, long long *ticket_id)
+{
+    enum lab_status answer;
+    long long ticket;
+    bool found;
+
+    if (conns_db(c) == LAB_OK &&
+        db_request_outcome(c->db, b->request_id, &found, &answer, &ticket) == LAB_OK &&
+        found && answer == LAB_BOOKED) {
+        *ticket_id = ticket;
+        return LAB_BOOKED;
+    }
+    return st;
+}
+
 /* pipeline_book is the route's handler on a booking thread: it admits the
  * job if that is still to do, then books it (or sends it on). */
 void pipeline_book(const struct service *svc, struct http_request *req, struct http_reply *reply)
@@ -615,6 +645,10 @@ void pipeline_book(const struct service *svc, struct http_request *req, struct h
         conns_cache(c);
     st = svc->phase->book(c, &job->b, &br);
     job->holds_seat = false;            /* the phase's book gives back what it does not use */
+    if (st == LAB_DUPLICATE || st == LAB_LIMIT)   /* booked before under this id, its
+                                           claim lost (a PostgreSQL crash empties the
+                                           unlogged claims): the answer is that ticket */
+        st = pipeline_booked_before(c, &job->b, st, &br.ticket_id);
     admit_finish(c, &job->b, st, br.ticket_id);
     pipeline_reply(reply, st, &job->b, br.ticket_id);
 }

@@ -90,6 +90,17 @@ static const char *cache_pipe_sha(struct cache_pipe *p, const char *script)
     return script ? cache_pipe_load(p, script) : NULL;
 }
 
+/* cache_pipe_loaded: SCRIPT is loaded on the current connection (no I/O). */
+static bool cache_pipe_loaded(const struct cache_pipe *p, const char *script)
+{
+    if (p->loaded_on != p->conns.cache)
+        return false;
+    for (int i = 0; i < p->scripts; i++)
+        if (p->script[i] == script)
+            return true;
+    return false;
+}
+
 /* cache_pipe_append writes CALL into the connection's output buffer:
  * false when it cannot be (its script does not load). */
 static bool cache_pipe_append(struct cache_pipe *p, struct cache_call *call)
@@ -160,11 +171,18 @@ static void cache_pipe_round_trip(struct cache_pipe *p, struct cache_call *batch
         batch = p->kept;
         p->kept = NULL;
     }
+    /* every script of the batch loaded first: a load is a round trip of its
+     * own, and one made after a call was appended would read that call's
+     * reply as its own, and every reply after it would go to the wrong call */
+    for (call = batch; call; call = call->next)
+        if (call->script && !p->conns.cache->err)
+            cache_pipe_sha(p, call->script);
     for (call = batch; call; call = next) {
         next = call->next;
         call->next = NULL;
         call->sent = false;
-        if (p->conns.cache->err || !cache_pipe_append(p, call)) {
+        if (p->conns.cache->err || (call->script && !cache_pipe_loaded(p, call->script)) ||
+            !cache_pipe_append(p, call)) {
             cache_pipe_done(p, call, NULL);
             continue;
         }
