@@ -90,7 +90,7 @@ static void claim_pipe_round(struct claim_lane *p, struct claim_call *calls,
     st = conns_db(&p->conns);
     if (st == LAB_OK)
         st = db_request_claim_many(p->conns.db, p->claims, n, queued, nq, released, nr);
-    for (; taken != rest; taken = next) {
+    for (struct claim_settle *end = rest; taken != end; taken = next) {
         next = taken->next;
         if (st == LAB_OK) {
             free(taken);
