@@ -292,14 +292,21 @@ int services_ctl(const char *action, const char *name)
     return st;
 }
 
-/* service_address gives the host:port of the lab's service NAME (redis or
- * kafka) as this checkout's LAB_* variables say. */
+/* service_address gives the host:port of the lab's service NAME (redis,
+ * kafka or pg) as this checkout's LAB_* variables say. */
 static const char *service_address(const char *name)
 {
     static char first[256];
 
     if (strcmp(name, "redis") == 0)
         return lab_env("LAB_REDIS", LAB_REDIS_DEFAULT);
+    if (strcmp(name, "pg") == 0) {         /* postgresql://USER@HOST:PORT/DB */
+        const char *pg = lab_env("LAB_PG", LAB_PG_DEFAULT), *at = strchr(pg, '@');
+
+        snprintf(first, sizeof first, "%s", at ? at + 1 : pg);
+        first[strcspn(first, "/?")] = '\0';
+        return first;
+    }
     /* LAB_KAFKA may list several brokers: the first is the lab's own */
     snprintf(first, sizeof first, "%s", lab_env("LAB_KAFKA", LAB_KAFKA_DEFAULT));
     first[strcspn(first, ",")] = '\0';

@@ -73,7 +73,7 @@ bool json_has(const char *json, const char *key, const char *value);
  * Redis or Kafka in a failure test); returns its exit status. */
 int services_ctl(const char *action, const char *name);
 
-/* services_down stops the lab's service NAME (redis or kafka) and checks that
+/* services_down stops the lab's service NAME (redis, kafka or pg) and checks that
  * its port no longer answers: 0, or -1 saying why (a service of another
  * checkout on the same port would make an outage test prove nothing). */
 int services_down(const char *name);
