@@ -280,9 +280,7 @@ enum lab_status db_request_claim(PGconn *db, struct booking *b, bool *first,
     }
     PQclear(r);
     st = db_exec(db, "SELECT r.event_id, r.user_id, r.ticket_id, r.state, "
-                 "(r.state = 'in_progress' AND (r.created_at < now() - interval '"
-                 DB_CLAIM_LEASE_S " seconds' OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
-                 "WHERE a.pid = r.holder_pid AND a.backend_start <= r.created_at)))::int, "
+                 "(r.state = 'in_progress' AND " DB_CLAIM_GONE("r") ")::int, "
                  "coalesce((SELECT t.id FROM tickets t WHERE t.request_id = r.request_id), 0), "
                  "r.holder_pid, r.created_at::text "
                  "FROM requests r WHERE r.request_id = $1", 1, params, PGRES_TUPLES_OK, &r);
@@ -321,9 +319,7 @@ enum lab_status db_request_sweep(PGconn *db, bool queued, long long *answered,
                  "  (t.id IS NOT NULL OR ($1 = 'queued' AND EXISTS (SELECT 1 FROM decisions d "
                  "   WHERE d.request_id = r.request_id))) AS found "
                  "  FROM requests r LEFT JOIN tickets t ON t.request_id = r.request_id "
-                 "  WHERE r.state = 'in_progress' AND (r.created_at < now() - interval '"
-                 DB_CLAIM_LEASE_S " seconds' OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
-                 "  WHERE a.pid = r.holder_pid AND a.backend_start <= r.created_at)) "
+                 "  WHERE r.state = 'in_progress' AND " DB_CLAIM_GONE("r") " "
                  "  FOR UPDATE OF r SKIP LOCKED), "
                  "a AS (UPDATE requests q SET state = $1, ticket_id = CASE WHEN $1 = 'booked' "
                  "      THEN o.ticket_id ELSE 0 END FROM o "

@@ -47,6 +47,15 @@ struct db_request {
  * backend that took it is alive (its answer could not be stored). */
 #define DB_CLAIM_LEASE_S "60"
 
+/* DB_CLAIM_GONE(R): SQL, true when the claim row R (in progress) has lost
+ * its holder: the backend that took it has ended (its process was killed,
+ * or PostgreSQL restarted), or it is older than DB_CLAIM_LEASE_S. The one
+ * definition the claim, the claim pipe and the sweep share. */
+#define DB_CLAIM_GONE(R)                                                              \
+    "(" R ".created_at < now() - interval '" DB_CLAIM_LEASE_S " seconds' OR "        \
+    "NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = " R ".holder_pid "    \
+    "AND a.backend_start <= " R ".created_at))"
+
 /* One claim per request id (docs/architecture.md, "Integrity of a sale"):
  * db_request_claim sets *FIRST and B->generation, or fills PRIOR;
  * db_request_finish stores the answer; db_request_release drops a claim

@@ -418,10 +418,8 @@ enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_
                        "coalesce(ins.generation, 0), "
                        "EXISTS (SELECT 1 FROM events e WHERE e.id = m.event_id)::int, "
                        "r.event_id, r.user_id, r.ticket_id, r.state, "
-                       "CASE WHEN r.state = 'in_progress' THEN (r.created_at < now() - "
-                       "interval '" DB_CLAIM_LEASE_S " seconds' OR NOT EXISTS (SELECT 1 FROM "
-                       "pg_stat_activity a WHERE a.pid = r.holder_pid "
-                       "AND a.backend_start <= r.created_at))::int ELSE 0 END "
+                       "CASE WHEN r.state = 'in_progress' THEN " DB_CLAIM_GONE("r")
+                       "::int ELSE 0 END "
                        "FROM m JOIN f ON f.request_id = m.request_id "
                        "LEFT JOIN ins ON ins.request_id = m.request_id "
                        "LEFT JOIN requests r ON r.request_id = m.request_id ORDER BY m.i",

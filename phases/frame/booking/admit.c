@@ -346,24 +346,25 @@ static void admit_kept_done(struct cache_call *call, const redisReply *reply)
     free(call);
 }
 
-/* admit_forget_later undoes, once Redis answers again, a claim script of B
- * whose answer was lost (a timeout: Redis paused): if it ran, it left a
- * claim in progress that no answer will ever be stored on, held by this
- * living process, which the sweep would never settle. The pipe keeps the
- * call until Redis takes it; it drops the claim only if it is still that
- * one. The seat it took is the gate's to give back (gate_uncertain). */
-static void admit_forget_later(struct conns *c, const struct booking *b)
+static bool admit_forget_call(struct cache_call *call, const struct booking *b);
+
+/* admit_forget_later (admit.h): the drop is kept by the pipe until Redis
+ * takes it, which is most often after the lost script (sent first, on the
+ * old connection); should it come first, it drops nothing, and the sweep
+ * settles the claim once it is ADMIT_CLAIM_LEASE_MS old. */
+void admit_forget_later(const struct service *svc, const struct booking *b)
 {
     struct cache_call *call = calloc(1, sizeof *call);
 
     gate_uncertain(b->event_id);
-    if (!c->svc->pipe || !call || !admit_forget_call(call, b)) {
+    if (!svc->pipe || !call || !admit_forget_call(call, b)) {
+        lab_log("admit: the claim of %s may stay in progress (out of memory)", b->request_id);
         free(call);
         return;
     }
     call->keep = true;
     call->done = admit_kept_done;
-    cache_pipe_submit(c->svc->pipe, call);
+    cache_pipe_submit(svc->pipe, call);
 }
 
 /* admit_gate_here runs the gate's claim script on the booking thread's own
@@ -387,7 +388,7 @@ static enum lab_status admit_gate_here(struct conns *c, struct booking *b, enum 
         if (!admit_gate_call(&call, b, known))
             return LAB_ERR_CACHE;
         if ((st = cache_eval(c->cache, call.script, call.argc, call.argv, &r)) != LAB_OK) {
-            admit_forget_later(c, b);    /* it may still run when Redis answers again */
+            admit_forget_later(c->svc, b);   /* it may still run when Redis answers again */
             return st;
         }
         st = admit_gate_reply(b, r, known, outcome, prior, answer);
@@ -619,7 +620,7 @@ bool admit_undo_call(struct cache_call *call, const struct booking *b)
            cache_call_arg(call, "%lld", b->generation);
 }
 
-bool admit_forget_call(struct cache_call *call, const struct booking *b)
+static bool admit_forget_call(struct cache_call *call, const struct booking *b)
 {
     return admit_keys(call, admit_orphan_script, b, 4) &&
            cache_call_arg(call, "%s", b->request_id) &&

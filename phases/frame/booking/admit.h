@@ -112,9 +112,12 @@ bool admit_finish_call(struct cache_call *call, const struct booking *b, enum la
 bool admit_undo_call(struct cache_call *call, const struct booking *b);
 bool admit_release_call(struct cache_call *call, const struct booking *b);
 
-/* admit_forget_call drops B's claim if it is still the one this process's
- * claim script left in progress: for a script whose answer was lost. */
-bool admit_forget_call(struct cache_call *call, const struct booking *b);
+/* admit_forget_later is for a gate claim script of B whose answer was lost
+ * (sent, then a timeout: it may still run when Redis answers again): its
+ * seat is the gate's to give back (gate_uncertain), and its claim is dropped
+ * by a call the pipe keeps until Redis takes it, if it is still the one the
+ * script left in progress, which no answer would ever settle. */
+void admit_forget_later(const struct service *svc, const struct booking *b);
 
 /* admit_heartbeat renews this process's holder key (at most once a
  * second): while it lives, the claims in progress it holds are its own. */

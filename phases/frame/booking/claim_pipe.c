@@ -2,7 +2,6 @@
 #include "booking/claim_pipe.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,40 +15,32 @@ struct claim_settle {
     char request_id[PARSE_REQUEST_ID_MAX + 1];
 };
 
-/* One lane: a thread, its connection, its lists. The pipe has
- * CLAIM_PIPE_LANES of them, taken in turn. One: measured with make bench
- * (phase 5's 202s at 50 and 200 connections, three runs each), two lanes
- * were no faster (29 k/s against 32 k/s at 200 connections) and four
- * slower (13 k/s): the statements of one lane batch more requests each. */
-struct claim_lane {
-    struct conns conns;            /* the lane thread's own connection */
+/* The pipe: one thread, its connection, its lists. One, not several taken
+ * in turn: measured with make bench (phase 5's 202s at 50 and 200
+ * connections, three runs each), two were no faster (29 k/s against 32 k/s
+ * at 200 connections) and four slower (13 k/s): one thread's statements
+ * batch more requests each. */
+struct claim_pipe {
+    struct conns conns;            /* the pipe thread's own connection */
     pthread_t thread;
     pthread_mutex_t lock;          /* guards the lists and stop */
     pthread_cond_t ready;          /* something was submitted, or stop was set */
     struct claim_call *head, *tail;
     struct claim_settle *settles;
     bool stop;
-    struct db_claim claims[DB_BATCH_MAX];   /* the statement's rows, the lane's own */
+    struct db_claim claims[DB_BATCH_MAX];   /* the statement's rows */
 };
 
-#define CLAIM_PIPE_LANES 1
-
-struct claim_pipe {
-    struct claim_lane lane[CLAIM_PIPE_LANES];
-    int started;                   /* lanes whose thread runs */
-    atomic_uint next;              /* the lane of the next submission */
-};
-
-/* How often an idle lane tries again the settlements PostgreSQL refused. */
+/* How often an idle pipe tries again the settlements PostgreSQL refused. */
 #define CLAIM_PIPE_TICK_MS 1000
 
 /* ---------------------------------------------------------------------- */
 /* One round: settle, then claim                                            */
 /* ---------------------------------------------------------------------- */
 
-/* claim_pipe_keep gives the settlements from S on back to the lane, for
+/* claim_pipe_keep gives the settlements from S on back to the pipe, for
  * its next round. */
-static void claim_pipe_keep(struct claim_lane *p, struct claim_settle *s)
+static void claim_pipe_keep(struct claim_pipe *p, struct claim_settle *s)
 {
     struct claim_settle *next;
 
@@ -65,9 +56,9 @@ static void claim_pipe_keep(struct claim_lane *p, struct claim_settle *s)
 /* claim_pipe_round runs one statement: up to DB_BATCH_MAX of the
  * settlements S stored, and up to DB_BATCH_MAX of the claims CALLS made,
  * each claim handed its result. What did not fit goes to the next round
- * (the claims at once, the settlements with the lane's next wake-up); the
+ * (the claims at once, the settlements with the pipe's next wake-up); the
  * settlements of a statement that failed are kept and tried again. */
-static void claim_pipe_round(struct claim_lane *p, struct claim_call *calls,
+static void claim_pipe_round(struct claim_pipe *p, struct claim_call *calls,
                              struct claim_settle *s)
 {
     const char *queued[DB_BATCH_MAX], *released[DB_BATCH_MAX];
@@ -118,7 +109,7 @@ static void claim_pipe_round(struct claim_lane *p, struct claim_call *calls,
  * still to store. */
 static void *claim_pipe_run(void *arg)
 {
-    struct claim_lane *p = arg;
+    struct claim_pipe *p = arg;
     bool stop;
 
     conns_db(&p->conns);               /* connected before the first request */
@@ -160,38 +151,24 @@ static void *claim_pipe_run(void *arg)
 
 struct claim_pipe *claim_pipe_start(const struct service *svc)
 {
-    struct claim_pipe *pipe = calloc(1, sizeof *pipe);
+    struct claim_pipe *p = calloc(1, sizeof *p);
 
-    if (!pipe)
+    if (!p)
         return NULL;
-    for (int i = 0; i < CLAIM_PIPE_LANES; i++) {
-        struct claim_lane *p = &pipe->lane[i];
-
-        p->conns.svc = svc;
-        pthread_mutex_init(&p->lock, NULL);
-        pthread_cond_init(&p->ready, NULL);
-        if (pthread_create(&p->thread, NULL, claim_pipe_run, p) != 0) {
-            pthread_cond_destroy(&p->ready);
-            pthread_mutex_destroy(&p->lock);
-            claim_pipe_stop(pipe);
-            return NULL;
-        }
-        pipe->started++;
+    p->conns.svc = svc;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->ready, NULL);
+    if (pthread_create(&p->thread, NULL, claim_pipe_run, p) != 0) {
+        pthread_cond_destroy(&p->ready);
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return NULL;
     }
-    return pipe;
+    return p;
 }
 
-/* claim_pipe_lane: the lanes in turn. */
-static struct claim_lane *claim_pipe_lane(struct claim_pipe *pipe)
+void claim_pipe_submit(struct claim_pipe *p, struct claim_call *call)
 {
-    return &pipe->lane[atomic_fetch_add_explicit(&pipe->next, 1, memory_order_relaxed) %
-                       CLAIM_PIPE_LANES];
-}
-
-void claim_pipe_submit(struct claim_pipe *pipe, struct claim_call *call)
-{
-    struct claim_lane *p = claim_pipe_lane(pipe);
-
     call->next = NULL;
     pthread_mutex_lock(&p->lock);
     if (p->tail)
@@ -203,9 +180,8 @@ void claim_pipe_submit(struct claim_pipe *pipe, struct claim_call *call)
     pthread_mutex_unlock(&p->lock);
 }
 
-void claim_pipe_settle(struct claim_pipe *pipe, const char *request_id, bool queued)
+void claim_pipe_settle(struct claim_pipe *p, const char *request_id, bool queued)
 {
-    struct claim_lane *p = claim_pipe_lane(pipe);
     struct claim_settle *s = calloc(1, sizeof *s);
 
     if (!s) {
@@ -221,12 +197,13 @@ void claim_pipe_settle(struct claim_pipe *pipe, const char *request_id, bool que
     pthread_mutex_unlock(&p->lock);
 }
 
-/* claim_lane_stop settles what it can and stops the lane's thread. */
-static void claim_lane_stop(struct claim_lane *p)
+void claim_pipe_stop(struct claim_pipe *p)
 {
     struct claim_settle *s, *next;
     size_t lost = 0;
 
+    if (!p)
+        return;
     pthread_mutex_lock(&p->lock);
     p->stop = true;
     pthread_cond_signal(&p->ready);
@@ -245,13 +222,5 @@ static void claim_lane_stop(struct claim_lane *p)
     PQfinish(p->conns.db);
     pthread_cond_destroy(&p->ready);
     pthread_mutex_destroy(&p->lock);
-}
-
-void claim_pipe_stop(struct claim_pipe *pipe)
-{
-    if (!pipe)
-        return;
-    for (int i = 0; i < pipe->started; i++)
-        claim_lane_stop(&pipe->lane[i]);
-    free(pipe);
+    free(p);
 }

@@ -420,18 +420,8 @@ static void pipeline_admitted(struct cache_call *call, const redisReply *r)
     enum lab_status answer = LAB_OK;
 
     http_reply_empty(&reply);
-    if (!r && call->sent) {                 /* sent: it may run when Redis answers again */
-        struct cache_call *forget = calloc(1, sizeof *forget);
-
-        gate_uncertain(job->b.event_id);     /* its seat, given back */
-        if (forget && admit_forget_call(forget, &job->b)) {
-            forget->keep = true;             /* its claim, dropped once Redis takes this */
-            forget->done = pipeline_call_done;
-            cache_pipe_submit(job->svc->pipe, forget);
-        } else {
-            free(forget);
-        }
-    }
+    if (!r && call->sent)
+        admit_forget_later(job->svc, &job->b);   /* it may run when Redis answers again */
     if (admit_gate_reply(&job->b, r, job->known, &outcome, &prior, &answer) != LAB_OK) {
         pipeline_answer(job, LAB_ERR_CACHE, 0);
         return;

@@ -174,20 +174,6 @@ enum lab_status cache_put_status(redisContext *c, long long event_id, long long 
                          event_id, seats, ttl_ms);
 }
 
-enum lab_status cache_finish_request(redisContext *c, long long event_id, const char *request_id,
-                                     const char *value)
-{
-    return cache_command(c, REDIS_REPLY_INTEGER, NULL, "HSET event:%lld:requests %s %s",
-                         event_id, request_id, value);
-}
-
-enum lab_status cache_release_request(redisContext *c, long long event_id,
-                                      const char *request_id)
-{
-    return cache_command(c, REDIS_REPLY_INTEGER, NULL, "HDEL event:%lld:requests %s", event_id,
-                         request_id);
-}
-
 /* cache_eval runs SCRIPT with ARGC arguments (the number of keys first, then
  * the keys and the arguments, as EVAL takes them) and hands back its reply,
  * which the caller frees. An error reply is a failure, logged. */

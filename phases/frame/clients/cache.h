@@ -38,16 +38,6 @@ enum lab_status cache_read_seats(redisContext *c, long long event_id, long long 
 enum lab_status cache_get_status(redisContext *c, long long event_id, long long *seats, bool *hit);
 enum lab_status cache_put_status(redisContext *c, long long event_id, long long seats, int ttl_ms);
 
-/* Request claims of the gate phases (booking/admit.c): the hash
- * "event:<id>:requests" maps a request id to "USER STATE TICKET" (and the
- * holder of a claim in progress), and its field "#generation" holds the
- * sale's generation, written by the reset. cache_finish_request stores a
- * claim's VALUE; cache_release_request drops it. */
-enum lab_status cache_finish_request(redisContext *c, long long event_id, const char *request_id,
-                                     const char *value);
-enum lab_status cache_release_request(redisContext *c, long long event_id,
-                                      const char *request_id);
-
 /* cache_eval runs a script (EVAL's arguments after the script: the number
  * of keys, the keys, the arguments) and hands back its reply to free. */
 #define CACHE_EVAL_ARGS 12
