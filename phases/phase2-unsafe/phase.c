@@ -5,9 +5,9 @@
 book_fn phase2_book, phase2_book_mutex;
 
 static const struct strategy phase2_strategies[] = {
-    { "unsafe", phase2_book },
-    { "local-mutex", phase2_book_mutex },
-    { NULL, NULL },
+    { .name = "unsafe", .book = phase2_book },
+    { .name = "local-mutex", .book = phase2_book_mutex },
+    { .name = NULL },
 };
 
 static const struct phase phase2 = {

@@ -3,12 +3,13 @@
 #include "phase3.h"
 
 static const struct strategy phase3_strategies[] = {
-    { "for-update", phase3_book },
-    { "atomic", phase3_book_atomic },
-    { "optimistic", phase3_book_optimistic },
-    { "serializable", phase3_book_serializable },
-    { "advisory", phase3_book_advisory },
-    { NULL, NULL },
+    { .name = "for-update", .book = phase3_book },
+    { .name = "atomic", .book = phase3_book_atomic },
+    { .name = "optimistic", .book = phase3_book_optimistic,
+      .safeguards = SAFEGUARD_BIT(SAFEGUARD_REREAD) },
+    { .name = "serializable", .book = phase3_book_serializable },
+    { .name = "advisory", .book = phase3_book_advisory },
+    { .name = NULL },
 };
 
 static const struct phase phase3 = {
@@ -16,6 +17,7 @@ static const struct phase phase3 = {
     .name = "lock",
     .book = phase3_book,
     .strategies = phase3_strategies,
+    .safeguards = SAFEGUARD_BIT(SAFEGUARD_FOR_UPDATE),
 };
 
 int main(int argc, char **argv)

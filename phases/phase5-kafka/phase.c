@@ -14,6 +14,9 @@ static const struct phase phase5 = {
     .decide = phase5_decide,
     .decide_batch = phase5_decide_batch,
     .batch = DB_BATCH_MAX,     /* a poll batch per transaction (--batch 1: one by one) */
+    .safeguards = SAFEGUARD_BIT(SAFEGUARD_FOR_UPDATE) | SAFEGUARD_BIT(SAFEGUARD_FENCE) |
+                  SAFEGUARD_BIT(SAFEGUARD_COMMIT_AFTER) | SAFEGUARD_BIT(SAFEGUARD_DEDUPE) |
+                  SAFEGUARD_BIT(SAFEGUARD_ACK_FIRST),
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,11 @@ static const struct phase phase6 = {
     .decide = phase6_decide,
     .decide_batch = phase6_decide_batch,
     .batch = DB_BATCH_MAX,     /* a poll batch per transaction (--batch 1: one by one) */
+    .safeguards = SAFEGUARD_BIT(SAFEGUARD_FOR_UPDATE) | SAFEGUARD_BIT(SAFEGUARD_ATOMIC_GATE) |
+                  SAFEGUARD_BIT(SAFEGUARD_GIVE_BACK) | SAFEGUARD_BIT(SAFEGUARD_CLAIM_FIRST) |
+                  SAFEGUARD_BIT(SAFEGUARD_REBUILD) | SAFEGUARD_BIT(SAFEGUARD_FENCE) |
+                  SAFEGUARD_BIT(SAFEGUARD_COMMIT_AFTER) | SAFEGUARD_BIT(SAFEGUARD_DEDUPE) |
+                  SAFEGUARD_BIT(SAFEGUARD_ACK_FIRST),
 };
 
 int main(int argc, char **argv)

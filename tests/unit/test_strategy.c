@@ -27,7 +27,7 @@ static enum lab_status book_b(struct conns *c, const struct booking *b, struct b
     return LAB_SOLD_OUT;
 }
 
-static const struct strategy two[] = { { "first", book_a }, { "second", book_b }, { NULL, NULL } };
+static const struct strategy two[] = { { .name = "first", .book = book_a }, { .name = "second", .book = book_b }, { .name = NULL } };
 static const struct phase with = { .number = 7, .name = "t", .book = book_a, .strategies = two };
 static const struct phase without = { .number = 8, .name = "u", .book = book_a };
 

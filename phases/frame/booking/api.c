@@ -15,6 +15,7 @@
 #include "booking/admit.h"
 #include "gate/gate_memo.h"
 #include "service/phase.h"
+#include "service/strategy.h"
 
 /* ---------------------------------------------------------------------- */
 /* Parameters and failures                                                  */
@@ -251,12 +252,15 @@ static void api_reset(const struct service *svc, struct http_request *req,
 static void api_health(const struct service *svc, struct http_request *req,
                        struct http_reply *reply)
 {
+    char planted[320];
+
     (void)req;
+    strategy_planted(svc->phase, svc->cfg->without, planted, sizeof planted);
     http_json(reply, 200, "{\"status\":\"ok\",\"phase\":%d,\"name\":\"%s\",\"async\":%s,"
-              "\"thinkMs\":%d,\"threads\":%d}",
+              "\"thinkMs\":%d,\"threads\":%d,\"planted\":\"%s\"}",
               svc->phase->number, svc->phase->name,
               phase_is_async(svc->phase) ? "true" : "false", svc->cfg->think_ms,
-              svc->cfg->threads);
+              svc->cfg->threads, planted);
 }
 
 /* /healthz and /api/stats are quick: they touch no connection, so the

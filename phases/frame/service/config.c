@@ -32,6 +32,10 @@ void config_usage(const char *program)
             "                          own (phase 2: unsafe, local-mutex; phase 3: for-update,\n"
             "                          atomic, optimistic, serializable, advisory)\n"
             "  --retries N             optimistic, serializable: attempts after a conflict (default 3)\n"
+            "  --without NAME[,NAME]   the zoo: switch a safeguard off, a planted bug (repeatable;\n"
+            "                          the phase's own, docs/zoo.md): for-update, reread,\n"
+            "                          atomic-gate, give-back, claim-first, rebuild, fence,\n"
+            "                          commit-after, dedupe, ack-first\n"
             "environment: LAB_PG, LAB_REDIS, LAB_KAFKA, LAB_HTTP (see infra/lab.env);\n"
             "  PostgreSQL's password as libpq takes it (in LAB_PG, PGPASSWORD, PGPASSFILE),\n"
             "  Redis's in LAB_REDIS_PASSWORD or LAB_REDIS_PASSFILE (LAB_REDIS_USER: an ACL\n"
@@ -96,6 +100,8 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
             ok = config_int(flag, v, 0, 1000, &c->linger_ms, err, err_len);
         else if (strcmp(flag, "--retries") == 0)
             ok = config_int(flag, v, 0, 1000, &c->retries, err, err_len);
+        else if (strcmp(flag, "--without") == 0)
+            ok = safeguard_parse(v, &c->without, err, err_len);
         else if (strcmp(flag, "--strategy") == 0)
             c->strategy = v;
         else if (strcmp(flag, "--gate-memo-ms") == 0)

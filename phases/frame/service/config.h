@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "service/safeguard.h"
 
 enum config_role { ROLE_ALL, ROLE_API, ROLE_WORKER };
 
@@ -31,7 +32,15 @@ struct config {
     char admin_token[72];      /* LAB_ADMIN_TOKEN, or generated off loopback; "" = none */
     const char *strategy;      /* --strategy: NULL for the phase's default */
     int retries;               /* --retries: attempts after a conflict */
+    unsigned without;          /* --without: safeguards switched off (SAFEGUARD_BIT),
+                                  for the zoo of planted bugs (docs/zoo.md) */
 };
+
+/* safeguard_off: this service runs without safeguard S (--without S). */
+static inline bool safeguard_off(const struct config *c, enum safeguard s)
+{
+    return (c->without & SAFEGUARD_BIT(s)) != 0;
+}
 
 /* config_parse fills C from ARGV. On a bad flag it writes the reason to ERR
  * and returns false; --help returns false with ERR empty. */

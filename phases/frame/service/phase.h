@@ -10,6 +10,7 @@
 #include "booking.h"
 #include "clients/conns.h"
 #include "clients/queue.h"
+#include "service/safeguard.h"
 
 /* Every phase's booking function has this signature: C is the calling
  * thread's connections, B the request; REPLY gets the ticket when booked. */
@@ -36,10 +37,20 @@ enum phase_admit {
                                   by the claim pipe: no thread waits for it (5) */
 };
 
-/* One concurrency control a phase can run its booking with (--strategy). */
+/* One concurrency control a phase can run its booking with (--strategy).
+ * An asynchronous phase's strategy may replace the API's and the
+ * consumer's steps too (NULL: the phase's own). A planted strategy is one
+ * of the zoo's bugs (docs/zoo.md), never a lab result: the service says so
+ * wherever it says which safeguards are off. */
 struct strategy {
     const char *name;          /* "for-update", "atomic", ... */
     book_fn *book;
+    unsigned safeguards;       /* safeguards only this strategy has (SAFEGUARD_BIT):
+                                  --without accepts them with it alone */
+    bool planted;              /* a planted bug: the zoo's, not the lab's */
+    send_fn *send;             /* asynchronous phases: replaces the phase's .send */
+    book_fn *decide;           /* ... its .decide */
+    batch_fn *decide_batch;    /* ... its .decide_batch (NULL: one message at a time) */
 };
 
 struct phase {
@@ -56,6 +67,9 @@ struct phase {
                                   NULL: the phase has only .book */
     batch_fn *decide_batch;    /* asynchronous phases: the same for a poll batch (--batch N) */
     int batch;                 /* the consumer's default --batch (0: one at a time) */
+    unsigned safeguards;       /* what --without may switch off here (SAFEGUARD_BIT) */
+    const char *planted;       /* set by strategy_choose: the planted strategy's
+                                  name, or NULL */
 };
 
 /* What the frame asks of a phase, from its table: it has the Redis gate

@@ -65,8 +65,15 @@ int service_main(const struct phase *phase, int argc, char **argv)
         config_usage(argv[0]);
         return 2;
     }
+    if (!strategy_check_without(&chosen, cfg.without, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        config_usage(argv[0]);
+        return 2;
+    }
     if (cfg.batch == 0)
-        cfg.batch = phase->batch > 0 && phase->decide_batch ? phase->batch : 1;
+        cfg.batch = chosen.batch > 0 && chosen.decide_batch ? chosen.batch : 1;
+    if (!chosen.decide_batch)
+        cfg.batch = 1;
     run_api = !phase_is_async(phase) || cfg.role != ROLE_WORKER;
     run_consumer = phase_is_async(phase) && cfg.role != ROLE_API;
 
@@ -106,6 +113,11 @@ int service_main(const struct phase *phase, int argc, char **argv)
         lab_fatal("cannot listen on %s:%d (in use? see make services-status)", cfg.http_host,
                   cfg.http_port);
 
+    if (cfg.without || chosen.planted) {
+        char planted[320];
+        lab_log("PLANTED BUG (%s): a zoo run (docs/zoo.md), not a lab result",
+                strategy_planted(&chosen, cfg.without, planted, sizeof planted));
+    }
     lab_log("phase %d (%s%s%s) ready%s%s%s, think %d ms, %d threads", phase->number,
             phase->name, cfg.strategy ? ", " : "", cfg.strategy ? cfg.strategy : "", run_api ? " on " : "", run_api ? cfg.http_host : "",
             run_consumer ? " with a Kafka consumer" : "", cfg.think_ms, cfg.threads);

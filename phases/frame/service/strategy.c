@@ -25,6 +25,13 @@ bool strategy_choose(const struct phase *phase, const char **name, struct phase 
     for (; s->name; s++) {
         if (strcmp(s->name, *name) == 0) {
             out->book = s->book;
+            out->safeguards |= s->safeguards;
+            out->planted = s->planted ? s->name : NULL;
+            if (s->send) {
+                out->send = s->send;
+                out->decide = s->decide;
+                out->decide_batch = s->decide_batch;
+            }
             return true;
         }
     }
@@ -57,4 +64,34 @@ enum lab_status retry_booking(struct conns *c, const struct booking *b,
         }
         contention_note_retry();
     }
+}
+
+/* strategy_check_without: a safeguard the chosen phase does not have cannot
+ * be switched off, and saying so beats a zoo run that plants nothing. */
+bool strategy_check_without(const struct phase *chosen, unsigned without, char *err,
+                            size_t err_len)
+{
+    unsigned missing = without & ~chosen->safeguards;
+    char names[256], has[256];
+
+    if (!missing)
+        return true;
+    safeguard_list(missing, names, sizeof names);
+    safeguard_list(chosen->safeguards, has, sizeof has);
+    snprintf(err, err_len, "--without: phase %d%s%s has no safeguard %s (it has: %s)",
+             chosen->number, chosen->planted ? " with --strategy " : "",
+             chosen->planted ? chosen->planted : "", names, has[0] ? has : "none");
+    return false;
+}
+
+/* strategy_planted says what a zoo run planted, "" for none:
+ * "strategy demo", "without for-update,give-back", or both. */
+char *strategy_planted(const struct phase *chosen, unsigned without, char *out, size_t out_len)
+{
+    char names[256];
+
+    snprintf(out, out_len, "%s%s%s%s%s", chosen->planted ? "strategy " : "",
+             chosen->planted ? chosen->planted : "", chosen->planted && without ? ", " : "",
+             without ? "without " : "", safeguard_list(without, names, sizeof names));
+    return out;
 }

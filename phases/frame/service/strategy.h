@@ -13,6 +13,15 @@
 bool strategy_choose(const struct phase *phase, const char **name, struct phase *out, char *err,
                      size_t err_len);
 
+/* strategy_check_without: every safeguard in WITHOUT (--without) is one the
+ * CHOSEN phase (after strategy_choose) has; false with the reason in ERR. */
+bool strategy_check_without(const struct phase *chosen, unsigned without, char *err,
+                            size_t err_len);
+
+/* strategy_planted writes what a zoo run planted into OUT ("" for none):
+ * "strategy demo", "without for-update,give-back", or both; returns OUT. */
+char *strategy_planted(const struct phase *chosen, unsigned without, char *out, size_t out_len);
+
 /* One attempt of a retried booking: like a book_fn, and *conflict set when
  * it failed on a conflict worth another attempt (contention.h). */
 typedef enum lab_status attempt_fn(struct conns *c, const struct booking *b,
