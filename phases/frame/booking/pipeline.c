@@ -468,7 +468,7 @@ static void pipeline_gate_half(struct cache_call *call, const redisReply *r)
         pipeline_answer(job, LAB_ERR_CACHE, 0);
         return;
     }
-    /* RACE (planted): between this round trip and the next, every other
+    /* RACE: (planted) between this round trip and the next, every other
      * request of the batch read the same count, or took its seat before
      * its id was claimed: what the one script never lets happen. */
     call->done = last ? pipeline_admitted : pipeline_gate_half;
