@@ -70,6 +70,7 @@ struct phase_info {
     char name[32];
     bool async;
     long long think_ms;
+    char planted[320];         /* the zoo's planted bug, "" for none */
 };
 
 /* ask_health learns which phase is under attack. Only an unreachable
@@ -103,6 +104,7 @@ static int ask_health(const struct client_target *target, int timeout_ms, bool s
     json_pick_string(body, len, "name", svc->name, sizeof svc->name);
     json_pick_bool(body, len, "async", &svc->async);
     json_pick_long(body, len, "thinkMs", &svc->think_ms);
+    json_pick_string(body, len, "planted", svc->planted, sizeof svc->planted);
     return 0;
 }
 
@@ -639,8 +641,8 @@ static int run_setup(struct run *r, int argc, char **argv)
     r->booking = !args_is_custom(args);
     if (args->run_id[0] == '\0')
         make_run_id(args->run_id, sizeof args->run_id);
-    r->conns = args->mode == ATTACK_BURST ? args->users : args->connections;
-    r->jobs = args->mode == ATTACK_BURST ? args->users : args->requests;
+    r->conns = args->mode == ATTACK_BURST ? args->users * args->clicks : args->connections;
+    r->jobs = args->mode == ATTACK_BURST ? args->users * args->clicks : args->requests;
     if (r->conns > r->jobs)
         r->conns = r->jobs;   /* a connection without a job would only sit there */
 
@@ -710,6 +712,7 @@ static int run_attack_step(struct run *r)
     work->path = args->path;
     work->event_id = args->event_id;
     work->user_base = args->user_base;
+    work->clicks = args->clicks;
     work->run_id = args->run_id;
     work->reads_per_booking = args->reads_per_booking;
     work->timeout_ms = args->timeout_ms;
@@ -741,12 +744,16 @@ static int run_attack_step(struct run *r)
     snprintf(s->phase_name, sizeof s->phase_name, "%s", r->svc.name);
     s->async = r->svc.async;
     s->think_ms = r->svc.think_ms;
+    snprintf(s->planted, sizeof s->planted, "%s", r->svc.planted);
+    if (s->planted[0] && !args->json)
+        lab_log("PLANTED BUG in the service: %s (a zoo run, docs/zoo.md)", s->planted);
     s->mode = args->mode == ATTACK_BURST ? "burst" : "sustained";
     s->audited = r->booking;
     if (!r->booking)
         snprintf(s->path, sizeof s->path, "%s %s", args->method, args->path);
     s->event_id = args->event_id;
-    s->users = r->jobs;
+    s->users = r->jobs / args->clicks;
+    s->clicks = args->clicks;
     s->concurrency = r->conns;
     s->threads = r->thread_count;
     s->reads_per_booking = args->reads_per_booking;
@@ -906,6 +913,7 @@ static void run_checker(struct run *r)
     in.stuck_claims = stuck;
     in.ids = ids;
     checker_compute(&in, &r->check);
+    snprintf(r->check.planted, sizeof r->check.planted, "%s", r->svc.planted);
     r->checked = true;
     r->s.answers_checked = true;
     r->s.answers_disagree = r->check.answers_disagree;
@@ -967,9 +975,9 @@ static int run_audit_step(struct run *r)
     s->other_runs = r->after.other_runs;
     s->booked_decisions = booked + later_booked;
     s->mismatch = (r->after.sold - r->before.sold) - s->booked_decisions;
-    /* the demand is the users (jobs), whatever tries each made */
+    /* the demand is the users, whatever tries and clicks each made */
     s->undersold = audit_undersold(r->after.total_seats, r->after.sold,
-                                   r->jobs - (r->after.sold - r->before.sold));
+                                   s->users - (r->after.sold - r->before.sold));
     read_quiet(r, s);
     s->answers_checked = r->args.retry_same_id == 0;   /* one try per id: none to disagree */
     if (r->args.backlog) {

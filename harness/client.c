@@ -448,11 +448,13 @@ static bool prepare_request(struct client_thread *t, struct client_conn *c)
         c->request = t->custom_request;
         c->request_len = t->custom_request_len;
     } else {
-        long long user = w->user_base + 1 + c->job;
+        /* a user's clicks are consecutive jobs, each with its own request id */
+        long long user = w->user_base + 1 + c->job / (w->clicks > 1 ? w->clicks : 1);
         int n = snprintf(c->booking_request, sizeof c->booking_request,
                          "POST /api/bookings?eventId=%lld&userId=%lld&requestId=%s-%lld "
                          "HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n",
-                         w->event_id, user, w->run_id, user, c->target->host_header);
+                         w->event_id, user, w->run_id, w->user_base + 1 + c->job,
+                         c->target->host_header);
         if (n < 0 || (size_t)n >= sizeof c->booking_request)
             return false;
         c->request = c->booking_request;

@@ -55,8 +55,10 @@ struct client_work {
     bool booking;               /* the booking workload; false: a custom path */
     const char *method, *path;  /* the custom request */
     long long event_id;         /* the bookings' event */
-    long long user_base;        /* job j is user user_base + 1 + j */
-    const char *run_id;         /* request ids are <run_id>-<userId> */
+    long long user_base;        /* job j is user user_base + 1 + j / clicks */
+    int clicks;                 /* --clicks: jobs per user (1: one booking each) */
+    const char *run_id;         /* request ids are <run_id>-<user_base + 1 + job>:
+                                   <run_id>-<userId> with one click per user */
     int reads_per_booking;
     int timeout_ms;
     bool history;               /* keep a history record per booking (history.h) */

@@ -243,6 +243,8 @@ void report_verdict(const struct summary *s, char *out, size_t out_len)
         append(out, out_len, "clean");
     if (errors > 0)
         append(out, out_len, " (%lld of %lld requests failed)", errors, s->bookings.attempted);
+    if (s->planted[0])
+        append(out, out_len, " [PLANTED BUG: %s: a zoo run, not a lab result]", s->planted);
 }
 
 /* ------------------------------------------------------------------------
@@ -308,7 +310,8 @@ void report_write_human(FILE *out, const struct summary *s)
     else
         fprintf(out, "event_id = %lld\nseats = %lld\n", s->event_id, s->seats);
     if (s->audited)
-        fprintf(out, "users = %lld\n", s->users);
+        fprintf(out, "users = %lld\nclicks = %d\n", s->users, s->clicks > 0 ? s->clicks : 1);
+    fprintf(out, "planted = %s\n", s->planted[0] ? s->planted : "none");
     fprintf(out, "concurrency = %lld\nthreads = %lld\n", s->concurrency, s->threads);
     fprintf(out, "think_ms = %lld\nasync = %s\n", s->think_ms, s->async ? "true" : "false");
     fprintf(out, "attempted = %lld\n", b->attempted);
@@ -399,6 +402,10 @@ void report_write_json(FILE *out, const struct summary *s)
     } else {
         fprintf(out, ",\"event_id\":%lld,\"seats\":%lld", s->event_id, s->seats);
     }
+    fputs(",\"planted\":", out);
+    json_string(out, s->planted);
+    if (s->audited)
+        fprintf(out, ",\"clicks\":%d", s->clicks > 0 ? s->clicks : 1);
     fprintf(out, ",\"users\":%lld,\"concurrency\":%lld,\"threads\":%lld,\"think_ms\":%lld,"
                  "\"async\":%s,\"reads_per_booking\":%lld,\"attempted\":%lld",
             s->users, s->concurrency, s->threads, s->think_ms, s->async ? "true" : "false",

@@ -62,12 +62,15 @@ struct summary {
     char phase_name[32];
     bool async;
     long long think_ms;
+    char planted[320];           /* the zoo's planted bug ("without give-back"): "" for
+                                    none; the verdict line says so (docs/zoo.md) */
 
     /* the attack's shape */
     const char *mode;            /* "burst" or "sustained" */
     bool audited;                /* the booking workload: reset and audit ran */
     char path[1040];             /* "METHOD /path" of a custom run; "" for bookings */
     long long event_id, seats, users, concurrency, threads, reads_per_booking;
+    int clicks;                  /* --clicks: bookings per user in the burst */
 
     /* answers */
     struct counts bookings;      /* the bookings, or the custom path's requests */
