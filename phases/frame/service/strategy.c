@@ -66,16 +66,6 @@ enum lab_status retry_booking(struct conns *c, const struct booking *b,
     }
 }
 
-/* strategy_chosen_name: the name of the strategy CHOSEN runs (the one whose
- * booking it took), NULL for a phase without --strategy. */
-static const char *strategy_chosen_name(const struct phase *chosen)
-{
-    for (const struct strategy *s = chosen->strategies; s && s->name; s++)
-        if (s->book == chosen->book && (!s->send || s->send == chosen->send))
-            return s->name;
-    return NULL;
-}
-
 /* strategy_check_without: a safeguard the chosen phase does not have cannot
  * be switched off, and saying so beats a zoo run that plants nothing. A
  * safeguard of another of the phase's strategies is named with it
@@ -84,7 +74,6 @@ bool strategy_check_without(const struct phase *chosen, unsigned without, char *
                             size_t err_len)
 {
     unsigned missing = without & ~chosen->safeguards;
-    const char *name = strategy_chosen_name(chosen);
     char names[256], has[256];
 
     if (!missing)
@@ -92,8 +81,8 @@ bool strategy_check_without(const struct phase *chosen, unsigned without, char *
     safeguard_list(missing, names, sizeof names);
     safeguard_list(chosen->safeguards, has, sizeof has);
     snprintf(err, err_len, "--without: phase %d%s%s has no safeguard %s (it has: %s)",
-             chosen->number, name ? " with --strategy " : "", name ? name : "", names,
-             has[0] ? has : "none");
+             chosen->number, chosen->planted ? " with --strategy " : "",
+             chosen->planted ? chosen->planted : "", names, has[0] ? has : "none");
     for (const struct strategy *s = chosen->strategies; s && s->name; s++)
         if (s->safeguards & missing)
             snprintf(err + strlen(err), err_len - strlen(err), "; --strategy %s has %s",
