@@ -29,6 +29,7 @@ enum lab_status phase3_book_check_then_insert(struct conns *c, const struct book
         goto rollback;
     }
     booking_think(c);
+    booking_counted(reply, seats, seats - 1);   /* told only if it commits */
     if ((st = db_write_seats(c->db, b->event_id, seats - 1)) != LAB_OK ||
         (st = db_insert_ticket_unchecked(c->db, b, &reply->ticket_id)) != LAB_OK ||
         (st = db_commit(c->db)) != LAB_OK)

@@ -24,6 +24,7 @@ static enum lab_status optimistic_write(struct conns *c, const struct booking *b
         st = LAB_ERR_DB;
         goto rollback;
     }
+    booking_counted(reply, seats + 1, seats);   /* both callers read seats + 1 */
     if ((st = db_insert_ticket(c->db, b, &reply->ticket_id)) != LAB_OK)
         goto rollback;
     if ((st = db_commit(c->db)) != LAB_OK)
