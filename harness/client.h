@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "explain.h"
 #include "history.h"
 #include "wire.h"
 #include "report.h"
@@ -85,6 +86,10 @@ struct client_work {
  * again. */
 bool client_should_retry(enum outcome o, bool answered);
 
+/* client_counter_read reads the "counterRead" of a 201's BODY (LEN bytes):
+ * true with *V when the booking told the seat counter it read. */
+bool client_counter_read(const char *body, size_t len, long long *v);
+
 struct client_conn;   /* one connection's state machine: client.c */
 
 struct client_thread {
@@ -114,6 +119,7 @@ struct client_thread {
     size_t queued_len, queued_cap;
     bool queued_incomplete;            /* out of memory: the list is partial */
     struct history_log history;        /* with work->history: one record per booking */
+    struct explain_log explain;        /* booking runs: one record per 201 (explain.h) */
     char error[160];                   /* why the thread could not start */
 
     /* private to the thread */

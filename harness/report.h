@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "contention.h"
+#include "explain.h"
 
 enum outcome {
     OUTCOME_BOOKED,        /* 201 {"status":"booked"} */
@@ -129,6 +130,11 @@ struct summary {
     long long gate_refused;      /* requests the gate let through that the database
                                     then refused for want of a seat (gate leaks) */
     bool faulted;                /* --fault: the lab was broken during the run */
+
+    /* a BUG verdict of a booking run, explained: the bookings that read the
+       same counter value, the instances, the users with two tickets */
+    struct explanation explain;
+    char explain_path[1100];     /* where the whole explanation went; "" for none */
 };
 
 /* report_gate_leak: the gate let through more requests than it had seats,
