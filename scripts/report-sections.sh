@@ -510,11 +510,15 @@ find_zoo() {
 
 section_zoo() {
     made_by "make zoo" "each safeguard of the safe phases switched off in turn (\`--without NAME\`), the scenario that needs it run with the bug and without; every bug must be caught by the audit or the checker (scripts/zoo.sh, docs/zoo.md)."
-    local measured=""
+    local measured="" meta=""
     [ ! -f "${zoo_json%.json}.md" ] ||
         measured=$(sed -n 's/^Measured by `make zoo` (\(.*\)): .*/\1/p' "${zoo_json%.json}.md" | head -n 1)
+    # zoo.json is a list: its metadata, when a run writes it (write_metadata),
+    # is zoo.meta.json beside it, used only when not older than the list
+    [ ! -f "${zoo_json%.json}.meta.json" ] || [ "$zoo_json" -nt "${zoo_json%.json}.meta.json" ] ||
+        meta=${zoo_json%.json}.meta.json
     {
-        env_rows "" "$(file_when "$zoo_json")"
+        env_rows "$meta" "$(file_when "$zoo_json")"
         [ -z "$measured" ] || echo "measured|$measured (zoo.md)"
         echo "results|$(shown "$zoo_json")"
     } | kv
