@@ -11,12 +11,14 @@
 # ---------------------------------------------------------------------------
 
 # html_escape makes text safe inside HTML, quotes included (attributes).
+# The replacements are quoted: bash 5.2 reads an unquoted & in them as the
+# matched text.
 html_escape() {
     local s=$1
-    s=${s//&/&amp;}
-    s=${s//</&lt;}
-    s=${s//>/&gt;}
-    s=${s//\"/&quot;}
+    s=${s//&/"&amp;"}
+    s=${s//</"&lt;"}
+    s=${s//>/"&gt;"}
+    s=${s//\"/"&quot;"}
     printf '%s' "$s"
 }
 

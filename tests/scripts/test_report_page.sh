@@ -50,7 +50,8 @@ jq -n '{runId: "cfixp2b", phase: 2, text: "382 decrements lost: 482 bookings rea
     >"$res/cfixp2b-explain.json"
 # another run's explanation, for the section of its own
 jq -n '{runId: "m2x2", phase: 2, verdict_text: "OVERSOLD by 99 seats",
-        text: "the 2 bookings that read 41 ran on two instances: srv-a and srv-b"}' >"$res/m2x2-explain.json"
+        text: "the 2 bookings that read 41 ran on two instances: srv-a & srv-b, each <mutex> its own"}' \
+    >"$res/m2x2-explain.json"
 cp "$fixture/sweep.csv" "$res/latest-sweep.csv"
 cp "$fixture/sweep.json" "$res/latest-sweep.json"
 bash scripts/plots.sh --compare "$res/latest-compare.csv" --sweep "$res/latest-sweep.csv" --out "$charts" >/dev/null
@@ -159,6 +160,10 @@ for link in $links; do
 done
 grep -q '(report-charts/ffix1p3-fault.png)' "$md" || fail "REPORT.md lacks the fault chart drawn from the history"
 grep -q '(report-charts/bench.png)' "$md" || fail "REPORT.md lacks the bench chart"
+
+# the HTML escapes text, the report's own and the results'
+grep -qF 'srv-a &amp; srv-b, each &lt;mutex&gt; its own' "$html" || fail "REPORT.html does not escape an explanation"
+grep -qF 'results/live/&lt;run&gt;-state.json' "$html" || fail "REPORT.html does not escape its own words"
 
 # the HTML is self-contained
 ! grep -Eq '(src|href)="[^d#]' "$html" || fail "REPORT.html refers to an outside file"
