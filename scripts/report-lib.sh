@@ -55,6 +55,7 @@ section_start() {
         printf '<section id="%s" class="%s">\n<h2>%s</h2>\n' "$1" "$3" "$(html_escape "$2")"
     fi
 }
+# section_end closes what section_start opened.
 section_end() {
     [ "$fmt" = md ] || echo "</section>"
 }

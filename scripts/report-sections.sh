@@ -112,6 +112,8 @@ compare_bug_rows() {
     csv_col "$compare" phase mode verdict | awk -F '\t' '$3 != "" && $3 != "clean" { print $1 "\t" $2 }'
 }
 
+# section_compare: the run, the table, the explanations of its BUG rows and
+# the charts of make plots (each chart missing says so, not the section).
 section_compare() {
     made_by "make compare" "the same burst and sustained attacks on every phase, each started fresh (scripts/compare.sh); the charts by \`make plots\`."
     h3 "The run"
@@ -199,6 +201,8 @@ find_explain() {
     return 0
 }
 
+# section_explain: each explanation found, with its run, where it comes
+# from and when, the text as the harness wrote it.
 section_explain() {
     made_by "make phase2 attack" "the harness explains each BUG verdict of a booking run: it groups the bookings by the seat counter they read (results/<run id>-explain.json, and \`explain\` in its JSON summary). \`make compare\`'s are beside its table."
     local f text run what when others=0
@@ -232,6 +236,7 @@ section_explain() {
 # live: the live page's last state (make live ... LIVE_SAVE=1)
 # ===========================================================================
 
+# find_live: results/live/latest.json, when it is a JSON object.
 find_live() {
     live_json=""
     if [ -f "$results/live/latest.json" ] && jq -e 'type == "object"' "$results/live/latest.json" >/dev/null 2>&1; then
@@ -244,6 +249,8 @@ live_part() {
     jq -r --arg fmt "$fmt" --arg part "$1" -f "$LAB_ROOT/scripts/report-live.jq" "$live_json"
 }
 
+# section_live: the live page as the run ended, drawn from its saved state
+# (the page itself needs the harness running: this is what is left of it).
 section_live() {
     made_by "make live PHASE=2 LIVE_SAVE=1" "the harness's live page, kept as it was when the run ended (results/live/<run>-state.json, copied to results/live/latest.json); drawn here from that file by the report itself."
     {
@@ -269,6 +276,8 @@ section_live() {
 # sweep: make sweep, make plots
 # ===========================================================================
 
+# find_sweep: the file given, else results/latest-sweep.csv, else the
+# newest sweep-<stamp>.csv.
 find_sweep() {
     if [ -z "$sweep" ]; then
         sweep=$results/latest-sweep.csv
@@ -282,6 +291,7 @@ find_sweep() {
     [ -z "$sweep" ] || [ ! -f "${sweep%.csv}.json" ] || sweep_json=${sweep%.csv}.json
 }
 
+# section_sweep: the run, the chart of make plots, the table per users.
 section_sweep() {
     made_by "make sweep" "throughput and p99 latency against the number of concurrent users, every phase (scripts/sweep.sh); the chart by \`make plots\`."
     {
@@ -303,6 +313,7 @@ section_sweep() {
 # openloop: make openloop (and the end of make compare)
 # ===========================================================================
 
+# find_openloop: the newest openloop-<stamp>.csv and its metadata.
 find_openloop() {
     local list=()
     mapfile -t list < <(compgen -G "$results/openloop-*.csv" || true)
@@ -311,6 +322,7 @@ find_openloop() {
     [ -z "$openloop_csv" ] || [ ! -f "${openloop_csv%.csv}.json" ] || openloop_json=${openloop_csv%.csv}.json
 }
 
+# section_openloop: the two loops side by side, in milliseconds.
 section_openloop() {
     made_by "make openloop" "a closed-loop sustained run per phase, then open-loop runs (\`--rate\`) at half and 1.5 times the rate it reached (scripts/openloop.sh; also at the end of \`make compare\`)."
     {
@@ -330,6 +342,7 @@ section_openloop() {
 # bench: make bench (make bench-plot)
 # ===========================================================================
 
+# find_bench: the newest bench run (any --label), and its chart.
 find_bench() {
     local list=()
     mapfile -t list < <(compgen -G "$results/bench-*.json" || true)
@@ -349,6 +362,7 @@ find_bench() {
     fi
 }
 
+# section_bench: the run, each measure beside its limit, the chart.
 section_bench() {
     made_by "make bench" "each phase's figure beside its physical limit (pgbench on the same transaction, wrk on \`/healthz\`), measured back to back, as ratios (scripts/bench.sh); what bounds each figure and the targets: docs/bench.md."
     local stamp
@@ -380,6 +394,7 @@ section_bench() {
 # matrix: make matrix
 # ===========================================================================
 
+# find_matrix: make matrix's table, with its metadata and chart beside it.
 find_matrix() {
     matrix_json=""
     matrix_png=""
@@ -388,6 +403,7 @@ find_matrix() {
     ! is_png "${matrix_md%.md}.png" || matrix_png=${matrix_md%.md}.png
 }
 
+# section_matrix: the run, the chart, the generated table as it is.
 section_matrix() {
     made_by "make matrix" "every strategy on 1 and 2 instances under the burst, last-seat and sustained scenarios (scripts/matrix.sh); what the figures mean: docs/strategies.md."
     {
@@ -477,6 +493,7 @@ fault_caption() {
         "$1" 2>/dev/null || echo "Run $2."
 }
 
+# section_faults: the run, the generated table as it is, the charts.
 section_faults() {
     made_by "make faults" "every phase under every fault, one run each (scripts/faults.sh); one fault alone: \`make nemesis PHASE=6 FAULT=kill-service\`. What the columns mean: docs/faults.md."
     {
@@ -501,6 +518,7 @@ section_faults() {
 # zoo: make zoo
 # ===========================================================================
 
+# find_zoo: results/zoo/zoo.json, when it is a list.
 find_zoo() {
     zoo_json=""
     if [ -f "$results/zoo/zoo.json" ] && jq -e 'type == "array"' "$results/zoo/zoo.json" >/dev/null 2>&1; then
@@ -508,6 +526,7 @@ find_zoo() {
     fi
 }
 
+# section_zoo: how many bugs were caught, then a row per bug.
 section_zoo() {
     made_by "make zoo" "each safeguard of the safe phases switched off in turn (\`--without NAME\`), the scenario that needs it run with the bug and without; every bug must be caught by the audit or the checker (scripts/zoo.sh, docs/zoo.md)."
     local measured="" meta=""

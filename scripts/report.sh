@@ -48,6 +48,7 @@ compare=""
 sweep=""
 out=$LAB_ROOT/results
 
+# usage says how to call the script, on bad usage (exit 2).
 usage() {
     echo "usage: report.sh [--results DIR] [--charts DIR] [--matrix FILE.md] [--compare FILE.csv]" >&2
     echo "                 [--sweep FILE.csv] [--sections LIST] [--out DIR]" >&2
@@ -173,6 +174,7 @@ body() {
     done < <(section_list)
 }
 
+# write_md: the page in Markdown, for reading on a forge or in a terminal.
 write_md() {
     echo "# The ticket race lab: the results"
     echo
@@ -182,6 +184,8 @@ write_md() {
     body
 }
 
+# write_html: the same page as HTML, its style inline: the one file to
+# mail or open offline.
 write_html() {
     cat <<'EOF'
 <!DOCTYPE html>
