@@ -56,4 +56,13 @@ enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_
 enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
                               enum lab_status *out);
 
+/* db_book_batch_again is db_book_batch with the zoo's planted bug --without
+ * dedupe (docs/zoo.md): no request is looked up as decided before, the
+ * ticket INSERT skips a request id booked already (ON CONFLICT DO NOTHING)
+ * and the per-user limit does not count the request's own ticket; so a
+ * redelivered message that was booked is booked again, and takes a second
+ * seat off the counter for the one ticket row (PHANTOM below zero). */
+enum lab_status db_book_batch_again(PGconn *db, const struct booking *b, size_t n,
+                                    enum lab_status *out);
+
 #endif
