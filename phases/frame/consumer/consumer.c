@@ -123,6 +123,8 @@ static void consumer_one(struct consumer *c, struct conns *conns, const struct b
         queue_drop(m);          /* shutting down: not committed, redelivered later */
 }
 
+/* consumer_took: the planted bugs' part of a poll (consumer.h), so that
+ * both consumers plant them the same way and neither changes without them. */
 bool consumer_took(struct consumer *c, struct booking *b, struct queue_message **m, size_t n)
 {
     const struct config *cfg = c->svc->cfg;
@@ -138,6 +140,8 @@ bool consumer_took(struct consumer *c, struct booking *b, struct queue_message *
     return true;
 }
 
+/* consumer_finish: step 4 for N decided messages, one request to the broker,
+ * unless consumer_took committed them before step 1. */
 void consumer_finish(struct consumer *c, struct queue_message **m, size_t n, bool committed)
 {
     if (!committed) {
