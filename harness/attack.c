@@ -584,6 +584,33 @@ static int first_ticket_after_reset(PGconn *db, long long event_id, const char *
     return rc;
 }
 
+/* backlog_booked counts the tickets of the current sale whose request ids
+ * are the backlog's (RUN_ID "q-" USER, queue_backlog's): requests admitted
+ * before the reset, which the generation fence keeps out of the new sale.
+ * 0 with *N set, or -1 when the query failed. */
+static int backlog_booked(PGconn *db, long long event_id, const char *run_id, long long *n)
+{
+    char event_text[32], prefix[ARGS_RUN_ID_MAX + 4];
+    const char *params[2] = { event_text, prefix };
+    PGresult *res;
+    int rc = -1;
+
+    snprintf(event_text, sizeof event_text, "%lld", event_id);
+    snprintf(prefix, sizeof prefix, "%sq-", run_id);
+    res = PQexecParams(db,
+                       "SELECT count(*) FROM tickets t JOIN events e ON e.id = t.event_id "
+                       "WHERE t.event_id = $1::bigint AND t.generation = e.generation "
+                       "AND left(t.request_id, length($2)) = $2",
+                       2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+        parse_long(PQgetvalue(res, 0, 0), 0, PARSE_ID_MAX, n))
+        rc = 0;
+    else
+        lab_log("cannot count the backlog's tickets: %s", PQerrorMessage(db));
+    PQclear(res);
+    return rc;
+}
+
 /* queue_backlog runs --backlog: N bookings of other users (ids
  * "<run>q-<user>", users after the attack's) sent over their own
  * connections as fast as the service answers, so that an asynchronous
@@ -922,6 +949,7 @@ static void run_checker(struct run *r)
     in.available = r->after.available;
     in.oversold = r->after.oversold;
     in.duplicate_users = r->after.duplicate_users;
+    in.phantom = r->after.phantom;
     in.gate_known = r->s.gate_known;     /* read once the sale was quiet (read_quiet) */
     in.drift = r->s.cache_drift;
     in.claims_known = stuck >= 0;
@@ -1043,6 +1071,8 @@ static int run_audit_step(struct run *r)
         int got = first_ticket_after_reset(r->db, r->args.event_id, r->reset_at,
                                            &s->first_ticket_after_reset_ms);
         s->first_ticket_known = got == 1;
+        s->backlog_booked_known = backlog_booked(r->db, r->args.event_id, r->args.run_id,
+                                                 &s->backlog_booked) == 0;
     }
     if (r->args.history_path[0])
         run_checker(r);
