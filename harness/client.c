@@ -336,6 +336,31 @@ static void history_note(struct client_thread *t, struct client_conn *c, enum ou
     history_add(&t->history, &r);
 }
 
+/* client_counter_read: see client.h. */
+bool client_counter_read(const char *body, size_t len, long long *v)
+{
+    return json_pick_long(body, len, "counterRead", v);
+}
+
+/* live_note counts an ended booking for the live page: the thread's own
+ * counters, and the seat its counter value names (a 201 that says what it
+ * read), one relaxed add on the array the threads share. */
+static void live_note(struct client_thread *t, struct client_conn *c, enum outcome o,
+                      bool answered, uint64_t latency_us)
+{
+    const struct client_work *w = t->work;
+    long long read;
+    size_t len;
+    const char *body;
+
+    live_count(t->live, o, answered, latency_us);
+    if (o != OUTCOME_BOOKED || !w->seat_hits)
+        return;
+    body = http_response_body(&c->resp, &len);
+    if (client_counter_read(body, len, &read) && read > 0 && (size_t)read < w->seat_hits_len)
+        atomic_fetch_add_explicit(&w->seat_hits[read], 1, memory_order_relaxed);
+}
+
 /* client_should_retry: see client.h. A protocol error with a whole answer
  * is an answer the API does not give (a 409 in_progress is one today):
  * the service spoke, so the try is not sent again; without a whole answer
@@ -383,6 +408,8 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
     if (answered)
         stats_record(read ? &t->read_latency : &t->latency,
                      rate_latency_us(c->due_us, c->sent_us, now));
+    if (t->live && c->kind == REQ_BOOKING)
+        live_note(t, c, o, answered, answered ? rate_latency_us(c->due_us, c->sent_us, now) : 0);
     if (o == OUTCOME_QUEUED)
         remember_queued(t, c->job);
     if (o == OUTCOME_BOOKED || o == OUTCOME_QUEUED)

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "history.h"
+#include "live.h"
 #include "wire.h"
 #include "report.h"
 #include "stats.h"
@@ -71,7 +72,17 @@ struct client_work {
     int retry_same_id;          /* --retry-same-id: a booking whose try failed
                                    (client_should_retry) is sent again with the
                                    same request id, up to this many more times */
+    struct live *live;          /* --live: the page the threads count for (live.h);
+                                   NULL without one */
+    _Atomic unsigned *seat_hits; /* --live: index v counts the 201s that read the
+                                   counter at v (their "counterRead"); NULL: none */
+    size_t seat_hits_len;
 };
+
+/* client_counter_read reads a 201 body's "counterRead", the counter value
+ * the booking read (phase 2 and the phases that read a counter say it):
+ * true with *V set, false when the body has none. */
+bool client_counter_read(const char *body, size_t len, long long *v);
 
 /* The wait before a booking's first retry; each further retry waits twice
  * as long as the one before (250, 500, 1000 ms: 1.75 s for three), long
@@ -95,6 +106,7 @@ struct client_thread {
     long long job_first, job_end;      /* the jobs [job_first, job_end) */
     long long conn_first;              /* its first connection's number, of all */
     pthread_t tid;                     /* set by pthread_create */
+    struct live_counters *live;        /* --live: this thread's counters; NULL: none */
 
     /* published while running, read without locks by the progress line */
     _Atomic long long progress_jobs;      /* jobs (users) finished */
