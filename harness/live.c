@@ -302,7 +302,7 @@ struct live_end {
     char check_verdict[512];       /* "" without the checker */
     char check_text[LIVE_WORDS_MAX];
     char explain[LIVE_EXPLAIN_MAX];
-    long long tickets, counter, seats, oversold, phantom;
+    long long tickets, counter, decided, seats, oversold, phantom;
     bool known;                    /* the figures above were audited */
 };
 
@@ -956,8 +956,12 @@ static void show_end(struct live *l, const struct live_end *e, const struct neme
     l->fin = *e;
     l->have_end = true;
     if (e->known) {
+        /* the audit's figures are the last word: the poller's may be 150 ms old */
         l->now_pt.tickets = e->tickets;
         l->now_pt.counter = e->counter;
+        l->now_pt.decided = e->decided;
+        if (l->series_len > 0)
+            l->series[l->series_len - 1] = l->now_pt;
         take_cells(l, e->tickets);
     }
     snprintf(l->stage_now, sizeof l->stage_now, "done");
@@ -966,6 +970,8 @@ static void show_end(struct live *l, const struct live_end *e, const struct neme
     jb_num(&b, l->now_pt.tickets);
     jb_add(&b, ",\"counter\":");
     jb_num(&b, l->now_pt.counter);
+    jb_add(&b, ",\"decided\":");
+    jb_num(&b, l->now_pt.decided);
     jb_add(&b, ",\"seats\":%lld,\"seatSource\":\"%s\",\"seatHits\":[", l->seats,
            l->by_counter ? "counter" : "tickets");
     for (long long c = 0; c < l->cells; c++)
@@ -1380,6 +1386,7 @@ static void make_end(struct live_end *e, const struct summary *s, const struct c
     e->known = s->audited;
     e->tickets = s->sold;
     e->counter = s->available;
+    e->decided = s->drained ? s->decided : s->booked_decisions;
     e->seats = s->total_seats;
     e->oversold = s->oversold;
     e->phantom = s->phantom;

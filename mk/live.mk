@@ -15,6 +15,9 @@
 LAB_LIVE ?= 127.0.0.1:18088
 export LAB_LIVE
 LIVE_PAGE_C := build/gen/live_page.c
+# FAULT as given on the command line or in the environment: mk/faults.mk
+# gives it a default for make nemesis, which make live must not take
+LIVE_FAULT = $(if $(filter file,$(origin FAULT)),,$(FAULT))
 
 $(LIVE_PAGE_C): harness/live_page.html scripts/embed.sh
 	@mkdir -p $(@D)
@@ -34,7 +37,7 @@ build/liveprobe: tools/liveprobe/liveprobe.c
 .PHONY: live live-bench
 live: all
 	@bash scripts/live.sh --phase $(PHASE) --users $(USERS) --seats $(SEATS) \
-	    $(if $(FAULT),--fault $(FAULT)) $(if $(WITHOUT),--without $(WITHOUT)) \
+	    $(if $(LIVE_FAULT),--fault $(LIVE_FAULT)) $(if $(WITHOUT),--without $(WITHOUT)) \
 	    $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(STRATEGY),--strategy $(STRATEGY)) \
 	    $(ATTACK_ARGS)
 
