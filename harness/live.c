@@ -40,7 +40,7 @@
 #define LIVE_REQUEST_MAX 4096       /* a request's line and headers */
 #define LIVE_REQUEST_TIMEOUT_MS 5000
 #define LIVE_KEEPALIVE_MS 5000      /* a comment to idle streams: a dead peer shows */
-#define LIVE_STREAM_SNDBUF 16384    /* the kernel's share of a stream's buffer */
+#define LIVE_STREAM_SNDBUF 8192     /* the kernel's share of a stream's buffer */
 #define LIVE_EXPLAIN_MAX 4096
 
 /* ------------------------------------------------------------------------
@@ -525,8 +525,9 @@ static void build_state(struct live *l, struct jbuf *b, const struct nemesis *ne
     jb_num(b, l->now_pt.counter);
     jb_add(b, ",\"decided\":");
     jb_num(b, l->now_pt.decided);
-    jb_add(b, ",\"accepted\":%lld,\"refused\":%lld,\"failed\":%lld,\"dropped\":%lld,",
-           l->now_pt.accepted, l->now_pt.refused, l->now_pt.failed, l->dropped);
+    jb_add(b, ",\"accepted\":%lld,\"refused\":%lld,\"failed\":%lld,\"streams\":%d,"
+           "\"dropped\":%lld,", l->now_pt.accepted, l->now_pt.refused, l->now_pt.failed,
+           l->streams, l->dropped);
     add_fault_windows(l, b, nem);
     jb_add(b, ",\"series\":[");
     for (size_t i = 0; i < l->series_len; i++) {

@@ -62,6 +62,10 @@ if [ -n "$fault" ]; then
         --phase "$phase" --fault "$fault" --harness-dir "$bin_dir" \
         ${service[@]+"${service[@]}"} "${live[@]}" ${extra[@]+"${extra[@]}"}
 fi
+# a sustained attack (ATTACK_ARGS="--mode sustained ...") has no users
+for a in ${extra[@]+"${extra[@]}"}; do
+    if [ "$a" = sustained ] || [ "$a" = --mode=sustained ]; then users=; fi
+done
 exec bash "$LAB_ROOT/infra/attack.sh" --phase "$phase" --bin-dir "$bin_dir" \
     ${users:+--users "$users"} ${seats:+--seats "$seats"} --run-id "$run" \
     ${service[@]+"${service[@]}"} "${live[@]}" ${extra[@]+"${extra[@]}"}
