@@ -201,6 +201,7 @@ int live_stream_push(struct live_stream_buf *b, int fd, const char *bytes, size_
     return live_stream_flush(b, fd);
 }
 
+/* live_stream_free releases a stream's buffer. */
 void live_stream_free(struct live_stream_buf *b)
 {
     free(b->data);
@@ -684,6 +685,7 @@ static void tick(struct live *l, uint64_t now_us, const struct nemesis *nem)
  * HTTP
  * --------------------------------------------------------------------- */
 
+/* status_text: the reason phrase of the status codes the page answers. */
 static const char *status_text(int code)
 {
     switch (code) {
@@ -1258,6 +1260,7 @@ static int alloc_parts(struct live *l)
     return 0;
 }
 
+/* free_parts releases what alloc_parts allocated. */
 static void free_parts(struct live *l)
 {
     free(l->counters);
@@ -1331,11 +1334,13 @@ struct live *live_start(const struct live_options *o, const struct live_plan *pl
     return l;
 }
 
+/* live_counters_of: thread I's own counters, NULL past the plan's threads. */
 struct live_counters *live_counters_of(struct live *l, int i)
 {
     return i >= 0 && i < l->threads ? &l->counters[i] : NULL;
 }
 
+/* live_seat_hits: the shared array of counter values read, and its length. */
 _Atomic unsigned *live_seat_hits(struct live *l, size_t *len)
 {
     *len = l->seat_hits_len;

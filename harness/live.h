@@ -65,7 +65,7 @@ unsigned live_bucket_of(uint64_t us);
 /* live_bucket_high: the upper edge of bucket B, in µs. */
 uint64_t live_bucket_high(unsigned b);
 
-/* live_bump adds one to a counter only the calling thread writes: a
+/* live_bump_ll adds one to a counter only the calling thread writes: a
  * relaxed load and store, which costs what a plain increment costs. */
 static inline void live_bump_ll(_Atomic long long *c)
 {
@@ -73,6 +73,7 @@ static inline void live_bump_ll(_Atomic long long *c)
                           memory_order_relaxed);
 }
 
+/* live_bump_u32: the same for a latency bucket. */
 static inline void live_bump_u32(_Atomic uint32_t *c)
 {
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,

@@ -231,6 +231,7 @@ static void read_stream(struct probe *p, struct stream *s)
     }
 }
 
+/* cmp_double orders the delays for the percentiles. */
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -258,6 +259,8 @@ static void stall_end(struct probe *p, struct stream *s)
         p->closed_by_server++;
 }
 
+/* main opens the streams, reads them until --seconds pass (or every one
+ * has had its final event), and prints the line of figures. */
 int main(int argc, char **argv)
 {
     static struct probe p;
