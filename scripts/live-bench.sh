@@ -13,8 +13,12 @@
 #               starting with the next of the three): without
 #               --live ("off"), with --live and no client ("none"), with
 #               --live and C streams reading it (default 60, build/liveprobe):
-#               each attack's req/s; the means, the spread (min-max) and the
-#               ratio C-streams / none, which should be at least 0.95;
+#               each attack's req/s and the harness's CPU seconds (user +
+#               system, bash's time); the means, the spread (min-max), the
+#               ratio of the means C-streams / none, which should be at least
+#               0.95, and the median of each round's own ratio (the rounds
+#               of a shared machine drift: a round's three attacks are
+#               closest in time);
 #   delay       one open-loop attack at B bookings/s (default 5000, --rate)
 #               for 10 s with C streams: each "tick" event carries the
 #               harness's wall clock when it was made (sentUs), the probe
@@ -64,16 +68,19 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 
-# attack KIND [HARNESS ARGS...]: one attack; prints its req/s, and with
-# KIND=streams the probe's line (to $log.probe)
+# attack KIND [HARNESS ARGS...]: one attack; prints its req/s and the
+# harness's CPU seconds, and with KIND=streams the probe's line (to $log.probe)
 attack() {
     local kind=$1 probe= json status=0
     shift
     local live=()
     [ "$kind" != off ] && live=(--live "$addr" --live-linger 0)
     rm -f "$log.err" "$log.probe"   # the wait below must not read the last attack's
-    "$LAB_ROOT/build/attack" --url "$url" --no-csv --json --seats 1000 "$@" ${live[@]+"${live[@]}"} \
-        >"$log.json" 2>"$log.err" &
+    {
+        TIMEFORMAT='%U %S'
+        time "$LAB_ROOT/build/attack" --url "$url" --no-csv --json --seats 1000 "$@" \
+            ${live[@]+"${live[@]}"} >"$log.json" 2>"$log.err"
+    } 2>"$log.time" &
     local pid=$!
     if [ "$kind" = streams ]; then
         for _ in $(seq 1 200); do
@@ -88,21 +95,26 @@ attack() {
     [ -z "$probe" ] || wait "$probe" || die "the probe failed: $(cat "$log.probe")"
     [ "$status" -eq 0 ] || die "the harness exited $status: $(tail -n 3 "$log.err")"
     json=$(cat "$log.json")
-    jq -r .req_per_s <<<"$json"
+    echo "$(jq -r .req_per_s <<<"$json") $(awk '{ print $1 + $2 }' "$log.time")"
 }
 
 sustained=(--mode sustained --connections 50 --requests "$requests")
-declare -a off none streams
+declare -a off none streams cpu_off cpu_none cpu_streams
 say "live-bench: phase $phase, $rounds rounds of three attacks ($requests requests each)"
 kinds=(off none streams)
 for ((i = 1; i <= rounds; i++)); do
     # each round starts with another of the three: no kind always goes first
     for ((k = 0; k < 3; k++)); do
         kind=${kinds[$(((i + k) % 3))]}
-        v=$(attack "$kind" "${sustained[@]}")
-        case $kind in off) off+=("$v") ;; none) none+=("$v") ;; streams) streams+=("$v") ;; esac
+        read -r v cpu < <(attack "$kind" "${sustained[@]}")
+        case $kind in
+            off) off+=("$v"); cpu_off+=("$cpu") ;;
+            none) none+=("$v"); cpu_none+=("$cpu") ;;
+            streams) streams+=("$v"); cpu_streams+=("$cpu") ;;
+        esac
     done
-    echo "  round $i: off ${off[-1]}  none ${none[-1]}  $clients streams ${streams[-1]} req/s"
+    echo "  round $i: off ${off[-1]}  none ${none[-1]}  $clients streams ${streams[-1]} req/s;" \
+         "harness CPU ${cpu_off[-1]} / ${cpu_none[-1]} / ${cpu_streams[-1]} s"
 done
 say "live-bench: $rate bookings/s for 10 s with $clients streams: how late each tick arrives"
 attack streams --mode sustained --connections 100 --rate "$rate" --requests $((rate * 10)) >/dev/null
@@ -115,6 +127,8 @@ stats() {
 }
 jq -n --argjson off "$(stats "${off[@]}")" --argjson none "$(stats "${none[@]}")" \
     --argjson streams "$(stats "${streams[@]}")" --arg delay "$delay" \
+    --argjson cpu_off "$(stats "${cpu_off[@]}")" --argjson cpu_none "$(stats "${cpu_none[@]}")" \
+    --argjson cpu_streams "$(stats "${cpu_streams[@]}")" \
     --argjson phase "$phase" --argjson clients "$clients" --argjson rate "$rate" \
     --argjson requests "$requests" --arg when "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     --arg rev "$(git -C "$LAB_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" '
@@ -122,9 +136,16 @@ jq -n --argjson off "$(stats "${off[@]}")" --argjson none "$(stats "${none[@]}")
     {when: $when, git: $rev, phase: $phase, requests: $requests, clients: $clients,
      throughput: {off: $off, none: $none, streams: $streams,
                   ratio_streams_none: ($streams.mean / $none.mean),
-                  ratio_none_off: ($none.mean / $off.mean)},
+                  ratio_none_off: ($none.mean / $off.mean),
+                  round_ratios_streams_none: ([$streams.runs, $none.runs] | transpose
+                                              | map(.[0] / .[1])),
+                  median_round_ratio: ([$streams.runs, $none.runs] | transpose | map(.[0] / .[1])
+                                       | sort | if length % 2 == 1 then .[length / 2 | floor]
+                                         else (.[length / 2 - 1] + .[length / 2]) / 2 end)},
+     harness_cpu_s: {off: $cpu_off, none: $cpu_none, streams: $cpu_streams},
      delay: {rate: $rate, ticks: $d.ticks, p50_ms: $d.p50_ms, p99_ms: $d.p99_ms, max_ms: $d.max_ms,
              streams: $d.streams}}' >"$out"
-jq -r '"throughput req/s, mean (min-max): off \(.throughput.off.mean|floor) (\(.throughput.off.min|floor)-\(.throughput.off.max|floor)), none \(.throughput.none.mean|floor) (\(.throughput.none.min|floor)-\(.throughput.none.max|floor)), \(.clients) streams \(.throughput.streams.mean|floor) (\(.throughput.streams.min|floor)-\(.throughput.streams.max|floor)); streams/none = \(.throughput.ratio_streams_none*1000|floor/1000) (target >= 0.95)",
+jq -r '"harness CPU s per attack, mean: off \(.harness_cpu_s.off.mean*100|floor/100), none \(.harness_cpu_s.none.mean*100|floor/100), \(.clients) streams \(.harness_cpu_s.streams.mean*100|floor/100)",
+        "throughput req/s, mean (min-max): off \(.throughput.off.mean|floor) (\(.throughput.off.min|floor)-\(.throughput.off.max|floor)), none \(.throughput.none.mean|floor) (\(.throughput.none.min|floor)-\(.throughput.none.max|floor)), \(.clients) streams \(.throughput.streams.mean|floor) (\(.throughput.streams.min|floor)-\(.throughput.streams.max|floor)); streams/none = \(.throughput.ratio_streams_none*1000|floor/1000), median of the rounds \(.throughput.median_round_ratio*1000|floor/1000) (target >= 0.95)",
         "tick delay at \(.delay.rate) bookings/s, \(.delay.streams) streams, \(.delay.ticks) ticks: p50 \(.delay.p50_ms) ms, p99 \(.delay.p99_ms) ms, max \(.delay.max_ms) ms (target p99 <= 250 ms)"' "$out"
 say "live-bench: results/live-bench.json"
