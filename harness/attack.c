@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@
 #include "claims.h"
 #include "client.h"
 #include "db.h"
+#include "explain.h"
 #include "fleet.h"
 #include "wire.h"
 #include "lab.h"
@@ -227,6 +229,7 @@ struct outcome_totals {
     double wall_s;
     uint64_t start_us;           /* the start line */
     struct history_log history;  /* every thread's records, with --fault or --history */
+    struct explain_log explain;  /* every thread's 201s, for the explainer */
     long long same_id_retries;   /* tries that sent a request id again */
 };
 
@@ -365,6 +368,8 @@ static int run_attack(struct attack_args *args, const struct client_work *work,
         out->same_id_retries += t->same_id_retries;
         if (history_merge(&out->history, &t->history))
             out->history.incomplete = true;
+        if (explain_merge(&out->explain, &t->explain))
+            out->explain.incomplete = true;
         if (t->end_us > end_us)
             end_us = t->end_us;
     }
@@ -616,6 +621,7 @@ static int queue_backlog(struct run *r)
         client_thread_free(&threads[i]);
     free(threads);
     history_free(&totals.history);
+    explain_free(&totals.explain);
     if (rc)
         return -1;
     if (reset_event(&r->target, r->args.timeout_ms, r->args.event_id, r->args.seats) ||
@@ -986,6 +992,50 @@ static void run_checker(struct run *r)
     free(ids);
 }
 
+/* run_explain explains a BUG verdict of the booking run (explain.h): the
+ * bookings grouped by the counter value they read, against the audit
+ * before and after. The text goes into the summary; the whole of it, every
+ * group and booking, to results/<run>-explain.json (written to a .tmp and
+ * renamed, so that a reader never sees half of it). */
+static void run_explain(struct run *r)
+{
+    struct summary *s = &r->s;
+    struct explain_input in = {
+        .run_id = r->args.run_id,
+        .user_base = r->args.user_base,
+        .clicks = r->args.clicks,
+        .start_us = r->totals.start_us,
+        .strategy = s->strategy,
+        .total_seats = r->after.total_seats,
+        .counter_before = r->before.available,
+        .counter_after = r->after.available,
+        .tickets = r->after.sold - r->before.sold,
+        .oversold = s->oversold,
+        .duplicates = s->duplicates,
+        .per_user_limit = s->per_user_limit,
+        .bug = report_is_bug(s),
+    };
+    char tmp[sizeof s->explain_path + 8];
+    FILE *f;
+
+    explain_compute(&r->totals.explain, &in, &s->explain);
+    if (!s->explain.known)
+        return;
+    if (mkdir("results", 0755) != 0 && errno != EEXIST) {
+        lab_log("cannot make results/: %s; the explanation is not written", strerror(errno));
+        return;
+    }
+    snprintf(s->explain_path, sizeof s->explain_path, "results/%s-explain.json", r->args.run_id);
+    snprintf(tmp, sizeof tmp, "%s.tmp", s->explain_path);
+    f = fopen(tmp, "w");
+    if (!f || explain_write_json(f, &r->totals.explain, &in, &s->explain) != 0 ||
+        fclose(f) != 0 || rename(tmp, s->explain_path) != 0) {
+        lab_log("cannot write %s: %s", s->explain_path, strerror(errno));
+        remove(tmp);
+        s->explain_path[0] = '\0';
+    }
+}
+
 /* run_audit_step waits for the asynchronous phases' queue to decide what it
  * accepted, then audits the database and compares it with the answers. */
 static int run_audit_step(struct run *r)
@@ -1033,6 +1083,7 @@ static int run_audit_step(struct run *r)
     }
     if (r->args.history_path[0])
         run_checker(r);
+    run_explain(r);   /* after the checker: its verdict is part of the run's */
     return RUN_GOING;
 }
 
@@ -1124,27 +1175,17 @@ static void run_cleanup(struct run *r)
     if (r->db)
         PQfinish(r->db);
     history_free(&r->totals.history);
+    explain_free(&r->totals.explain);
     for (int i = 0; i < r->thread_count; i++)
         client_thread_free(&r->threads[i]);
     free(r->threads);
 }
 
-/* live_explanation: the explanation of the wrong tickets that the live
- * page shows at the end, or NULL. The explainer (harness/explain.h, the
- * summary's "explain") is built on a branch of its own: until it is
- * merged there is none, and the page shows the verdict alone. */
+/* live_explanation: the explanation of the wrong tickets (explain.h) that
+ * the live page shows under the verdict, or NULL when there is none. */
 static const char *live_explanation(const struct summary *s)
 {
-#if defined(__has_include)
-#if __has_include("explain.h")
-#define LIVE_HAS_EXPLAIN 1
     return s->explain.known && s->explain.text[0] ? s->explain.text : NULL;
-#endif
-#endif
-#ifndef LIVE_HAS_EXPLAIN
-    (void)s;
-    return NULL;
-#endif
 }
 
 /* end_live shows the end of the run on the live page (the verdicts, or why

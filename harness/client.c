@@ -301,11 +301,46 @@ static void remember_queued(struct client_thread *t, long long job)
  * The life of a request
  * --------------------------------------------------------------------- */
 
+/* client_counter_read: see client.h. */
+bool client_counter_read(const char *body, size_t len, long long *v)
+{
+    return json_pick_long(body, len, "counterRead", v);
+}
+
+/* booked_note reads what a 201 said of its booking into B and keeps it for
+ * the explainer (explain.h): its ticket, and when the booking read the
+ * seat counter, the value it read and wrote and the instance it ran on. */
+static void booked_note(struct client_thread *t, struct client_conn *c, uint64_t now,
+                        struct explain_booking *b)
+{
+    size_t len;
+    const char *body = http_response_body(&c->resp, &len);
+
+    memset(b, 0, sizeof *b);
+    b->job = c->job;
+    b->invoke_us = c->invoke_us;
+    b->complete_us = now;
+    if (!json_pick_long(body, len, "ticketId", &b->ticket_id))
+        b->ticket_id = 0;
+    b->counted = client_counter_read(body, len, &b->counter_read) &&
+                 json_pick_long(body, len, "counterWrote", &b->counter_wrote);
+    if (!b->counted)
+        b->counter_read = b->counter_wrote = 0;
+    /* --live: the seat its counter value names, one relaxed add (live.h) */
+    if (b->counted && t->work->seat_hits && b->counter_read > 0 &&
+        (size_t)b->counter_read < t->work->seat_hits_len)
+        atomic_fetch_add_explicit(&t->work->seat_hits[b->counter_read], 1, memory_order_relaxed);
+    if (!json_pick_string(body, len, "server", b->server, sizeof b->server))
+        b->server[0] = '\0';
+    explain_add(&t->explain, b);
+}
+
 /* history_note files the history record of a booking that ended: its
  * class needs the body of a 503, which says "outcome":"none" when the
- * service guarantees that nothing was done. */
+ * service guarantees that nothing was done. BOOKED is what a 201 said
+ * (booked_note), NULL for any other answer. */
 static void history_note(struct client_thread *t, struct client_conn *c, enum outcome o,
-                         bool answered, uint64_t now)
+                         bool answered, uint64_t now, const struct explain_booking *booked)
 {
     struct history_record r = {
         .job = c->job,
@@ -332,33 +367,14 @@ static void history_note(struct client_thread *t, struct client_conn *c, enum ou
                        json_pick_string(body, len, "outcome", said, sizeof said) &&
                        strcmp(said, "none") == 0;
     }
+    if (booked && booked->counted) {
+        r.counted = true;
+        r.counter_read = booked->counter_read;
+        r.counter_wrote = booked->counter_wrote;
+        memcpy(r.server, booked->server, sizeof r.server);
+    }
     r.cls = (unsigned char)history_classify(o, r.http_status, nothing_done);
     history_add(&t->history, &r);
-}
-
-/* client_counter_read: see client.h. */
-bool client_counter_read(const char *body, size_t len, long long *v)
-{
-    return json_pick_long(body, len, "counterRead", v);
-}
-
-/* live_note counts an ended booking for the live page: the thread's own
- * counters, and the seat its counter value names (a 201 that says what it
- * read), one relaxed add on the array the threads share. */
-static void live_note(struct client_thread *t, struct client_conn *c, enum outcome o,
-                      bool answered, uint64_t latency_us)
-{
-    const struct client_work *w = t->work;
-    long long read;
-    size_t len;
-    const char *body;
-
-    live_count(t->live, o, answered, latency_us);
-    if (o != OUTCOME_BOOKED || !w->seat_hits)
-        return;
-    body = http_response_body(&c->resp, &len);
-    if (client_counter_read(body, len, &read) && read > 0 && (size_t)read < w->seat_hits_len)
-        atomic_fetch_add_explicit(&w->seat_hits[read], 1, memory_order_relaxed);
 }
 
 /* client_should_retry: see client.h. A protocol error with a whole answer
@@ -388,11 +404,14 @@ bool client_should_retry(enum outcome o, bool answered)
 static void request_end(struct client_thread *t, struct client_conn *c, enum outcome o,
                         bool answered, uint64_t now)
 {
-    bool read = c->kind == REQ_READ;
+    bool read = c->kind == REQ_READ, booked = c->kind == REQ_BOOKING && o == OUTCOME_BOOKED;
+    struct explain_booking said;
 
     (read ? &t->reads : &t->bookings)->n[o]++;
+    if (booked)
+        booked_note(t, c, now, &said);
     if (c->kind == REQ_BOOKING && t->work->history)
-        history_note(t, c, o, answered, now);
+        history_note(t, c, o, answered, now, booked ? &said : NULL);
     c->retry_due = c->kind == REQ_BOOKING && c->try_no <= t->work->retry_same_id &&
                    client_should_retry(o, answered);
     if (!read) {
@@ -408,8 +427,8 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
     if (answered)
         stats_record(read ? &t->read_latency : &t->latency,
                      rate_latency_us(c->due_us, c->sent_us, now));
-    if (t->live && c->kind == REQ_BOOKING)
-        live_note(t, c, o, answered, answered ? rate_latency_us(c->due_us, c->sent_us, now) : 0);
+    if (t->live && c->kind == REQ_BOOKING)   /* --live: this thread's own counters */
+        live_count(t->live, o, answered, answered ? rate_latency_us(c->due_us, c->sent_us, now) : 0);
     if (o == OUTCOME_QUEUED)
         remember_queued(t, c->job);
     if (o == OUTCOME_BOOKED || o == OUTCOME_QUEUED)
@@ -887,6 +906,7 @@ void client_thread_free(struct client_thread *t)
     free(t->conns);
     free(t->queued_jobs);
     history_free(&t->history);
+    explain_free(&t->explain);
     t->conns = NULL;
     t->queued_jobs = NULL;
     t->epoll_fd = -1;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "explain.h"
 #include "history.h"
 #include "live.h"
 #include "wire.h"
@@ -79,11 +80,6 @@ struct client_work {
     size_t seat_hits_len;
 };
 
-/* client_counter_read reads a 201 body's "counterRead", the counter value
- * the booking read (phase 2 and the phases that read a counter say it):
- * true with *V set, false when the body has none. */
-bool client_counter_read(const char *body, size_t len, long long *v);
-
 /* The wait before a booking's first retry; each further retry waits twice
  * as long as the one before (250, 500, 1000 ms: 1.75 s for three), long
  * enough that the retries of an id outlast a short outage. */
@@ -95,6 +91,10 @@ bool client_counter_read(const char *body, size_t len, long long *v);
  * was whole, or a 5xx. Any other answer is the API's word and is not sent
  * again. */
 bool client_should_retry(enum outcome o, bool answered);
+
+/* client_counter_read reads the "counterRead" of a 201's BODY (LEN bytes):
+ * true with *V when the booking told the seat counter it read. */
+bool client_counter_read(const char *body, size_t len, long long *v);
 
 struct client_conn;   /* one connection's state machine: client.c */
 
@@ -126,6 +126,7 @@ struct client_thread {
     size_t queued_len, queued_cap;
     bool queued_incomplete;            /* out of memory: the list is partial */
     struct history_log history;        /* with work->history: one record per booking */
+    struct explain_log explain;        /* booking runs: one record per 201 (explain.h) */
     char error[160];                   /* why the thread could not start */
 
     /* private to the thread */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "contention.h"
+#include "explain.h"
 
 enum outcome {
     OUTCOME_BOOKED,        /* 201 {"status":"booked"} */
@@ -124,6 +125,11 @@ struct summary {
     char strategy[32];           /* "" when the service has no /api/stats */
     struct contention contention; /* what the attack added: retries, gave up,
                                     conflicts by SQLSTATE class */
+
+    /* a BUG verdict of a booking run, explained: the bookings that read the
+       same counter value, the instances, the users with two tickets */
+    struct explanation explain;
+    char explain_path[1100];     /* where the whole explanation went; "" for none */
 };
 
 /* report_unanswered: bookings that timed out or lost their connection. */
