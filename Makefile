@@ -8,7 +8,8 @@
 #   make unit               the unit tests alone, no service needed; make integration: the rest
 #   make services           phase 1: install and start PostgreSQL, Redis, Kafka
 #   make regress            every scenario against every phase, PASS/FAIL, JUnit XML
-#   make compare            phases 2-6 side by side; make sweep, make plots, results/REPORT.md
+#   make compare            phases 2-6 side by side; make sweep, make plots
+#   make report             one page of every result: results/REPORT.md, REPORT.html
 #   make matrix             every --strategy on 1 and 2 instances: docs/matrix.md, docs/matrix.png
 #   make bench              each phase against its physical limit, as ratios (docs/bench.md)
 #   make nemesis PHASE=6 FAULT=kill-service   one fault mid-sale, checked; make faults: all

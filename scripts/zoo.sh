@@ -21,7 +21,7 @@
 # every run without it clean, 1 otherwise, 2 bad usage or a bad conf.
 set -euo pipefail
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-source "$LAB_ROOT/infra/common.sh"
+source "$LAB_ROOT/scripts/compare-lib.sh"   # common.sh, write_metadata
 
 conf=$LAB_ROOT/regress/zoo.conf
 out=$LAB_ROOT/results/zoo
@@ -167,8 +167,12 @@ for line in "${rows[@]}"; do
         echo "FAIL  zoo $name phase $phase: caught=$caught: $verdict_on; clean without it=$clean: $verdict_off"
     fi
 done
-jq -s --arg stamp "$stamp" '.' "$results" >"$out/zoo.json"
+jq -s '.' "$results" >"$out/zoo.json"
 rm -f "$results"
+# what it ran on, for make report (zoo.meta.json, written after the list)
+write_metadata "$out/zoo.meta.json" zoo "$stamp" \
+    "{\"fast\": $fast, \"conf\": $(json_str "${conf#"$LAB_ROOT"/}")}" '["zoo.json", "zoo.md"]'
+
 
 # ---------------------------------------------------------------------------
 # The table: results/zoo/zoo.md, and docs/zoo.md between its markers
