@@ -87,6 +87,11 @@ for key in runId phase seats seatHits tickets counter verdictText checkVerdict e
     jq -e "has(\"$key\")" "results/live/$run-state.json" >/dev/null 2>&1 ||
         fail "the saved state has no $key"
 done
+# make report draws the saved state (scripts/report-live.jq): the same seats as the page
+fig=$(jq -r --arg fmt md --arg part figures -f scripts/report-live.jq "results/live/$run-state.json")
+twice_report=$(sed -n 's/^seats|[0-9]*: [0-9]* sold once, \([0-9]*\) sold twice.*/\1/p' <<<"$fig")
+[ "$twice_report" = "$twice" ] ||
+    fail "the report's reading of the saved state has '$twice_report' seats sold twice, the page $twice"
 mkdir -p results
 "${chrome[@]}" --screenshot=results/live-phase2.png --window-size=1280,1000 "http://$addr/" \
     >/dev/null 2>&1 || fail "chromium --screenshot failed"
