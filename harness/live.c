@@ -885,7 +885,7 @@ static void conn_read(struct live *l, struct live_conn *c, const struct nemesis 
 static void accept_all(struct live *l)
 {
     static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
-        "application/json\r\nContent-Length: 74\r\nConnection: close\r\n\r\n"
+        "application/json\r\nContent-Length: 72\r\nConnection: close\r\n\r\n"
         "{\"status\":\"error\",\"error\":\"unavailable\",\"reason\":\"too many connections\"}";
     for (;;) {
         int fd = accept4(l->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
