@@ -41,6 +41,14 @@ harness_pid() {
     pgrep -f -- "$bin/attack --url .*--run-id $1 " | head -n 1
 }
 
+# --- a page that would leave the machine is refused -------------------------
+LAB_LIVE=0.0.0.0:${addr##*:} run make -s live PHASE=2
+[ "$status" -ne 0 ] && [[ $out == *"loopback only"* ]] && [[ $out == *usage:* ]] ||
+    fail "make live on 0.0.0.0: status $status, $(head -n 3 <<<"$out")"
+[[ $out != *"is up on"* ]] || fail "make live on 0.0.0.0 started the phase before refusing"
+grep -q 'src=\|href=\|url(\|@import' harness/live_page.html &&
+    fail "the page fetches something: $(grep -o 'src=[^ ]*\|href=[^ ]*' harness/live_page.html)"
+
 # --- the page, during the linger ------------------------------------------
 run=tlive$$
 seats=20
