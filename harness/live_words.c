@@ -93,6 +93,10 @@ void live_words_audit(const struct summary *s, char *out, size_t out_len)
         say(out, out_len, "The Redis gate counts %lld seat%s %s than the database.",
             s->cache_drift > 0 ? s->cache_drift : -s->cache_drift, plural(s->cache_drift),
             s->cache_drift > 0 ? "more" : "fewer");
+    if (report_gate_leak(s))
+        say(out, out_len, "The Redis gate let %lld request%s through that the database then "
+            "refused for want of a seat: the gate and the database disagree.", s->gate_refused,
+            plural(s->gate_refused));
     if (report_stuck_claims(s) > 0)
         say(out, out_len, "%lld request%s stuck \"in progress\" for good.",
             report_stuck_claims(s), report_stuck_claims(s) == 1 ? " is" : "s are");

@@ -85,6 +85,25 @@ static void test_other_bugs(void **state)
     assert_non_null(strstr(out, "2 users hold more tickets than the 1 each may have"));
 }
 
+/* The gate that lets through what the database refuses (the zoo's split
+ * gate): its own sentence. */
+static void test_gate_leak(void **state)
+{
+    struct summary s;
+    char out[LIVE_WORDS_MAX];
+
+    (void)state;
+    crash(&s);
+    s.sold = s.booked_decisions = 100;
+    s.oversold = s.phantom = 0;
+    s.available = 0;
+    s.gate_refused_known = true;
+    s.gate_refused = 7;
+    live_words_audit(&s, out, sizeof out);
+    assert_non_null(strstr(out, "Wrong tickets!"));
+    assert_non_null(strstr(out, "The Redis gate let 7 requests through"));
+}
+
 /* The words fit the buffer they are given, cut rather than overflowed. */
 static void test_cut(void **state)
 {
@@ -125,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_crash),
         cmocka_unit_test(test_clean),
         cmocka_unit_test(test_other_bugs),
+        cmocka_unit_test(test_gate_leak),
         cmocka_unit_test(test_cut),
         cmocka_unit_test(test_checker),
     };
