@@ -14,6 +14,7 @@
 #   make nemesis PHASE=6 FAULT=kill-service   one fault mid-sale, checked; make faults: all
 #   make demo               a narrated walk through phases 2-6 (DEMO_PAUSE=0: no pauses)
 #   make replay             the race step by step on two database sessions
+#   make explore            every interleaving of every strategy, at each isolation level
 #   make tsan               the harness under ThreadSanitizer
 #   make help               everything else
 
@@ -53,7 +54,7 @@ DIR_san     := build/san
 #   phases/frame/   libservice.a: the booking service's frame (HTTP, config,
 #                   connections, Redis, Kafka, consumer, service_main)
 #   phases/phaseN-*/  one phase: its booking and its main()
-#   harness/, tools/replay/  programs on liblab.a alone
+#   harness/, tools/replay/, tools/explore/  programs on liblab.a alone
 # ---------------------------------------------------------------------------
 
 # The phases, from phases/phases.list: number, name, folder, phases it uses.
@@ -82,7 +83,7 @@ INC_lib      := -Ilib
 INC_service  := -Ilib -Iphases/frame
 INC_harness  := -Ilib -Iharness
 INC_tools    := -Ilib -Itools/replay
-INC_tests    := -Ilib -Iphases/frame -Iharness -Itools/replay
+INC_tests    := -Ilib -Iphases/frame -Iharness -Itools/replay -Itools/explore
 
 
 # ---------------------------------------------------------------------------
