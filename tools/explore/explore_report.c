@@ -139,57 +139,58 @@ static const struct explore_group *find(const struct explore_group *groups, int 
     return NULL;
 }
 
-/* cell writes one seat count's figures: "12 (12 lost, 12 oversold)". */
-static void cell(FILE *f, const struct explore_group *g)
+/* anomalies writes one group's anomalies: "12 (lost 12, oversold 12)", "0",
+ * or "-" for a group not run. */
+static void anomalies(FILE *f, const struct explore_group *g)
 {
     if (!g) {
         fprintf(f, " | -");
         return;
     }
     fprintf(f, " | %lld", g->anomalous);
-    if (g->anomalous)
-        fprintf(f, " (%lld lost%s", g->lost_update, g->oversold ? ", " : "");
-    if (g->anomalous && g->oversold)
-        fprintf(f, "%lld oversold", g->oversold);
-    if (g->anomalous && g->double_booked)
-        fprintf(f, ", %lld two tickets", g->double_booked);
-    if (g->anomalous)
-        fprintf(f, ")");
+    if (!g->anomalous)
+        return;
+    fprintf(f, " (");
+    if (g->lost_update)
+        fprintf(f, "lost %lld", g->lost_update);
+    if (g->oversold)
+        fprintf(f, "%soversold %lld", g->lost_update ? ", " : "", g->oversold);
+    if (g->double_booked)
+        fprintf(f, "%stwo tickets %lld", g->lost_update || g->oversold ? ", " : "",
+                g->double_booked);
+    fprintf(f, ")");
 }
 
-/* waits_aborts writes the blocked and aborted figures of the groups. */
-static void waits_aborts(FILE *f, const struct explore_group *const *gs, int n)
+/* ends writes how one group's bookings were cut short: "68 × 40001", "8
+ * gave up", "0"; "-" for a group not run. */
+static void ends(FILE *f, const struct explore_group *g)
 {
-    long long blocked = 0, gave_up = 0, by[EXPLORE_STATES] = { 0 }, aborted = 0;
+    bool first = true;
 
-    for (int i = 0; i < n; i++) {
-        if (!gs[i])
-            continue;
-        blocked += gs[i]->blocked;
-        gave_up += gs[i]->gave_up;
-        aborted += gs[i]->aborted;
-        for (int s = 0; s < EXPLORE_STATES; s++)
-            by[s] += gs[i]->aborted_by[s];
+    if (!g) {
+        fprintf(f, "-");
+        return;
     }
-    fprintf(f, " | %lld | ", blocked);
-    if (!aborted && !gave_up)
+    for (int s = 0; s < EXPLORE_STATES; s++) {
+        if (!g->aborted_by[s])
+            continue;
+        fprintf(f, "%s%lld × %s", first ? "" : ", ", g->aborted_by[s], explore_states[s]);
+        first = false;
+    }
+    if (g->gave_up)
+        fprintf(f, "%s%lld gave up", first ? "" : ", ", g->gave_up);
+    else if (first)
         fprintf(f, "0");
-    for (int s = 0, first = 1; s < EXPLORE_STATES; s++) {
-        if (!by[s])
-            continue;
-        fprintf(f, "%s%lld × %s", first ? "" : ", ", by[s], explore_states[s]);
-        first = 0;
-    }
-    if (gave_up)
-        fprintf(f, "%s%lld gave up", aborted ? ", " : "", gave_up);
 }
 
-/* table writes the table of K sessions: one row per strategy and level. */
+/* table writes the table of K sessions: one row per strategy and level,
+ * the 1-seat and 2-seat groups side by side. */
 static void table(FILE *f, const struct explore_options *o, const struct explore_group *groups,
                   int n, int k)
 {
     fprintf(f, "| strategy | isolation | interleavings | anomalous, 1 seat | anomalous, 2 "
-               "seats | blocked | aborted | shortest anomalous | replay it |\n");
+               "seats | blocked, 1 / 2 seats | aborted or gave up, 1 / 2 seats | "
+               "shortest anomalous | replay it |\n");
     fprintf(f, "| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |\n");
     for (int si = 0; si < o->n_strategies; si++) {
         for (int ii = 0; ii < o->n_isolations; ii++) {
@@ -208,9 +209,22 @@ static void table(FILE *f, const struct explore_options *o, const struct explore
             fprintf(f, "| %s | %s | %llu%s", st->name, replay_isolation_name(o->isolations[ii]),
                     (g1 ? g1 : g2)->interleavings,
                     (g1 ? g1 : g2)->sampled ? " (sample)" : "");
-            cell(f, g1);
-            cell(f, g2);
-            waits_aborts(f, gs, 2);
+            anomalies(f, g1);
+            anomalies(f, g2);
+            fprintf(f, " | ");
+            if (g1)
+                fprintf(f, "%lld", g1->blocked);
+            else
+                fprintf(f, "-");
+            fprintf(f, " / ");
+            if (g2)
+                fprintf(f, "%lld", g2->blocked);
+            else
+                fprintf(f, "-");
+            fprintf(f, " | ");
+            ends(f, g1);
+            fprintf(f, " / ");
+            ends(f, g2);
             if (best) {
                 explore_group_id(best, id, sizeof id);
                 fprintf(f, " | `%s` | `build/replay --explored %s` |\n", best->shortest_plan, id);
@@ -233,15 +247,21 @@ enum lab_status explore_write_markdown(const char *path, const struct explore_op
         return LAB_ERR_DB;
     fprintf(f, "<!-- written by build/explore (make explore) in %.0f s -->\n", seconds);
     for (int i = 0; i < o->n_sessions; i++) {
-        const struct explore_group *any = NULL;
-        for (int j = 0; j < n && !any; j++)
-            if (groups[j].sessions == o->sessions[i])
-                any = &groups[j];
+        bool any = false, sampled = false;
+        for (int j = 0; j < n; j++) {
+            if (groups[j].sessions != o->sessions[i])
+                continue;
+            any = true;
+            sampled = sampled || groups[j].sampled;
+        }
         if (!any)
             continue;
-        fprintf(f, "\n%d sessions (every interleaving of a strategy that has at most %llu; "
-                   "of one that has more, %llu drawn with seed %llu):\n\n",
-                o->sessions[i], o->exhaustive_max, o->sample, o->seed);
+        if (sampled)
+            fprintf(f, "\n%d sessions: every interleaving of a strategy that has at most %llu, "
+                       "otherwise %llu of them drawn at random with seed %llu (\"sample\"):\n\n",
+                    o->sessions[i], o->exhaustive_max, o->sample, o->seed);
+        else
+            fprintf(f, "\n%d sessions, every interleaving:\n\n", o->sessions[i]);
         table(f, o, groups, n, o->sessions[i]);
     }
     return close_out(f, path);
