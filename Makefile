@@ -8,10 +8,13 @@
 #   make unit               the unit tests alone, no service needed; make integration: the rest
 #   make services           phase 1: install and start PostgreSQL, Redis, Kafka
 #   make regress            every scenario against every phase, PASS/FAIL, JUnit XML
-#   make compare            phases 2-6 side by side; make sweep, make plots, results/REPORT.md
+#   make compare            phases 2-6 side by side; make sweep, make plots
+#   make report             one page of every result: results/REPORT.md, REPORT.html
 #   make matrix             every --strategy on 1 and 2 instances: docs/matrix.md, docs/matrix.png
 #   make bench              each phase against its physical limit, as ratios (docs/bench.md)
 #   make nemesis PHASE=6 FAULT=kill-service   one fault mid-sale, checked; make faults: all
+#   make zoo                planted bugs (a safeguard off), each caught by the checker
+#   make explore            every interleaving of two and three booking sessions
 #   make demo               a narrated walk through phases 2-6 (DEMO_PAUSE=0: no pauses)
 #   make replay             the race step by step on two database sessions
 #   make explore            every interleaving of every strategy, at each isolation level
@@ -182,11 +185,13 @@ $(addprefix phase,$(PHASES)): phase%: all
 USERS ?= 500
 SEATS ?= 100
 # make attack PHASE=2 INSTANCES=2 STRATEGY=local-mutex: K processes of the
-# phase, one --strategy; WORKERS, PARTITIONS, EVENTS as in infra/attack.sh.
+# phase, one --strategy; WORKERS, PARTITIONS, EVENTS as in infra/attack.sh;
+# WITHOUT=give-back: a safeguard switched off (the zoo, docs/zoo.md).
 INSTANCES ?= 1
 attack: all
 	@bash infra/attack.sh --phase $(PHASE) --users $(USERS) --seats $(SEATS) \
 	    --instances $(INSTANCES) $(if $(STRATEGY),--strategy $(STRATEGY)) \
+	    $(if $(WITHOUT),--without $(WITHOUT)) \
 	    $(if $(WORKERS),--workers $(WORKERS)) $(if $(PARTITIONS),--partitions $(PARTITIONS)) \
 	    $(if $(EVENTS),--events $(EVENTS)) $(ATTACK_ARGS)
 

@@ -98,7 +98,7 @@ static const char *const valued_options[] = {
     "url", "mode", "event", "seats", "users", "user-base", "connections", "requests",
     "threads", "reads-per-booking", "method", "path", "run-id", "timeout-ms",
     "drain-timeout-ms", "csv", "timeline", "fault", "history", "pace-ms", "rate",
-    "retry-same-id", "backlog", NULL,
+    "retry-same-id", "backlog", "clicks", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -116,6 +116,7 @@ static void set_defaults(struct attack_args *a)
     a->event_id = ARGS_DEFAULT_EVENT;
     a->seats = ARGS_DEFAULT_SEATS;
     a->users = ARGS_DEFAULT_USERS;
+    a->clicks = 1;
     a->connections = ARGS_DEFAULT_CONNECTIONS;
     a->requests = ARGS_DEFAULT_REQUESTS;
     a->threads = ARGS_DEFAULT_THREADS;
@@ -127,7 +128,7 @@ static void set_defaults(struct attack_args *a)
 
 /* What was given explicitly, for the checks that options fit together. */
 struct given {
-    bool users, connections, requests, seats, method, pace, rate;
+    bool users, connections, requests, seats, method, pace, rate, clicks;
 };
 
 /* apply_option stores one option's value. It knows each option's range;
@@ -212,6 +213,11 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
             return -1;
         a->pace_ms = (int)n;
         g->pace = true;
+    } else if (strcmp(name, "clicks") == 0) {
+        g->clicks = true;
+        if (parse_option_long(name, v, 1, ARGS_CLICKS_MAX, &n, err, err_len))
+            return -1;
+        a->clicks = (int)n;
     } else if (strcmp(name, "retry-same-id") == 0) {
         if (parse_option_long(name, v, 0, ARGS_RETRY_SAME_ID_MAX, &n, err, err_len))
             return -1;
@@ -258,6 +264,12 @@ static int check_combination(struct attack_args *a, const struct given *g, char 
                           "when each request starts");
     if (a->mode == ATTACK_SUSTAINED && g->users)
         return parse_fail(err, err_len, "--users is for burst mode; sustained mode uses --requests");
+    if (g->clicks && (a->mode != ATTACK_BURST || args_is_custom(a)))
+        return parse_fail(err, err_len, "--clicks is for the burst of bookings");
+    if (a->clicks > 1 && (a->faults.count || a->history_path[0] || a->retry_same_id ||
+                          a->backlog))
+        return parse_fail(err, err_len, "--clicks does not go with --fault, --history, "
+                          "--retry-same-id or --backlog (their records are one per user)");
     if (g->method && !args_is_custom(a))
         return parse_fail(err, err_len, "--method goes with --path");
     if (args_is_custom(a)) {
@@ -283,7 +295,7 @@ static int check_combination(struct attack_args *a, const struct given *g, char 
     if (!a->reset && g->seats)
         return parse_fail(err, err_len, "--seats sets the reset; it means nothing with --no-reset");
     {
-        long long people = a->mode == ATTACK_BURST ? a->users : a->requests;
+        long long people = a->mode == ATTACK_BURST ? a->users * a->clicks : a->requests;
         if (a->user_base > PARSE_ID_MAX - people)
             return parse_fail(err, err_len, "--user-base %lld plus %lld users passes the id limit %lld",
                         a->user_base, people, PARSE_ID_MAX);
@@ -396,6 +408,9 @@ void args_usage(FILE *out, const char *program)
         "  --rate R                  sustained: an open loop instead, R requests/s in all,\n"
         "                            latency from each request's due time (as wrk2)\n"
         "  --users N                 burst: users, one connection and booking each (default %d)\n"
+        "  --clicks K                burst: each user clicks Buy K times at once, K bookings\n"
+        "                            with their own request ids, K connections (1 to 10;\n"
+        "                            default 1): the per-user limit under a race\n"
         "  --connections C           sustained: connections (default %d)\n"
         "  --requests R              sustained: requests in all (default %d)\n"
         "  --pace-ms MS              sustained: each connection waits MS after each booking\n"

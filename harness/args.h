@@ -38,6 +38,8 @@ struct attack_args {
     long long event_id;           /* --event */
     long long seats;              /* --seats: the reset's seat count */
     long long users;              /* --users: burst only */
+    int clicks;                   /* --clicks: burst, bookings per user, each with its
+                                     own request id, all fired at once (default 1) */
     long long user_base;          /* --user-base: user ids are base+1 .. base+N */
     long long connections;        /* --connections: sustained only */
     long long requests;           /* --requests: sustained only */
@@ -88,6 +90,7 @@ struct attack_args {
 #define ARGS_DEFAULT_DRAIN_TIMEOUT_MS 60000
 #define ARGS_RETRY_SAME_ID_MAX 100
 #define ARGS_BACKLOG_MAX 1000000
+#define ARGS_CLICKS_MAX 10
 #define ARGS_DEFAULT_CSV "results/attacks.csv"
 
 int args_parse(struct attack_args *a, int argc, char *const argv[], const char *default_url,

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@
 #include "claims.h"
 #include "client.h"
 #include "db.h"
+#include "explain.h"
 #include "fleet.h"
 #include "wire.h"
 #include "lab.h"
@@ -70,6 +72,7 @@ struct phase_info {
     char name[32];
     bool async;
     long long think_ms;
+    char planted[320];         /* the zoo's planted bug, "" for none */
 };
 
 /* ask_health learns which phase is under attack. Only an unreachable
@@ -103,6 +106,7 @@ static int ask_health(const struct client_target *target, int timeout_ms, bool s
     json_pick_string(body, len, "name", svc->name, sizeof svc->name);
     json_pick_bool(body, len, "async", &svc->async);
     json_pick_long(body, len, "thinkMs", &svc->think_ms);
+    json_pick_string(body, len, "planted", svc->planted, sizeof svc->planted);
     return 0;
 }
 
@@ -224,6 +228,7 @@ struct outcome_totals {
     double wall_s;
     uint64_t start_us;           /* the start line */
     struct history_log history;  /* every thread's records, with --fault or --history */
+    struct explain_log explain;  /* every thread's 201s, for the explainer */
     long long same_id_retries;   /* tries that sent a request id again */
 };
 
@@ -359,6 +364,8 @@ static int run_attack(struct attack_args *args, const struct client_work *work,
         out->same_id_retries += t->same_id_retries;
         if (history_merge(&out->history, &t->history))
             out->history.incomplete = true;
+        if (explain_merge(&out->explain, &t->explain))
+            out->explain.incomplete = true;
         if (t->end_us > end_us)
             end_us = t->end_us;
     }
@@ -609,6 +616,7 @@ static int queue_backlog(struct run *r)
         client_thread_free(&threads[i]);
     free(threads);
     history_free(&totals.history);
+    explain_free(&totals.explain);
     if (rc)
         return -1;
     if (reset_event(&r->target, r->args.timeout_ms, r->args.event_id, r->args.seats) ||
@@ -639,8 +647,8 @@ static int run_setup(struct run *r, int argc, char **argv)
     r->booking = !args_is_custom(args);
     if (args->run_id[0] == '\0')
         make_run_id(args->run_id, sizeof args->run_id);
-    r->conns = args->mode == ATTACK_BURST ? args->users : args->connections;
-    r->jobs = args->mode == ATTACK_BURST ? args->users : args->requests;
+    r->conns = args->mode == ATTACK_BURST ? args->users * args->clicks : args->connections;
+    r->jobs = args->mode == ATTACK_BURST ? args->users * args->clicks : args->requests;
     if (r->conns > r->jobs)
         r->conns = r->jobs;   /* a connection without a job would only sit there */
 
@@ -710,6 +718,7 @@ static int run_attack_step(struct run *r)
     work->path = args->path;
     work->event_id = args->event_id;
     work->user_base = args->user_base;
+    work->clicks = args->clicks;
     work->run_id = args->run_id;
     work->reads_per_booking = args->reads_per_booking;
     work->timeout_ms = args->timeout_ms;
@@ -741,12 +750,16 @@ static int run_attack_step(struct run *r)
     snprintf(s->phase_name, sizeof s->phase_name, "%s", r->svc.name);
     s->async = r->svc.async;
     s->think_ms = r->svc.think_ms;
+    snprintf(s->planted, sizeof s->planted, "%s", r->svc.planted);
+    if (s->planted[0] && !args->json)
+        lab_log("PLANTED BUG in the service: %s (a zoo run, docs/zoo.md)", s->planted);
     s->mode = args->mode == ATTACK_BURST ? "burst" : "sustained";
     s->audited = r->booking;
     if (!r->booking)
         snprintf(s->path, sizeof s->path, "%s %s", args->method, args->path);
     s->event_id = args->event_id;
-    s->users = r->jobs;
+    s->users = r->jobs / args->clicks;
+    s->clicks = args->clicks;
     s->concurrency = r->conns;
     s->threads = r->thread_count;
     s->reads_per_booking = args->reads_per_booking;
@@ -906,6 +919,7 @@ static void run_checker(struct run *r)
     in.stuck_claims = stuck;
     in.ids = ids;
     checker_compute(&in, &r->check);
+    snprintf(r->check.planted, sizeof r->check.planted, "%s", r->svc.planted);
     r->checked = true;
     r->s.answers_checked = true;
     r->s.answers_disagree = r->check.answers_disagree;
@@ -932,6 +946,50 @@ static void run_checker(struct run *r)
                fclose(f) != 0))
         lab_log("cannot write %s", ids_path);
     free(ids);
+}
+
+/* run_explain explains a BUG verdict of the booking run (explain.h): the
+ * bookings grouped by the counter value they read, against the audit
+ * before and after. The text goes into the summary; the whole of it, every
+ * group and booking, to results/<run>-explain.json (written to a .tmp and
+ * renamed, so that a reader never sees half of it). */
+static void run_explain(struct run *r)
+{
+    struct summary *s = &r->s;
+    struct explain_input in = {
+        .run_id = r->args.run_id,
+        .user_base = r->args.user_base,
+        .clicks = r->args.clicks,
+        .start_us = r->totals.start_us,
+        .strategy = s->strategy,
+        .total_seats = r->after.total_seats,
+        .counter_before = r->before.available,
+        .counter_after = r->after.available,
+        .tickets = r->after.sold - r->before.sold,
+        .oversold = s->oversold,
+        .duplicates = s->duplicates,
+        .per_user_limit = s->per_user_limit,
+        .bug = report_is_bug(s),
+    };
+    char tmp[sizeof s->explain_path + 8];
+    FILE *f;
+
+    explain_compute(&r->totals.explain, &in, &s->explain);
+    if (!s->explain.known)
+        return;
+    if (mkdir("results", 0755) != 0 && errno != EEXIST) {
+        lab_log("cannot make results/: %s; the explanation is not written", strerror(errno));
+        return;
+    }
+    snprintf(s->explain_path, sizeof s->explain_path, "results/%s-explain.json", r->args.run_id);
+    snprintf(tmp, sizeof tmp, "%s.tmp", s->explain_path);
+    f = fopen(tmp, "w");
+    if (!f || explain_write_json(f, &r->totals.explain, &in, &s->explain) != 0 ||
+        fclose(f) != 0 || rename(tmp, s->explain_path) != 0) {
+        lab_log("cannot write %s: %s", s->explain_path, strerror(errno));
+        remove(tmp);
+        s->explain_path[0] = '\0';
+    }
 }
 
 /* run_audit_step waits for the asynchronous phases' queue to decide what it
@@ -967,9 +1025,9 @@ static int run_audit_step(struct run *r)
     s->other_runs = r->after.other_runs;
     s->booked_decisions = booked + later_booked;
     s->mismatch = (r->after.sold - r->before.sold) - s->booked_decisions;
-    /* the demand is the users (jobs), whatever tries each made */
+    /* the demand is the users, whatever tries and clicks each made */
     s->undersold = audit_undersold(r->after.total_seats, r->after.sold,
-                                   r->jobs - (r->after.sold - r->before.sold));
+                                   s->users - (r->after.sold - r->before.sold));
     read_quiet(r, s);
     s->answers_checked = r->args.retry_same_id == 0;   /* one try per id: none to disagree */
     if (r->args.backlog) {
@@ -979,6 +1037,7 @@ static int run_audit_step(struct run *r)
     }
     if (r->args.history_path[0])
         run_checker(r);
+    run_explain(r);   /* after the checker: its verdict is part of the run's */
     return RUN_GOING;
 }
 
@@ -1070,6 +1129,7 @@ static void run_cleanup(struct run *r)
     if (r->db)
         PQfinish(r->db);
     history_free(&r->totals.history);
+    explain_free(&r->totals.explain);
     for (int i = 0; i < r->thread_count; i++)
         client_thread_free(&r->threads[i]);
     free(r->threads);

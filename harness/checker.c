@@ -298,10 +298,13 @@ void checker_verdict(const struct check_result *r, char *out, size_t out_len)
         add_part(out, out_len, "undersold", r->undersold);
     } else {
         snprintf(out, out_len, "clean");
-        return;
     }
-    if (strlen(out) + 1 < out_len)
+    if (strncmp(out, "clean", 6) != 0 && strlen(out) + 1 < out_len)
         strcat(out, ")");
+    if (r->planted[0]) {
+        size_t used = strlen(out);
+        snprintf(out + used, out_len - used, " [PLANTED BUG: %s]", r->planted);
+    }
 }
 
 /* checker_write_human prints the checker's table and verdict line, below
@@ -380,8 +383,8 @@ void checker_write_fields(FILE *out, const struct check_result *r)
         fprintf(out, "\"check_stuck_claims\":%lld,", r->stuck_claims);
     else
         fprintf(out, "\"check_stuck_claims\":null,");
-    fprintf(out, "\"check_bug\":%s,\"check_verdict\":\"%s\"", checker_is_bug(r) ? "true" : "false",
-            verdict);
+    fprintf(out, "\"check_bug\":%s,\"check_verdict\":\"%s\",\"check_planted\":\"%s\"",
+            checker_is_bug(r) ? "true" : "false", verdict, r->planted);
 }
 
 /* checker_write_json writes <run>-check.json: the run, the faults with

@@ -82,6 +82,8 @@ struct check_result {
     long long ids;            /* request ids with at least one try */
     long long same_id_retries;  /* tries after an id's first (try 2, 3, ...) */
     long long answers_disagree; /* ids whose final outcomes differ */
+    char planted[320];          /* the service's planted bug (the zoo), "" for none:
+                                   the verdict says so */
     bool claims_known;
     long long stuck_claims;
 };

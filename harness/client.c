@@ -301,11 +301,42 @@ static void remember_queued(struct client_thread *t, long long job)
  * The life of a request
  * --------------------------------------------------------------------- */
 
+/* client_counter_read: see client.h. */
+bool client_counter_read(const char *body, size_t len, long long *v)
+{
+    return json_pick_long(body, len, "counterRead", v);
+}
+
+/* booked_note reads what a 201 said of its booking into B and keeps it for
+ * the explainer (explain.h): its ticket, and when the booking read the
+ * seat counter, the value it read and wrote and the instance it ran on. */
+static void booked_note(struct client_thread *t, struct client_conn *c, uint64_t now,
+                        struct explain_booking *b)
+{
+    size_t len;
+    const char *body = http_response_body(&c->resp, &len);
+
+    memset(b, 0, sizeof *b);
+    b->job = c->job;
+    b->invoke_us = c->invoke_us;
+    b->complete_us = now;
+    if (!json_pick_long(body, len, "ticketId", &b->ticket_id))
+        b->ticket_id = 0;
+    b->counted = client_counter_read(body, len, &b->counter_read) &&
+                 json_pick_long(body, len, "counterWrote", &b->counter_wrote);
+    if (!b->counted)
+        b->counter_read = b->counter_wrote = 0;
+    if (!json_pick_string(body, len, "server", b->server, sizeof b->server))
+        b->server[0] = '\0';
+    explain_add(&t->explain, b);
+}
+
 /* history_note files the history record of a booking that ended: its
  * class needs the body of a 503, which says "outcome":"none" when the
- * service guarantees that nothing was done. */
+ * service guarantees that nothing was done. BOOKED is what a 201 said
+ * (booked_note), NULL for any other answer. */
 static void history_note(struct client_thread *t, struct client_conn *c, enum outcome o,
-                         bool answered, uint64_t now)
+                         bool answered, uint64_t now, const struct explain_booking *booked)
 {
     struct history_record r = {
         .job = c->job,
@@ -331,6 +362,12 @@ static void history_note(struct client_thread *t, struct client_conn *c, enum ou
         nothing_done = c->resp.status == 503 &&
                        json_pick_string(body, len, "outcome", said, sizeof said) &&
                        strcmp(said, "none") == 0;
+    }
+    if (booked && booked->counted) {
+        r.counted = true;
+        r.counter_read = booked->counter_read;
+        r.counter_wrote = booked->counter_wrote;
+        memcpy(r.server, booked->server, sizeof r.server);
     }
     r.cls = (unsigned char)history_classify(o, r.http_status, nothing_done);
     history_add(&t->history, &r);
@@ -363,11 +400,14 @@ bool client_should_retry(enum outcome o, bool answered)
 static void request_end(struct client_thread *t, struct client_conn *c, enum outcome o,
                         bool answered, uint64_t now)
 {
-    bool read = c->kind == REQ_READ;
+    bool read = c->kind == REQ_READ, booked = c->kind == REQ_BOOKING && o == OUTCOME_BOOKED;
+    struct explain_booking said;
 
     (read ? &t->reads : &t->bookings)->n[o]++;
+    if (booked)
+        booked_note(t, c, now, &said);
     if (c->kind == REQ_BOOKING && t->work->history)
-        history_note(t, c, o, answered, now);
+        history_note(t, c, o, answered, now, booked ? &said : NULL);
     c->retry_due = c->kind == REQ_BOOKING && c->try_no <= t->work->retry_same_id &&
                    client_should_retry(o, answered);
     if (!read) {
@@ -448,11 +488,13 @@ static bool prepare_request(struct client_thread *t, struct client_conn *c)
         c->request = t->custom_request;
         c->request_len = t->custom_request_len;
     } else {
-        long long user = w->user_base + 1 + c->job;
+        /* a user's clicks are consecutive jobs, each with its own request id */
+        long long user = w->user_base + 1 + c->job / (w->clicks > 1 ? w->clicks : 1);
         int n = snprintf(c->booking_request, sizeof c->booking_request,
                          "POST /api/bookings?eventId=%lld&userId=%lld&requestId=%s-%lld "
                          "HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n",
-                         w->event_id, user, w->run_id, user, c->target->host_header);
+                         w->event_id, user, w->run_id, w->user_base + 1 + c->job,
+                         c->target->host_header);
         if (n < 0 || (size_t)n >= sizeof c->booking_request)
             return false;
         c->request = c->booking_request;
@@ -858,6 +900,7 @@ void client_thread_free(struct client_thread *t)
     free(t->conns);
     free(t->queued_jobs);
     history_free(&t->history);
+    explain_free(&t->explain);
     t->conns = NULL;
     t->queued_jobs = NULL;
     t->epoll_fd = -1;

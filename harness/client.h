@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "explain.h"
 #include "history.h"
 #include "wire.h"
 #include "report.h"
@@ -55,8 +56,10 @@ struct client_work {
     bool booking;               /* the booking workload; false: a custom path */
     const char *method, *path;  /* the custom request */
     long long event_id;         /* the bookings' event */
-    long long user_base;        /* job j is user user_base + 1 + j */
-    const char *run_id;         /* request ids are <run_id>-<userId> */
+    long long user_base;        /* job j is user user_base + 1 + j / clicks */
+    int clicks;                 /* --clicks: jobs per user (1: one booking each) */
+    const char *run_id;         /* request ids are <run_id>-<user_base + 1 + job>:
+                                   <run_id>-<userId> with one click per user */
     int reads_per_booking;
     int timeout_ms;
     bool history;               /* keep a history record per booking (history.h) */
@@ -82,6 +85,10 @@ struct client_work {
  * was whole, or a 5xx. Any other answer is the API's word and is not sent
  * again. */
 bool client_should_retry(enum outcome o, bool answered);
+
+/* client_counter_read reads the "counterRead" of a 201's BODY (LEN bytes):
+ * true with *V when the booking told the seat counter it read. */
+bool client_counter_read(const char *body, size_t len, long long *v);
 
 struct client_conn;   /* one connection's state machine: client.c */
 
@@ -112,6 +119,7 @@ struct client_thread {
     size_t queued_len, queued_cap;
     bool queued_incomplete;            /* out of memory: the list is partial */
     struct history_log history;        /* with work->history: one record per booking */
+    struct explain_log explain;        /* booking runs: one record per 201 (explain.h) */
     char error[160];                   /* why the thread could not start */
 
     /* private to the thread */

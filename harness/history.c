@@ -138,6 +138,11 @@ int history_write(const char *path, const struct history_log *log, const char *r
                 history_answer_name((enum history_answer)r->answer));
         if (r->ticket_id > 0)
             fprintf(f, ",\"ticketId\":%lld", r->ticket_id);
+        if (r->counted) {
+            fprintf(f, ",\"counterRead\":%lld,\"counterWrote\":%lld,\"server\":",
+                    r->counter_read, r->counter_wrote);
+            explain_json_string(f, r->server);
+        }
         fputs("}\n", f);
     }
     if (fclose(f) != 0 || rename(tmp, path) != 0) {

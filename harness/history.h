@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "explain.h"
 #include "report.h"
 
 enum history_class { HISTORY_OK, HISTORY_FAIL, HISTORY_INFO };
@@ -55,6 +56,9 @@ struct history_record {
     unsigned char cls;        /* enum history_class */
     unsigned char answer;     /* enum history_answer */
     unsigned char try_no;     /* 1 for the first send of the id, 2 for its first retry... */
+    bool counted;             /* a 201 that told the seat counter its booking read: */
+    long long counter_read, counter_wrote;   /* "counterRead", "counterWrote" */
+    char server[EXPLAIN_SERVER_MAX];         /* "server": the instance that booked it */
 };
 
 struct history_log {
@@ -102,8 +106,10 @@ void history_sort(struct history_log *log);
 
 /* history_write writes one JSON line per record to PATH:
  * {"requestId":"<run>-<user>","userId":U,"try":1,"invokeUs":T,"completeUs":T,
- *  "status":S,"outcome":"booked","class":"ok","answer":"booked","ticketId":7};
- * times are µs since START_US; "ticketId" only when the answer gave one. */
+ *  "status":S,"outcome":"booked","class":"ok","answer":"booked","ticketId":7,
+ *  "counterRead":67,"counterWrote":66,"server":"srv-..."};
+ * times are µs since START_US; "ticketId" only when the answer gave one, the
+ * counter and the server only when a 201 told them. */
 int history_write(const char *path, const struct history_log *log, const char *run_id,
                   long long user_base, uint64_t start_us, char *err, size_t err_len);
 

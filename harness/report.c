@@ -243,6 +243,8 @@ void report_verdict(const struct summary *s, char *out, size_t out_len)
         append(out, out_len, "clean");
     if (errors > 0)
         append(out, out_len, " (%lld of %lld requests failed)", errors, s->bookings.attempted);
+    if (s->planted[0])
+        append(out, out_len, " [PLANTED BUG: %s: a zoo run, not a lab result]", s->planted);
 }
 
 /* ------------------------------------------------------------------------
@@ -291,6 +293,26 @@ static void json_known(FILE *out, const char *key, bool known, long long n)
         fprintf(out, ",\"%s\":null", key);
 }
 
+/* write_explain_human prints the explanation of a BUG verdict after the
+ * figures: "explanation:", then its lines, indented, and where the whole
+ * of it went. Nothing for a run that was not explained. */
+static void write_explain_human(FILE *out, const struct summary *s)
+{
+    const char *line = s->explain.text;
+
+    if (!s->explain.known)
+        return;
+    fputs("explanation:\n", out);
+    while (*line) {
+        size_t n = strcspn(line, "\n");
+
+        fprintf(out, "  %.*s\n", (int)n, line);
+        line += n + (line[n] == '\n');
+    }
+    if (s->explain_path[0])
+        fprintf(out, "  (every group: %s)\n", s->explain_path);
+}
+
 /* report_write_human prints the verdict, then one "key = value" per line in
  * the manner of pgbench, with the same keys as the JSON object, so that a
  * grep on either finds the same thing. */
@@ -308,7 +330,8 @@ void report_write_human(FILE *out, const struct summary *s)
     else
         fprintf(out, "event_id = %lld\nseats = %lld\n", s->event_id, s->seats);
     if (s->audited)
-        fprintf(out, "users = %lld\n", s->users);
+        fprintf(out, "users = %lld\nclicks = %d\n", s->users, s->clicks > 0 ? s->clicks : 1);
+    fprintf(out, "planted = %s\n", s->planted[0] ? s->planted : "none");
     fprintf(out, "concurrency = %lld\nthreads = %lld\n", s->concurrency, s->threads);
     fprintf(out, "think_ms = %lld\nasync = %s\n", s->think_ms, s->async ? "true" : "false");
     fprintf(out, "attempted = %lld\n", b->attempted);
@@ -354,6 +377,7 @@ void report_write_human(FILE *out, const struct summary *s)
     if (s->drained)
         fprintf(out, "decided = %lld\ndecided_per_s = %.1f\ndrain_timed_out = %s\n", s->decided,
                 s->decided_per_s, s->drain_timed_out ? "true" : "false");
+    write_explain_human(out, s);
 }
 
 /* ------------------------------------------------------------------------
@@ -369,12 +393,35 @@ static void json_string(FILE *out, const char *s)
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
             fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
         else if (c < 0x20)
             fprintf(out, "\\u%04x", c);
         else
             fputc(c, out);
     }
     fputc('"', out);
+}
+
+/* write_explain_json writes ,"explain":{...}: the explanation's text and
+ * figures (explain.h), last in the object so that none of its keys is found
+ * before the summary's own. "known":false and an empty text when the run
+ * was not explained (clean, or not a booking run). */
+static void write_explain_json(FILE *out, const struct summary *s)
+{
+    const struct explanation *e = &s->explain;
+
+    fprintf(out, ",\"explain\":{\"known\":%s,\"text\":", e->known ? "true" : "false");
+    json_string(out, e->text);
+    fprintf(out, ",\"bookedAnswers\":%lld,\"counted\":%lld,\"distinctValues\":%lld,"
+                 "\"lostDecrements\":%lld,\"landed\":%lld,\"lowestWritten\":%lld,"
+                 "\"collisions\":%lld,\"largestRead\":%lld,\"largestCount\":%lld,"
+                 "\"instancesSeen\":%d,\"crossInstance\":%lld,\"duplicateUserCount\":%lld,\"file\":",
+            e->booked, e->counted, e->distinct, e->lost, e->landed, e->lowest_wrote,
+            e->collisions, e->largest_read, e->largest_count, e->servers, e->cross_instance,
+            e->duplicate_users);
+    json_string(out, s->explain_path);
+    fputc('}', out);
 }
 
 /* report_write_json prints the summary as one JSON object on one line:
@@ -399,6 +446,10 @@ void report_write_json(FILE *out, const struct summary *s)
     } else {
         fprintf(out, ",\"event_id\":%lld,\"seats\":%lld", s->event_id, s->seats);
     }
+    fputs(",\"planted\":", out);
+    json_string(out, s->planted);
+    if (s->audited)
+        fprintf(out, ",\"clicks\":%d", s->clicks > 0 ? s->clicks : 1);
     fprintf(out, ",\"users\":%lld,\"concurrency\":%lld,\"threads\":%lld,\"think_ms\":%lld,"
                  "\"async\":%s,\"reads_per_booking\":%lld,\"attempted\":%lld",
             s->users, s->concurrency, s->threads, s->think_ms, s->async ? "true" : "false",
@@ -460,6 +511,7 @@ void report_write_json(FILE *out, const struct summary *s)
     if (s->drained)
         fprintf(out, ",\"decided\":%lld,\"decided_per_s\":%.1f,\"drain_timed_out\":%s",
                 s->decided, s->decided_per_s, s->drain_timed_out ? "true" : "false");
+    write_explain_json(out, s);
     fputs("}\n", out);
 }
 

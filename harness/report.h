@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "contention.h"
+#include "explain.h"
 
 enum outcome {
     OUTCOME_BOOKED,        /* 201 {"status":"booked"} */
@@ -62,12 +63,15 @@ struct summary {
     char phase_name[32];
     bool async;
     long long think_ms;
+    char planted[320];           /* the zoo's planted bug ("without give-back"): "" for
+                                    none; the verdict line says so (docs/zoo.md) */
 
     /* the attack's shape */
     const char *mode;            /* "burst" or "sustained" */
     bool audited;                /* the booking workload: reset and audit ran */
     char path[1040];             /* "METHOD /path" of a custom run; "" for bookings */
     long long event_id, seats, users, concurrency, threads, reads_per_booking;
+    int clicks;                  /* --clicks: bookings per user in the burst */
 
     /* answers */
     struct counts bookings;      /* the bookings, or the custom path's requests */
@@ -121,6 +125,11 @@ struct summary {
     char strategy[32];           /* "" when the service has no /api/stats */
     struct contention contention; /* what the attack added: retries, gave up,
                                     conflicts by SQLSTATE class */
+
+    /* a BUG verdict of a booking run, explained: the bookings that read the
+       same counter value, the instances, the users with two tickets */
+    struct explanation explain;
+    char explain_path[1100];     /* where the whole explanation went; "" for none */
 };
 
 /* report_unanswered: bookings that timed out or lost their connection. */

@@ -5,13 +5,15 @@
 # the service again, whatever happened.
 #
 #   bash infra/attack.sh --phase N [--bin-dir build] [--harness-dir DIR]
-#                        [--service-arg ARG]... [--strategy NAME]
+#                        [--service-arg ARG]... [--strategy NAME] [--without NAME]
 #                        [--instances K] [--workers W] [--partitions P]
 #                        [--events E] [--split-roles] [attack options...]
 #
 #   --strategy NAME   the service's --strategy (phase 2: unsafe, local-mutex;
 #                     phase 3: for-update, atomic, optimistic, serializable,
-#                     advisory)
+#                     advisory; the zoo's planted ones: docs/zoo.md)
+#   --without NAME    the service's --without: a safeguard switched off, a
+#                     planted bug of the zoo (docs/zoo.md)
 #   --instances K     K service processes on consecutive ports from LAB_HTTP's
 #                     (port, port+1, ...; an instance after the first whose
 #                     port is held moves to the next free one); the harness
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
         --harness-dir) harness_dir=${2:?}; shift 2 ;;
         --service-arg) service_args+=("${2:?}"); shift 2 ;;
         --strategy) service_args+=(--strategy "${2:?--strategy needs a name}"); shift 2 ;;
+        --without) service_args+=(--without "${2:?--without needs a safeguard}"); shift 2 ;;
         --partitions) service_args+=(--partitions "${2:?--partitions needs a number}"); shift 2 ;;
         --instances) instances=${2:?--instances needs a number}; shift 2 ;;
         --workers) workers=${2:?--workers needs a number}; shift 2 ;;

@@ -2,7 +2,7 @@
 # install.sh -- installs what the lab needs on a Debian machine, and only what
 # is missing, so that it is cheap to run before every build (`make deps`) and
 # every `services.sh up`: the compiler and C libraries, PostgreSQL, Redis,
-# Java and Maven, wrk and gnuplot from apt, then Kafka's jars from Maven
+# Java and Maven, wrk, gnuplot and Chromium (headless, for the page tests) from apt, then Kafka's jars from Maven
 # Central (Debian does not package Kafka) into infra/kafka/target/dependency.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -11,7 +11,8 @@ packages=(build-essential pkg-config postgresql redis-server libpq-dev libhiredi
           librdkafka-dev libmicrohttpd-dev libcmocka-dev gnuplot-nox
           openjdk-17-jre-headless maven wrk
           curl  # curl: infra/attack.sh talks to the service with it
-          jq)   # jq: scripts/regress.sh (make regress) reads the attack's JSON summary
+          jq    # jq: scripts/regress.sh (make regress) reads the attack's JSON summary
+          chromium)  # headless: the tests load the live page and the report in a real browser
 
 # as_root runs a command as root: directly, or through sudo when there is one.
 as_root() {

@@ -110,6 +110,16 @@ enum lab_status db_begin_serializable(PGconn *db);
  * EVENT_ID (pg_advisory_xact_lock), waiting for it. */
 enum lab_status db_advisory_lock(PGconn *db, long long event_id);
 
+/* The zoo's planted check-then-insert strategy (docs/zoo.md), in
+ * db_strategy.c: the user's tickets of B's event and the event's per-user
+ * limit, counted by a statement of their own (LAB_NOT_FOUND: no event); and
+ * the ticket's INSERT without the limit rule (the generation rule kept:
+ * LAB_STALE). */
+enum lab_status db_count_user_tickets(PGconn *db, const struct booking *b, long long *held,
+                                      long long *limit);
+enum lab_status db_insert_ticket_unchecked(PGconn *db, const struct booking *b,
+                                           long long *ticket_id);
+
 /* The asynchronous phases record a turned-down request; *recorded tells
  * whether this call wrote it (false: it was decided before, a redelivery). */
 enum lab_status db_record_decision(PGconn *db, const struct booking *b, const char *decision,

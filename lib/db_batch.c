@@ -181,14 +181,21 @@ struct batch_event {
 };
 
 /* lock_event takes EVENT_ID's row lock and reads its counter, generation
- * and per-user limit (found = false: no such event). */
-static enum lab_status lock_event(PGconn *db, long long event_id, struct batch_event *e)
+ * and per-user limit (found = false: no such event). DB_PLAIN reads them
+ * without the lock (the zoo's --without for-update): nothing then stops
+ * another transaction from writing the row between this read and the
+ * batch's own write. */
+static enum lab_status lock_event(PGconn *db, long long event_id, enum db_read_mode mode,
+                                  struct batch_event *e)
 {
+    static const char *const locked = "SELECT available_seats, generation, per_user_limit "
+                                      "FROM events WHERE id = $1::bigint FOR UPDATE";
+    static const char *const plain = "SELECT available_seats, generation, per_user_limit "
+                                     "FROM events WHERE id = $1::bigint";
     long long row[3];
     enum lab_status st;
 
-    st = db_event_numbers(db, "SELECT available_seats, generation, per_user_limit FROM events "
-                              "WHERE id = $1::bigint FOR UPDATE", event_id, row, 3);
+    st = db_event_numbers(db, mode == DB_FOR_UPDATE ? locked : plain, event_id, row, 3);
     e->found = st == LAB_OK;
     if (e->found) {
         e->seats = row[0];
@@ -240,9 +247,10 @@ static enum lab_status tickets_held(PGconn *db, long long event_id, const struct
  * rules: a request of an earlier generation of the sale (a reset came in
  * between) is stale; with no seat left, sold out; a user at the event's
  * per-user limit, refused for it; else booked. GEN[i] gets the generation
- * each row is written with. */
+ * each row is written with; MODE is how each event row is read (lock_event). */
 static enum lab_status decide_events(PGconn *db, const struct booking *b, size_t n,
-                                     enum lab_status *out, long long *gen)
+                                     enum lab_status *out, long long *gen,
+                                     enum db_read_mode mode)
 {
     long long events[DB_BATCH_MAX], held[DB_BATCH_MAX];
     size_t ne = 0;
@@ -258,7 +266,7 @@ static enum lab_status decide_events(PGconn *db, const struct booking *b, size_t
 
         if (k > 0 && events[k] == events[k - 1])
             continue;
-        if ((st = lock_event(db, events[k], &e)) != LAB_OK ||
+        if ((st = lock_event(db, events[k], mode, &e)) != LAB_OK ||
             (e.found && (st = tickets_held(db, events[k], b, n, out, held)) != LAB_OK))
             return st;
         left = e.seats;
@@ -342,8 +350,17 @@ static enum lab_status insert_rows(PGconn *db, const struct booking *b, size_t n
     return st;
 }
 
+/* db_book_batch: the safe phases' batch, each event row locked. */
 enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
                               enum lab_status *out)
+{
+    return db_book_batch_mode(db, b, n, out, DB_FOR_UPDATE);
+}
+
+/* db_book_batch_mode: one transaction for the whole batch; any failure
+ * rolls all of it back, so a batch is written entirely or not at all. */
+enum lab_status db_book_batch_mode(PGconn *db, const struct booking *b, size_t n,
+                                   enum lab_status *out, enum db_read_mode mode)
 {
     long long gen[DB_BATCH_MAX];
     enum lab_status st;
@@ -358,7 +375,7 @@ enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
         return st;
     if ((st = mark_decided(db, b, n, out)) != LAB_OK ||
         (st = db_mark_stale(db, b, n, out)) != LAB_OK ||
-        (st = decide_events(db, b, n, out, gen)) != LAB_OK ||
+        (st = decide_events(db, b, n, out, gen, mode)) != LAB_OK ||
         (st = insert_rows(db, b, n, out, gen)) != LAB_OK) {
         db_rollback(db);
         return LAB_ERR_DB;

@@ -56,4 +56,10 @@ enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_
 enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
                               enum lab_status *out);
 
+/* db_book_batch_mode is db_book_batch reading each event row with MODE:
+ * DB_FOR_UPDATE (db_book_batch's), or DB_PLAIN, the zoo's planted bug
+ * (--without for-update): the same decisions, with no row lock held. */
+enum lab_status db_book_batch_mode(PGconn *db, const struct booking *b, size_t n,
+                                   enum lab_status *out, enum db_read_mode mode);
+
 #endif

@@ -1,6 +1,7 @@
 /* db_strategy.c -- the statements of phase 3's other strategies (atomic,
- * optimistic, serializable, advisory), beside db.c's and through its
- * db_exec: PQexecParams, text parameters, every result cleared. */
+ * optimistic, serializable, advisory, and the zoo's planted
+ * check-then-insert), beside db.c's and through its db_exec: PQexecParams,
+ * text parameters, every result cleared. */
 #include "db.h"
 #include "db_exec.h"
 
@@ -87,4 +88,68 @@ enum lab_status db_advisory_lock(PGconn *db, long long event_id)
 
     return db_exec(db, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, PGRES_TUPLES_OK,
                    NULL);
+}
+
+/* db_count_user_tickets reads, in a statement of its own, how many tickets
+ * B's user holds for B's event and the event's per-user limit: the zoo's
+ * check-then-insert strategy asks this before it takes the row lock, so the
+ * answer can be out of date by the time its ticket is written. */
+enum lab_status db_count_user_tickets(PGconn *db, const struct booking *b, long long *held,
+                                      long long *limit)
+{
+    struct db_num ev, us;
+    const char *params[] = { db_num(&ev, b->event_id), db_num(&us, b->user_id) };
+    PGresult *r;
+    enum lab_status st;
+
+    st = db_exec(db,
+                 "SELECT (SELECT count(*) FROM tickets t WHERE t.event_id = e.id "
+                 "        AND t.user_id = $2::bigint), e.per_user_limit "
+                 "FROM events e WHERE e.id = $1::bigint",
+                 2, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return LAB_NOT_FOUND;
+    }
+    *held = db_value(r, 0);
+    *limit = db_value(r, 1);
+    PQclear(r);
+    return LAB_OK;
+}
+
+/* db_insert_ticket_unchecked writes the sold seat as db_insert_ticket does
+ * (the unique request id, the sale's generation: LAB_STALE) but without the
+ * per-user limit in the statement: the check-then-insert strategy trusts
+ * the count it made before (db_count_user_tickets). LAB_NOT_FOUND: no such
+ * event. */
+enum lab_status db_insert_ticket_unchecked(PGconn *db, const struct booking *b,
+                                           long long *ticket_id)
+{
+    struct db_num ev, us, gen;
+    const char *params[] = { db_num(&ev, b->event_id), db_num(&us, b->user_id), b->request_id,
+                             db_num(&gen, b->generation) };
+    PGresult *r;
+    enum lab_status st;
+    long long seats;
+    int rows;
+
+    st = db_exec(db,
+                 "INSERT INTO tickets (event_id, user_id, request_id, generation) "
+                 "SELECT e.id, $2::bigint, $3, e.generation FROM events e "
+                 "WHERE e.id = $1::bigint AND ($4::bigint = 0 OR e.generation = $4::bigint) "
+                 "RETURNING id",
+                 4, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    rows = PQntuples(r);
+    if (rows == 1)
+        *ticket_id = db_value(r, 0);
+    PQclear(r);
+    if (rows == 1)
+        return LAB_OK;
+    /* Nothing written: the event is gone, or it was reset since. */
+    st = db_read_seats(db, b->event_id, DB_PLAIN, &seats);
+    return st == LAB_OK ? LAB_STALE : st;
 }

@@ -7,8 +7,12 @@
 #   make sweep      throughput and p99 against concurrent users, every phase:
 #                   results/sweep-<stamp>.{csv,json}
 #   make plots      charts of the latest results into plots/out/ (PNG and
-#                   SVG), then results/REPORT.md and REPORT.html; runs nothing
-#   make report     only the report, from the latest results and charts
+#                   SVG), then the report; runs nothing
+#   make report     the report: one page of every result there is, the
+#                   latest of each kind (compare, explanations, the live
+#                   page's last state, sweep, open loop, bench, matrix,
+#                   faults, zoo), results/REPORT.md and a self-contained
+#                   REPORT.html; REPORT_ARGS passes options to scripts/report.sh
 #   make reference  the latest results, charts and report copied into
 #                   results/reference/ (what the README shows)
 # Settings by environment: COMPARE_EVENT, COMPARE_TOPIC, COMPARE_GROUP,
@@ -31,8 +35,9 @@ plots:
 	@bash scripts/plots.sh
 	@bash scripts/report.sh
 
+REPORT_ARGS ?=
 report:
-	@bash scripts/report.sh
+	@bash scripts/report.sh $(REPORT_ARGS)
 
 reference:
 	@bash scripts/reference.sh

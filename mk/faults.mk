@@ -10,7 +10,8 @@
 .PHONY: nemesis faults
 FAULT ?= kill-service
 nemesis: all services
-	@bash scripts/nemesis.sh --phase $(PHASE) --fault $(FAULT) $(NEMESIS_ARGS)
+	@bash scripts/nemesis.sh --phase $(PHASE) --fault $(FAULT) \
+	    $(if $(WITHOUT),--without $(WITHOUT)) $(NEMESIS_ARGS)
 
 FAULT_PHASES ?= 3 4 5 6
 faults: all services

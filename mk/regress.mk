@@ -2,6 +2,8 @@
 # of regress/expectations.conf against every phase (scripts/regress.sh),
 # prints PASS or FAIL per scenario and phase, writes
 # results/regress-junit.xml, and fails when a figure is not as expected.
+# Then the zoo's fast half (scripts/zoo.sh --fast, docs/zoo.md): every fast
+# planted bug must be caught, and the same run without it clean.
 #
 #   make regress
 #   make regress REGRESS_PHASES=3 REGRESS_SCENARIOS=burst,last-seat
@@ -10,3 +12,4 @@
 .PHONY: regress
 regress: all
 	@bash scripts/regress.sh
+	@bash scripts/zoo.sh --fast

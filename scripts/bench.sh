@@ -29,7 +29,7 @@
 # the gate's sold-out memo to phases 4 and 6, when their binaries know them; --smoke runs a tiny version of everything (the tests);
 # --only runs the numbered measurements listed (1..8, as in this file).
 set -euo pipefail
-source "$(dirname "$0")/../infra/common.sh"
+source "$(dirname "$0")/compare-lib.sh"   # common.sh; the versions of the metadata
 
 bin_dir=$LAB_ROOT/build
 label=
@@ -331,10 +331,15 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 jq -R -s --arg name "$name" --arg lbl "$label" --arg cpu "$cpu" --arg cores "$(nproc)" \
     --arg kernel "$(uname -r)" --arg rev "$(git -C "$LAB_ROOT" rev-parse --short HEAD 2>/dev/null || echo none)" \
     --arg pg "$(psql_q 'SHOW server_version')" --arg redis "$(redis-server --version 2>/dev/null | awk '{ print $3 }')" \
-    --arg wrk "$(wrk -v 2>&1 | head -n 1)" --arg bin "$bin_dir" --arg batch "$batch" '
-    { "name": $name, "label": $lbl, "bin_dir": $bin, "batch": $batch,
+    --arg wrk "$(wrk -v 2>&1 | head -n 1)" --arg bin "$bin_dir" --arg batch "$batch" \
+    --arg started "$(sed -E 's/^(....)(..)(..)T(..)(..)(..)Z$/\1-\2-\3T\4:\5:\6Z/' <<<"$stamp")" \
+    --arg dirty "$(git_dirty)" --arg mem "$(memory_mib)" --arg kafka "$(kafka_version)" \
+    --arg rdkafka "$(librdkafka_version)" --arg mhd "$(libmicrohttpd_version)" '
+    { "name": $name, "label": $lbl, "bin_dir": $bin, "batch": $batch, "started": $started,
       "environment": { "cpu": $cpu, "cores": ($cores | tonumber), "kernel": $kernel, "git": $rev,
-                       "postgresql": $pg, "redis": $redis, "wrk": $wrk },
+                       "git_dirty": ($dirty == "true"), "memory_mib": ($mem | tonumber),
+                       "postgresql": $pg, "redis": $redis, "kafka": $kafka,
+                       "librdkafka": $rdkafka, "libmicrohttpd": $mhd, "wrk": $wrk },
       "rows": (split("\n") | map(select(length > 0) | split("\t")) |
                map({ "phase": .[0], "measure": .[1], "connections": .[2],
                      "figure": (.[3] | tonumber? // null), "unit": .[4],

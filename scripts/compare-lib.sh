@@ -1,8 +1,8 @@
 # compare-lib.sh -- sourced (not run) by compare.sh, sweep.sh, plots.sh and
 # report.sh: the settings (each overridable by an environment variable), one
 # attack on one phase through infra/attack.sh, and the run's metadata as
-# JSON (git revision, machine, versions of PostgreSQL, Redis and Kafka),
-# written and read back.
+# JSON (git revision, machine, versions of PostgreSQL, Redis, Kafka and the
+# client libraries), written and read back.
 
 source "$(dirname "${BASH_SOURCE[0]}")/../infra/common.sh"
 
@@ -103,6 +103,19 @@ kafka_version() {
     jar=${jar%.jar}
     if [ -n "$jar" ]; then echo "${jar##*-} ($jar.jar)"; else echo unknown; fi
 }
+# The client libraries the services are built on, as pkg-config knows them
+# (the build's own -dev packages), "unknown" without pkg-config.
+librdkafka_version() {
+    pkg-config --modversion rdkafka 2>/dev/null || echo unknown
+}
+libmicrohttpd_version() {
+    pkg-config --modversion libmicrohttpd 2>/dev/null || echo unknown
+}
+# memory_mib prints the machine's memory in MiB (MemTotal), 0 when unknown.
+memory_mib() {
+    awk '/^MemTotal:/ { printf "%d", $2 / 1024; found = 1 } END { if (!found) print 0 }' \
+        /proc/meminfo 2>/dev/null || echo 0
+}
 cpu_model() {
     sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1
 }
@@ -133,11 +146,12 @@ write_metadata() {
         printf '  "stamp": %s,\n' "$(json_str "$stamp")"
         printf '  "git_rev": %s,\n' "$(json_str "$(git_rev)")"
         printf '  "git_dirty": %s,\n' "$(git_dirty)"
-        printf '  "machine": {"nproc": %s, "cpu_model": %s, "kernel": %s},\n' \
-            "$(nproc)" "$(json_str "$(cpu_model)")" "$(json_str "$(uname -sr)")"
-        printf '  "versions": {"postgresql": %s, "redis": %s, "kafka": %s},\n' \
+        printf '  "machine": {"nproc": %s, "cpu_model": %s, "kernel": %s, "memory_mib": %s},\n' \
+            "$(nproc)" "$(json_str "$(cpu_model)")" "$(json_str "$(uname -sr)")" "$(memory_mib)"
+        printf '  "versions": {"postgresql": %s, "redis": %s, "kafka": %s, "librdkafka": %s, "libmicrohttpd": %s},\n' \
             "$(json_str "$(postgres_version)")" "$(json_str "$(redis_version)")" \
-            "$(json_str "$(kafka_version)")"
+            "$(json_str "$(kafka_version)")" "$(json_str "$(librdkafka_version)")" \
+            "$(json_str "$(libmicrohttpd_version)")"
         printf '  "parameters": %s,\n' "$params"
         printf '  "files": %s\n' "$files"
         printf '}\n'

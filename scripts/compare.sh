@@ -10,7 +10,8 @@
 # It writes, under COMPARE_RESULTS (results/), with a UTC stamp:
 #   compare-<stamp>.csv           one row per attack, the harness's columns
 #   compare-<stamp>-timeline.csv  phase,mode + the harness's --timeline rows
-#   compare-<stamp>.json          metadata: parameters, revision, machine, versions
+#   compare-<stamp>.json          metadata: parameters, revision, machine, versions,
+#                                 each attack's run id
 # copies them to latest-compare.csv, -timeline.csv and .json (what `make
 # plots` reads), and prints the table. Settings come from the environment:
 # COMPARE_PHASES, COMPARE_EVENT (1), COMPARE_TOPIC and COMPARE_GROUP (phases
@@ -33,10 +34,15 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$COMPARE_RESULTS" "$LAB_LOGS"
 
 # run_one PHASE MODE runs one attack and adds its timeline, labelled with
-# PHASE and MODE, to the run's timeline file.
+# PHASE and MODE, to the run's timeline file. Each attack has a run id of
+# its own, c<stamp>p<phase><b|s>, kept in the metadata: the harness names
+# its explanation of a BUG results/<run id>-explain.json, which the report
+# shows beside the attack's row.
 run_one() {
     local phase=$1 mode=$2 shape started=$SECONDS
-    local args=(--timeline "$work/timeline.csv")
+    local run_id=c${stamp}p$phase${mode:0:1}
+    local args=(--timeline "$work/timeline.csv" --run-id "$run_id")
+    runs+=("$(printf '{"phase": %s, "mode": "%s", "run_id": "%s"}' "$phase" "$mode" "$run_id")")
     if [ "$mode" = burst ]; then
         args+=(--users "$COMPARE_USERS")
         shape="$COMPARE_USERS users at once"
@@ -60,6 +66,7 @@ say "comparing phases $COMPARE_PHASES on event $COMPARE_EVENT (service on $LAB_H
 bash "$LAB_ROOT/infra/services.sh" up >/dev/null
 echo "phase,mode,t_s,finished,accepted,decided" >"$work/timelines.csv"
 failed=()
+runs=()
 for phase in $COMPARE_PHASES; do
     for mode in burst sustained; do
         run_one "$phase" "$mode" || failed+=("phase $phase $mode")
@@ -72,8 +79,9 @@ params=$(printf '{"phases": %s, "event": %s, "seats": %s, "burst": {"users": %s}
     "$COMPARE_CONNECTIONS" "$COMPARE_REQUESTS" \
     "$(awk -F, 'NR == 2 { print $8 }' "$work/runs.csv")" \
     "$(json_str "${COMPARE_TOPIC:-default}")" "$(json_str "${COMPARE_GROUP:-default}")")
-files=$(printf '{"csv": %s, "timeline": %s}' \
-    "$(json_str "${base##*/}.csv")" "$(json_str "${base##*/}-timeline.csv")")
+runs_json=$(IFS=,; printf '[%s]' "${runs[*]}")
+files=$(printf '{"csv": %s, "timeline": %s, "runs": %s}' \
+    "$(json_str "${base##*/}.csv")" "$(json_str "${base##*/}-timeline.csv")" "$runs_json")
 cp "$work/runs.csv" "$base.csv"
 cp "$work/timelines.csv" "$base-timeline.csv"
 write_metadata "$base.json" compare "$stamp" "$params" "$files"

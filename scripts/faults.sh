@@ -7,13 +7,15 @@
 #   bash scripts/faults.sh [--phases "3 4 5 6"] [--faults "kill-service ..."]
 #                          [--label NAME] [--bin-dir DIR]
 #
-# Writes results/faults/NAME.md (default NAME: matrix) and keeps each run's
-# checker figures in results/faults/runs/NAME-pP-FAULT.json. --bin-dir
+# Writes results/faults/NAME.md (default NAME: matrix), its metadata in
+# results/faults/NAME.json (when, revision, machine, versions: the report
+# shows them), and keeps each run's checker figures in
+# results/faults/runs/NAME-pP-FAULT.json. --bin-dir
 # attacks other builds of the services (the harness is always build/):
 # docs/faults.md measures the services before the fixes that way.
 set -euo pipefail
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-source "$LAB_ROOT/infra/common.sh"
+source "$LAB_ROOT/scripts/compare-lib.sh"   # common.sh, write_metadata
 
 phases="3 4 5 6"
 faults="kill-service kill-worker restart-redis restart-kafka restart-postgres pause-postgres pause-redis"
@@ -33,6 +35,7 @@ done
 out=$LAB_ROOT/results/faults
 mkdir -p "$out/runs"
 table=$out/$label.md
+stamp=$(utc_stamp)
 
 {
     echo "| phase | fault | oversold | lost | duplicated | false conf. | drift | undersold | availability | recover | verdict |"
@@ -59,4 +62,8 @@ for p in $phases; do
     done
 done
 mv "$table.tmp" "$table"
+write_metadata "$out/$label.json" faults "$stamp" \
+    "$(printf '{"phases": %s, "faults": %s, "label": %s, "bin_dir": %s}' "$(json_str "$phases")" \
+        "$(json_str "$faults")" "$(json_str "$label")" "$(json_str "$bin_dir")")" \
+    "$(printf '{"table": %s, "runs": %s}' "$(json_str "$label.md")" "$(json_str "runs/$label-p*-*.json")")"
 say "faults: $table"

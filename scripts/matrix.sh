@@ -3,7 +3,9 @@
 # instances, under every scenario, one attack each (infra/attack.sh), and
 # what each cost and broke: oversold, undersold, retries and conflicts by
 # SQLSTATE class, failed requests, req/s, p99. Writes a Markdown table
-# (docs/matrix.md, generated) and a chart (docs/matrix.png, plots/matrix.gp).
+# (docs/matrix.md, generated), its metadata beside it (docs/matrix.json:
+# when, revision, machine, versions; the report shows them) and a chart
+# (docs/matrix.png, plots/matrix.gp).
 #
 #   bash scripts/matrix.sh [--strategies LIST] [--instances LIST]
 #                          [--scenarios LIST] [--out FILE.md] [--png FILE]
@@ -20,7 +22,7 @@
 # Services on LAB_HTTP's port and the next ones; exit 1 when a run could not
 # be made (a missing summary), 2 on bad usage. Needs jq; the chart, gnuplot.
 set -euo pipefail
-source "$(dirname "$0")/../infra/common.sh"
+source "$(dirname "$0")/compare-lib.sh"   # common.sh, write_metadata
 
 strategies=2:unsafe,2:local-mutex,3:for-update,3:atomic,3:optimistic,3:serializable,3:advisory
 instance_list=1,2
@@ -73,6 +75,7 @@ for c in "${scen_arr[@]}"; do scenario_flags "$c" >/dev/null || usage "no scenar
 mkdir -p "$dir"
 rm -f "$dir"/*.json
 started=$(date +%s)
+stamp=$(utc_stamp)
 failed=0
 for c in "${scen_arr[@]}"; do
     for s in "${strat_arr[@]}"; do
@@ -142,6 +145,10 @@ cell() { if [ -s "$1" ]; then jq -r "$2" "$1"; else echo "-"; fi; }
         done
     done
 } >"$out"
+write_metadata "${out%.md}.json" matrix "$stamp" \
+    "$(printf '{"strategies": %s, "instances": %s, "scenarios": %s, "took_s": %s}' \
+        "$(json_str "$strategies")" "$(json_str "$instance_list")" "$(json_str "$scenarios")" "$took")" \
+    "$(printf '{"table": %s, "summaries": %s}' "$(json_str "${out##*/}")" "$(json_str "${dir#"$LAB_ROOT"/}")")"
 say "wrote ${out#"$LAB_ROOT"/} (${took} s of attacks)"
 
 # the chart: burst, or the first scenario run

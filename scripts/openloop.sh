@@ -11,9 +11,11 @@
 #   bash scripts/openloop.sh [--phases "3 6"] [--requests N] [--connections C]
 #
 # Event 901, its own: the tests and the other runs keep event 1. Writes
-# results/openloop-<stamp>.csv and prints the table.
+# results/openloop-<stamp>.csv, its metadata results/openloop-<stamp>.json
+# (revision, machine, versions: compare-lib.sh's write_metadata), and prints
+# the table.
 set -euo pipefail
-source "$(dirname "$0")/../infra/common.sh"
+source "$(dirname "$0")/compare-lib.sh"   # common.sh, write_metadata
 
 phases="3 6"
 requests=6000
@@ -30,7 +32,8 @@ done
 url="http://$LAB_HTTP"
 bin=$LAB_ROOT/build
 mkdir -p "$LAB_ROOT/results" "$LAB_LOGS"
-csv=$LAB_ROOT/results/openloop-$(date -u +%Y%m%dT%H%M%SZ).csv
+stamp=$(utc_stamp)
+csv=$LAB_ROOT/results/openloop-$stamp.csv
 log=$LAB_LOGS/openloop.log
 curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && die "something already answers on $url: stop it first"
 bash "$LAB_ROOT/infra/services.sh" up >/dev/null
@@ -61,6 +64,10 @@ for phase in $phases; do
     done
     phase_stop
 done
+write_metadata "${csv%.csv}.json" openloop "$stamp" \
+    "$(printf '{"phases": [%s], "event": 901, "connections": %s, "requests": %s, "seats": 100000, "think_ms": 0}' \
+        "$(tr -s ' ' ',' <<<"$phases")" "$conns" "$requests")" \
+    "$(printf '{"csv": %s}' "$(json_str "${csv##*/}")")"
 say "closed and open loop, $conns connections, $requests requests each (${csv#"$LAB_ROOT"/})"
 awk -F, 'NR == 1 { printf "%-6s %-7s %8s %9s %9s %9s %9s %9s\n", "phase", "loop", "rate", "req/s",
                    "p50 ms", "p99 ms", "p99.9 ms", "p99.99 ms"; next }

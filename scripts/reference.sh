@@ -4,7 +4,8 @@
 # results/latest-compare.{csv,json}, latest-compare-timeline.csv and
 # latest-sweep.{csv,json} into results/reference/ (as compare.csv, ...,
 # sweep.json), draws their charts into results/reference/ and writes
-# results/reference/REPORT.md and REPORT.html beside them. Runs no attack.
+# results/reference/REPORT.md and REPORT.html beside them (the comparison
+# and the sweep alone: make report has every result). Runs no attack.
 set -euo pipefail
 source "$(dirname "$0")/compare-lib.sh"
 
@@ -32,5 +33,5 @@ else
 fi
 bash "$LAB_ROOT/scripts/plots.sh" --compare "$to/compare.csv" --sweep "$to/sweep.csv" --out "$to"
 bash "$LAB_ROOT/scripts/report.sh" --compare "$to/compare.csv" --sweep "$to/sweep.csv" \
-    --charts "$to" --out "$to"
+    --charts "$to" --out "$to" --sections compare,sweep
 say "reference: results/reference/ (the README shows headline.png and the table)"

@@ -19,6 +19,7 @@ enum lab_status phase2_book(struct conns *c, const struct booking *b,
     booking_think(c);
     if ((st = db_write_seats(c->db, b->event_id, seats - 1)) != LAB_OK)
         return st;
+    booking_counted(reply, seats, seats - 1);
     if ((st = db_insert_ticket(c->db, b, &reply->ticket_id)) != LAB_OK)
         return st;
     return LAB_BOOKED;

@@ -25,6 +25,7 @@ enum lab_status phase3_book_advisory(struct conns *c, const struct booking *b,
     booking_think(c);
     if ((st = db_write_seats(c->db, b->event_id, seats - 1)) != LAB_OK)
         goto rollback;
+    booking_counted(reply, seats, seats - 1);
     if ((st = db_insert_ticket(c->db, b, &reply->ticket_id)) != LAB_OK)
         goto rollback;
     if ((st = db_commit(c->db)) != LAB_OK)

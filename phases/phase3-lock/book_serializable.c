@@ -24,6 +24,7 @@ static enum lab_status serializable_attempt(struct conns *c, const struct bookin
     /* RACE detected at the write or the commit: whoever commits second after
      * reading the same `seats` gets a serialization failure, not a ticket. */
     booking_think(c);
+    booking_counted(reply, seats, seats - 1);   /* told only if it commits */
     if ((st = db_write_seats(c->db, b->event_id, seats - 1)) != LAB_OK ||
         (st = db_insert_ticket(c->db, b, &reply->ticket_id)) != LAB_OK ||
         (st = db_commit(c->db)) != LAB_OK)

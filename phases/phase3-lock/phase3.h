@@ -5,10 +5,19 @@
 #ifndef LAB_PHASE3_H
 #define LAB_PHASE3_H
 
+#include "db.h"
 #include "service/phase.h"
 
 book_fn phase3_book;
 book_fn phase3_book_atomic, phase3_book_optimistic, phase3_book_serializable,
     phase3_book_advisory;
+
+/* The zoo's planted strategy (docs/zoo.md): the per-user limit checked by
+ * a SELECT of its own before the lock, the ticket inserted without it. */
+book_fn phase3_book_check_then_insert;
+
+/* phase3_read_mode: how phase3_book reads the event row for C's service,
+ * DB_FOR_UPDATE, or DB_PLAIN when it runs --without for-update. */
+enum db_read_mode phase3_read_mode(const struct conns *c);
 
 #endif

@@ -25,5 +25,5 @@ enum lab_status phase5_decide(struct conns *c, const struct booking *b,
 enum lab_status phase5_decide_batch(struct conns *c, const struct booking *b, size_t n,
                                     enum lab_status *out)
 {
-    return db_book_batch(c->db, b, n, out);
+    return db_book_batch_mode(c->db, b, n, out, phase3_read_mode(c));
 }

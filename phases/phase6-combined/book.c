@@ -46,7 +46,7 @@ enum lab_status phase6_decide(struct conns *c, const struct booking *b,
 enum lab_status phase6_decide_batch(struct conns *c, const struct booking *b, size_t n,
                                     enum lab_status *out)
 {
-    enum lab_status st = db_book_batch(c->db, b, n, out);
+    enum lab_status st = db_book_batch_mode(c->db, b, n, out, phase3_read_mode(c));
 
     for (size_t i = 0; st == LAB_OK && i < n; i++)
         phase6_gate_after(c, b[i].event_id, out[i]);

@@ -27,6 +27,11 @@ else
         fail "a row without figure, limit, ratio or p99: $(cat "$csv")"
     jq -e '.environment.cores >= 1 and (.environment.git | length > 0) and (.rows | length == 3)
            and all(.rows[]; .ratio > 0 and .p99_ms > 0)' "$json" >/dev/null || fail "JSON: $(cat "$json")"
+    # the environment make report shows: memory, every version, the start
+    jq -e '.environment.memory_mib > 0 and (.environment.postgresql | length > 0)
+           and (.environment.librdkafka | test("^[0-9]")) and (.environment.libmicrohttpd | test("^[0-9]"))
+           and (.environment.kafka | length > 0) and (.started | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T"))' \
+        "$json" >/dev/null || fail "the JSON's environment lacks a figure: $(jq -c .environment "$json")"
     grep -q "bookings/s" <<<"$out" || fail "no table printed: $out"
     # the targets of phase 3 at 8 and 32 connections, the last lines printed
     [ "$(grep -cE '^  target  3 +bookings/s +(8|32) conns .* (pass|miss)$' <<<"$out")" -eq 2 ] ||

@@ -24,6 +24,10 @@ grep -q '^| atomic (3) | ok | ok |$' "$tmp/matrix.md" || fail "atomic is not ok 
 for k in 1 2; do
     [ -s "$tmp/runs/burst-local-mutex-x$k.json" ] || fail "no summary of local-mutex x$k"
 done
+# the metadata beside the table (make report shows it)
+jq -e '.kind == "matrix" and (.git_rev | length > 0) and .machine.nproc >= 1 and .machine.memory_mib > 0
+       and (.versions.postgresql | test("^[0-9]")) and .parameters.scenarios == "burst"' \
+    "$tmp/matrix.json" >/dev/null 2>&1 || fail "matrix.json lacks the run's metadata: $(cat "$tmp/matrix.json" 2>&1)"
 if command -v gnuplot >/dev/null; then
     [ "$(head -c 8 "$tmp/matrix.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
         fail "matrix.png is not a PNG"

@@ -366,6 +366,25 @@ static void test_backlog(void **state)
     refused("which --path skips", "--path", "/healthz", "--backlog", "10", NULL);
 }
 
+/* --clicks: K bookings per user in the burst, each its own connection;
+ * refused where a record per user is kept (faults, history, retries). */
+static void test_clicks(void **state)
+{
+    struct attack_args a;
+
+    (void)state;
+    assert_int_equal(parse(&a, NULL), 0);
+    assert_int_equal(a.clicks, 1);
+    assert_int_equal(parse(&a, "--users", "200", "--clicks", "2", NULL), 0);
+    assert_int_equal(a.clicks, 2);
+    assert_int_equal(a.users, 200);
+    refused("--clicks", "--clicks", "0", NULL);
+    refused("--clicks", "--clicks", "11", NULL);
+    refused("burst", "--mode", "sustained", "--clicks", "2", NULL);
+    refused("--fault", "--clicks", "2", "--fault", "kill-service@1", NULL);
+    refused("--retry-same-id", "--clicks", "2", "--retry-same-id", "2", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_bad_combinations),
         cmocka_unit_test(test_retry_same_id),
         cmocka_unit_test(test_backlog),
+        cmocka_unit_test(test_clicks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

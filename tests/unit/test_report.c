@@ -357,6 +357,23 @@ static void test_verdict_clean(void **state)
     assert_string_equal(report_verdict_word(&s), "clean");
 }
 
+/* A planted bug (the zoo) is named on the verdict line, clean or not, so
+ * that nobody takes a zoo run for a lab result. */
+static void test_verdict_planted(void **state)
+{
+    struct summary s = clean_summary();
+    char v[256];
+
+    (void)state;
+    snprintf(s.planted, sizeof s.planted, "without for-update");
+    report_verdict(&s, v, sizeof v);
+    assert_string_equal(v, "clean [PLANTED BUG: without for-update: a zoo run, not a lab result]");
+    s.oversold = 3;
+    report_verdict(&s, v, sizeof v);
+    assert_non_null(strstr(v, "OVERSOLD by 3 seats"));
+    assert_non_null(strstr(v, "[PLANTED BUG: without for-update"));
+}
+
 /* Failed requests show beside the verdict: a clean audit of requests
  * that mostly failed proves little. */
 static void test_verdict_clean_with_errors(void **state)
@@ -675,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_verdict_oversold),
         cmocka_unit_test(test_verdict_phantom_only),
         cmocka_unit_test(test_verdict_clean),
+        cmocka_unit_test(test_verdict_planted),
         cmocka_unit_test(test_verdict_cache_drift),
         cmocka_unit_test(test_verdict_stuck_and_disagree),
         cmocka_unit_test(test_json_quiet_figures),

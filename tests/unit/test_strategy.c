@@ -27,8 +27,14 @@ static enum lab_status book_b(struct conns *c, const struct booking *b, struct b
     return LAB_SOLD_OUT;
 }
 
-static const struct strategy two[] = { { .name = "first", .book = book_a }, { .name = "second", .book = book_b }, { .name = NULL } };
-static const struct phase with = { .number = 7, .name = "t", .book = book_a, .strategies = two };
+static const struct strategy two[] = {
+    { .name = "first", .book = book_a },
+    { .name = "second", .book = book_b, .safeguards = SAFEGUARD_BIT(SAFEGUARD_REREAD) },
+    { .name = "planted", .book = book_b, .planted = true },
+    { .name = NULL },
+};
+static const struct phase with = { .number = 7, .name = "t", .book = book_a, .strategies = two,
+                                   .safeguards = SAFEGUARD_BIT(SAFEGUARD_FOR_UPDATE) };
 static const struct phase without = { .number = 8, .name = "u", .book = book_a };
 
 /* No --strategy: the first of the list, and its name is reported. */
@@ -69,7 +75,7 @@ static void unknown_is_refused(void **state)
     (void)state;
     assert_false(strategy_choose(&with, &name, &out, err, sizeof err));
     assert_non_null(strstr(err, "'mutex'"));
-    assert_non_null(strstr(err, "first second"));
+    assert_non_null(strstr(err, "first second planted"));
     name = "first";
     assert_false(strategy_choose(&without, &name, &out, err, sizeof err));
     assert_non_null(strstr(err, "phase 8 has no --strategy"));
@@ -145,12 +151,68 @@ static void gives_up_after_retries(void **state)
     assert_int_equal(d.gave_up, 1);
 }
 
+/* --without: names read one by one, an unknown or empty one refused with
+ * the names there are; a safeguard the chosen phase lacks refused, one that
+ * only a strategy has accepted with that strategy alone. */
+static void safeguards_by_name(void **state)
+{
+    unsigned mask = 0;
+    struct phase out;
+    const char *name = NULL;
+    char err[256], list[128];
+
+    (void)state;
+    assert_true(safeguard_parse("give-back,fence", &mask, err, sizeof err));
+    assert_true(safeguard_parse("for-update", &mask, err, sizeof err));
+    assert_int_equal(mask, SAFEGUARD_BIT(SAFEGUARD_GIVE_BACK) | SAFEGUARD_BIT(SAFEGUARD_FENCE) |
+                               SAFEGUARD_BIT(SAFEGUARD_FOR_UPDATE));
+    assert_string_equal(safeguard_list(mask, list, sizeof list), "for-update,give-back,fence");
+    assert_false(safeguard_parse("give-back,bogus", &mask, err, sizeof err));
+    assert_non_null(strstr(err, "'bogus'"));
+    assert_non_null(strstr(err, "ack-first"));
+    assert_false(safeguard_parse("fence,", &mask, err, sizeof err));
+    assert_false(safeguard_parse("", &mask, err, sizeof err));
+
+    assert_true(strategy_choose(&with, &name, &out, err, sizeof err));
+    assert_true(strategy_check_without(&out, SAFEGUARD_BIT(SAFEGUARD_FOR_UPDATE), err, sizeof err));
+    assert_false(strategy_check_without(&out, SAFEGUARD_BIT(SAFEGUARD_REREAD), err, sizeof err));
+    assert_non_null(strstr(err, "no safeguard reread (it has: for-update)"));
+    name = "second";
+    assert_true(strategy_choose(&with, &name, &out, err, sizeof err));
+    assert_true(strategy_check_without(&out, SAFEGUARD_BIT(SAFEGUARD_REREAD), err, sizeof err));
+    assert_false(strategy_check_without(&without, SAFEGUARD_BIT(SAFEGUARD_GIVE_BACK), err,
+                                         sizeof err));
+}
+
+/* What a zoo run planted, as /healthz and the log say it. */
+static void planted_is_named(void **state)
+{
+    struct phase out;
+    const char *name = "first";
+    char err[256], text[320];
+
+    (void)state;
+    assert_true(strategy_choose(&with, &name, &out, err, sizeof err));
+    assert_null(out.planted);
+    assert_string_equal(strategy_planted(&out, 0, text, sizeof text), "");
+    assert_string_equal(strategy_planted(&out, SAFEGUARD_BIT(SAFEGUARD_FOR_UPDATE), text,
+                                         sizeof text), "without for-update");
+    name = "planted";
+    assert_true(strategy_choose(&with, &name, &out, err, sizeof err));
+    assert_string_equal(out.planted, "planted");
+    assert_string_equal(strategy_planted(&out, 0, text, sizeof text), "strategy planted");
+    assert_string_equal(strategy_planted(&out, SAFEGUARD_BIT(SAFEGUARD_FOR_UPDATE), text,
+                                         sizeof text), "strategy planted, without for-update");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_is_first),
         cmocka_unit_test(name_picks_booking),
         cmocka_unit_test(unknown_is_refused),
+        cmocka_unit_test(safeguards_by_name),
+        cmocka_unit_test(planted_is_named),
         cmocka_unit_test(retries_until_won),
         cmocka_unit_test(gives_up_after_retries),
     };

@@ -65,14 +65,27 @@ static void pipeline_draw_nonce(void)
         pipeline_nonce = lab_now_us() ^ ((uint64_t)getpid() << 32);
 }
 
+static pthread_once_t pipeline_nonce_once = PTHREAD_ONCE_INIT;
+
 static void pipeline_make_request_id(char *buf, size_t len)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     static atomic_uint_fast64_t seq;
 
-    pthread_once(&once, pipeline_draw_nonce);
+    pthread_once(&pipeline_nonce_once, pipeline_draw_nonce);
     snprintf(buf, len, PIPELINE_SERVER_ID_PREFIX "%016" PRIx64 "-%" PRIuFAST64, pipeline_nonce,
              atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed));
+}
+
+/* pipeline_server_id writes the instance's id, "srv-" and the 16 hex
+ * digits of the ids it makes (PIPELINE_SERVER_ID_LEN characters): a 201
+ * says which instance booked it, so that the harness can tell apart the
+ * bookings of two processes that each trusted their own mutex. */
+#define PIPELINE_SERVER_ID_LEN 20
+
+static void pipeline_server_id(char *buf, size_t len)
+{
+    pthread_once(&pipeline_nonce_once, pipeline_draw_nonce);
+    snprintf(buf, len, PIPELINE_SERVER_ID_PREFIX "%016" PRIx64, pipeline_nonce);
 }
 
 /* pipeline_parse reads a booking's parameters into B, once; on failure it
@@ -135,6 +148,28 @@ static void pipeline_reply(struct http_reply *reply, enum lab_status st, const s
             http_nothing_done(reply);   /* the gate failed: nothing reached the database */
         break;
     }
+}
+
+/* pipeline_reply_booked is pipeline_reply for the booking a phase's book
+ * has just made: a booking that read the seat counter (BR->counted) also
+ * says what it read and wrote, and on which instance ("counterRead",
+ * "counterWrote", "server"). Every other answer, a replay included, is
+ * pipeline_reply's, unchanged. */
+static void pipeline_reply_booked(struct http_reply *reply, enum lab_status st,
+                                  const struct booking *b, const struct booking_reply *br)
+{
+    char server[PIPELINE_SERVER_ID_LEN + 1];
+
+    if (st != LAB_BOOKED || !br->counted) {
+        pipeline_reply(reply, st, b, br->ticket_id);
+        return;
+    }
+    pipeline_server_id(server, sizeof server);
+    http_json(reply, 201, "{\"status\":\"booked\",\"eventId\":%lld,\"userId\":%lld,"
+              "\"requestId\":\"%s\",\"ticketId\":%lld,\"counterRead\":%lld,"
+              "\"counterWrote\":%lld,\"server\":\"%s\"}",
+              b->event_id, b->user_id, b->request_id, br->ticket_id, br->counter_read,
+              br->counter_wrote, server);
 }
 
 /* pipeline_answer_admission answers a request whose id was claimed before
@@ -635,12 +670,14 @@ void pipeline_book(const struct service *svc, struct http_request *req, struct h
         conns_cache(c);
     st = svc->phase->book(c, &job->b, &br);
     job->holds_seat = false;            /* the phase's book gives back what it does not use */
-    if (st == LAB_DUPLICATE || st == LAB_LIMIT)   /* booked before under this id, its
+    if (st == LAB_DUPLICATE || st == LAB_LIMIT) {   /* booked before under this id, its
                                            claim lost (a PostgreSQL crash empties the
                                            unlogged claims): the answer is that ticket */
         st = pipeline_booked_before(c, &job->b, st, &br.ticket_id);
+        br.counted = false;             /* that ticket's counter was not read now */
+    }
     admit_finish(c, &job->b, st, br.ticket_id);
-    pipeline_reply(reply, st, &job->b, br.ticket_id);
+    pipeline_reply_booked(reply, st, &job->b, &br);
 }
 
 /* ---------------------------------------------------------------------- */

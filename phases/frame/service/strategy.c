@@ -67,7 +67,9 @@ enum lab_status retry_booking(struct conns *c, const struct booking *b,
 }
 
 /* strategy_check_without: a safeguard the chosen phase does not have cannot
- * be switched off, and saying so beats a zoo run that plants nothing. */
+ * be switched off, and saying so beats a zoo run that plants nothing. A
+ * safeguard of another of the phase's strategies is named with it
+ * ("--without reread" needs --strategy optimistic). */
 bool strategy_check_without(const struct phase *chosen, unsigned without, char *err,
                             size_t err_len)
 {
@@ -81,6 +83,10 @@ bool strategy_check_without(const struct phase *chosen, unsigned without, char *
     snprintf(err, err_len, "--without: phase %d%s%s has no safeguard %s (it has: %s)",
              chosen->number, chosen->planted ? " with --strategy " : "",
              chosen->planted ? chosen->planted : "", names, has[0] ? has : "none");
+    for (const struct strategy *s = chosen->strategies; s && s->name; s++)
+        if (s->safeguards & missing)
+            snprintf(err + strlen(err), err_len - strlen(err), "; --strategy %s has %s",
+                     s->name, safeguard_list(s->safeguards & missing, names, sizeof names));
     return false;
 }
 
