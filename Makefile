@@ -17,7 +17,6 @@
 #   make explore            every interleaving of two and three booking sessions
 #   make demo               a narrated walk through phases 2-6 (DEMO_PAUSE=0: no pauses)
 #   make replay             the race step by step on two database sessions
-#   make explore            every interleaving of every strategy, at each isolation level
 #   make tsan               the harness under ThreadSanitizer
 #   make help               everything else
 

@@ -161,11 +161,15 @@ static void test_explored_ids(void **state)
     replay_explored_format(&e, id, sizeof id);
     assert_string_equal(id, "unsafe:rc:2:1:4");
 
-    assert_true(replay_explored_parse("check-then-insert:ser:3:2:34649", &e, &p, err,
+    assert_true(replay_explored_parse("check-then-insert:ser:3:2:756755", &e, &p, err,
                                       sizeof err));
-    assert_int_equal(p.count, 12);
+    assert_int_equal(p.count, 15);
     assert_int_equal(p.steps[0].session, 2);        /* the last: C first */
     assert_int_equal(p.steps[0].action, REPLAY_CHECK);
+    assert_int_equal(p.steps[14].session, 0);
+    assert_int_equal(p.steps[14].action, REPLAY_COMMIT);
+    assert_false(replay_explored_parse("check-then-insert:ser:3:2:756756", &e, &p, err,
+                                       sizeof err));
 
     assert_false(replay_explored_parse("unsafe:rc:2:1:20", &e, &p, err, sizeof err));
     assert_non_null(strstr(err, "20 interleavings"));

@@ -199,8 +199,8 @@ static void test_strategy_plans(void **state)
     assert_string_equal(plan_text(&p), "1 A:lock  2 B:lock  3 A:read  4 B:read  5 A:write  "
                                        "6 B:write  7 A:insert  8 B:insert");
     assert_true(replay_plan_preset_for(&p, "overtake", 2, cti, err, sizeof err));
-    assert_string_equal(plan_text(&p), "1 A:check  2 B:check  3 B:take  4 B:insert  "
-                                       "5 A:take  6 A:insert");
+    assert_string_equal(plan_text(&p), "1 A:check  2 B:check  3 B:read  4 B:write  5 B:insert  "
+                                       "6 A:read  7 A:write  8 A:insert");
     assert_true(cti->same_user);
     /* phase 2's strategies take no commit of their own, but accept one */
     assert_true(replay_plan_parse_for(&p, "A:read A:write A:insert A:commit",
@@ -296,7 +296,7 @@ static void test_options(void **state)
     assert_int_equal(o.isolation, REPLAY_ISOLATION_SERIALIZABLE);
     assert_int_equal(o.seats, 2);
     assert_int_equal(o.event_id, 905);
-    assert_int_equal(o.plan.count, 8);
+    assert_int_equal(o.plan.count, 10);
     assert_string_equal(o.interleaving, "check-then-insert:ser:2:2:5");
 
     assert_int_equal(parse(&o, "--phase", "3", NULL), 0);

@@ -3,7 +3,7 @@
  * statements (db_read_seats, db_write_seats, db_insert_ticket, db_begin,
  * db_commit, and the other strategies' db_take_seat, db_read_versioned,
  * db_write_if_version, db_advisory_lock, db_count_user_tickets,
- * db_insert_ticket_unchecked). */
+ * db_insert_ticket_unchecked, from db_strategy.c). */
 #include "replay_core.h"
 
 #include <stdio.h>
@@ -11,7 +11,6 @@
 
 #include "booking.h"
 #include "db.h"
-#include "db_explore.h"
 
 /* ------------------------------------------------------------------------
  * The process's mutex (local-mutex): every session is a thread of this one
@@ -128,27 +127,38 @@ static enum lab_status begin(struct session *s)
     return st;
 }
 
+/* session_booking: the booking S makes, as the phases fill it in. */
+static struct booking session_booking(const struct session *s)
+{
+    struct booking b = { .event_id = s->r->cfg->event_id,
+                         .user_id = s->r->strategy->same_user ? 1 : s->index + 1 };
+
+    snprintf(b.request_id, sizeof b.request_id, "replay-%lld-%c", s->r->cfg->event_id,
+             replay_session_name(s->index));
+    return b;
+}
+
 /* session_read reads the counter the strategy's way: phase 2 plainly (its
- * mutex first with local-mutex), phase 3 in a new transaction with the row
- * lock, optimistic with the version and no transaction, serializable in a
- * new transaction, advisory inside the one its lock opened. A sold-out read
- * ends the booking, as the phases do. */
+ * mutex first with local-mutex), phase 3 (and check-then-insert, after its
+ * count) in a new transaction with the row lock, optimistic with the
+ * version and no transaction, serializable in a new transaction, advisory
+ * inside the one its lock opened. A sold-out read ends the booking, as the
+ * phases do. */
 static enum lab_status session_read(struct session *s, long long *value)
 {
     const struct replay_config *cfg = s->r->cfg;
     enum replay_kind kind = s->r->strategy->kind;
+    bool locked = kind == REPLAY_FOR_UPDATE || kind == REPLAY_CHECK_THEN_INSERT;
     enum lab_status st;
 
     if (kind == REPLAY_LOCAL_MUTEX && !mutex_acquire(s))
         return LAB_ERR_DB;
-    if ((kind == REPLAY_FOR_UPDATE || kind == REPLAY_SERIALIZABLE_TX) &&
-        (st = begin(s)) != LAB_OK)
+    if ((locked || kind == REPLAY_SERIALIZABLE_TX) && (st = begin(s)) != LAB_OK)
         return failed(s, st);
     if (kind == REPLAY_OPTIMISTIC)
         st = db_read_versioned(s->db, cfg->event_id, &s->seats_read, &s->version);
     else
-        st = db_read_seats(s->db, cfg->event_id, kind == REPLAY_FOR_UPDATE ? DB_FOR_UPDATE
-                                                                          : DB_PLAIN,
+        st = db_read_seats(s->db, cfg->event_id, locked ? DB_FOR_UPDATE : DB_PLAIN,
                            &s->seats_read);
     if (st != LAB_OK)
         return failed(s, st);
@@ -180,17 +190,17 @@ static enum lab_status session_write(struct session *s, long long *value)
     return LAB_OK;
 }
 
-/* session_other runs the steps that are not phase 2's: the advisory lock,
- * the conditional decrement, the check of check-then-insert. */
+/* session_other runs the steps that are not phase 2's: the advisory lock
+ * and the conditional decrement (each opening its transaction), the count
+ * of check-then-insert (a statement of its own, before any transaction). */
 static enum lab_status session_other(struct session *s, enum replay_action action,
                                      long long *value)
 {
     const struct replay_config *cfg = s->r->cfg;
-    long long user_id = s->r->strategy->same_user ? 1 : s->index + 1;
+    struct booking b = session_booking(s);
     enum lab_status st = LAB_OK;
 
-    if (action == REPLAY_LOCK || action == REPLAY_CHECK ||
-        (action == REPLAY_TAKE && !s->in_tx))
+    if (action == REPLAY_LOCK || action == REPLAY_TAKE)
         st = begin(s);
     if (st != LAB_OK)
         return failed(s, st);
@@ -199,7 +209,7 @@ static enum lab_status session_other(struct session *s, enum replay_action actio
         st = db_advisory_lock(s->db, cfg->event_id);
         break;
     case REPLAY_CHECK:
-        st = db_count_user_tickets(s->db, cfg->event_id, user_id, value, &s->limit);
+        st = db_count_user_tickets(s->db, &b, value, &s->limit);
         if (st == LAB_OK && *value >= s->limit)
             end_booking(s, REPLAY_LIMIT);
         break;
@@ -221,15 +231,10 @@ static enum lab_status session_other(struct session *s, enum replay_action actio
  * the booking (and of local-mutex's mutex). */
 static enum lab_status session_insert(struct session *s, long long *value)
 {
-    const struct replay_config *cfg = s->r->cfg;
-    const struct replay_strategy *strat = s->r->strategy;
-    struct booking b = { .event_id = cfg->event_id,
-                         .user_id = strat->same_user ? 1 : s->index + 1 };
+    struct booking b = session_booking(s);
     enum lab_status st;
 
-    snprintf(b.request_id, sizeof b.request_id, "replay-%lld-%c", cfg->event_id,
-             replay_session_name(s->index));
-    if (strat->kind == REPLAY_CHECK_THEN_INSERT)
+    if (s->r->strategy->kind == REPLAY_CHECK_THEN_INSERT)
         st = db_insert_ticket_unchecked(s->db, &b, value);
     else
         st = db_insert_ticket(s->db, &b, value);

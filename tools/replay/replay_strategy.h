@@ -24,7 +24,7 @@ enum replay_action {
     REPLAY_COMMIT,    /* end the transaction */
     REPLAY_LOCK,      /* advisory: BEGIN and pg_advisory_xact_lock */
     REPLAY_TAKE,      /* the conditional decrement, UPDATE ... WHERE available_seats > 0 */
-    REPLAY_CHECK,     /* check-then-insert: BEGIN and count the user's tickets */
+    REPLAY_CHECK,     /* check-then-insert: count the user's tickets, no transaction */
 };
 #define REPLAY_ACTIONS 7
 

@@ -146,7 +146,7 @@ static void describe_end(const struct session *s, const char *how, char *buf, si
                  s->version, *how ? " after wait" : "");
         break;
     case REPLAY_LIMIT:
-        snprintf(buf, len, "BEGIN; user holds %lld of %lld tickets: ROLLBACK", s->value,
+        snprintf(buf, len, "check: user holds %lld of %lld tickets: limit", s->value,
                  s->limit);
         break;
     default:
@@ -160,7 +160,7 @@ static void describe_read(const struct replay *r, const struct session *s, bool 
                           char *buf, size_t len)
 {
     enum replay_kind kind = r->strategy->kind;
-    bool phase3 = kind == REPLAY_FOR_UPDATE;
+    bool phase3 = kind == REPLAY_FOR_UPDATE || kind == REPLAY_CHECK_THEN_INSERT;
     bool mutex = kind == REPLAY_LOCAL_MUTEX;
     bool in_tx = phase3 || kind == REPLAY_SERIALIZABLE_TX || kind == REPLAY_ADVISORY;
     bool sold_out = s->ended_now && s->outcome == REPLAY_SOLD_OUT;
@@ -202,6 +202,7 @@ void timeline_describe(const struct replay *r, const struct session *s, bool res
 {
     enum replay_action a = r->plan.steps[s->step].action;
     enum replay_kind kind = r->strategy->kind;
+    bool phase3 = kind == REPLAY_FOR_UPDATE || kind == REPLAY_CHECK_THEN_INSERT;
     const char *how = resumed ? ", after the wait" : "";
 
     if (s->st != LAB_OK && s->st != LAB_SOLD_OUT) {
@@ -243,7 +244,7 @@ void timeline_describe(const struct replay *r, const struct session *s, bool res
                  kind == REPLAY_CHECK_THEN_INSERT ? " (no limit rule)" : "");
         break;
     case REPLAY_COMMIT:
-        snprintf(buf, len, "committed%s", kind == REPLAY_FOR_UPDATE ? " (row lock released)"
+        snprintf(buf, len, "committed%s", phase3 ? " (row lock released)"
                                           : kind == REPLAY_ADVISORY ? " (advisory lock released)"
                                                                     : "");
         break;
@@ -251,11 +252,10 @@ void timeline_describe(const struct replay *r, const struct session *s, bool res
         snprintf(buf, len, "BEGIN; took the advisory lock%s", how);
         break;
     case REPLAY_TAKE:
-        snprintf(buf, len, "%sUPDATE: took a seat%s", kind == REPLAY_ATOMIC ? "BEGIN; " : "",
-                 how);
+        snprintf(buf, len, "BEGIN; UPDATE: took a seat%s", how);
         break;
     case REPLAY_CHECK:
-        snprintf(buf, len, "BEGIN; check: user holds %lld of %lld", s->value, s->limit);
+        snprintf(buf, len, "check: user holds %lld of %lld (no lock)", s->value, s->limit);
         break;
     case REPLAY_READ:
         break;
