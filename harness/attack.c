@@ -519,14 +519,23 @@ struct run {
 #define RUN_GOING (-1)   /* a step's return: not an exit status, go on */
 
 /* fill_contention reads every instance's counters again and keeps what the
- * attack added: retries and conflicts by SQLSTATE class, and the strategy. */
+ * attack added: retries and conflicts by SQLSTATE class, the strategy, and
+ * the gate's refusals by the database (known when every instance told
+ * them, before and after, and they did not go back: a restarted process
+ * counts from 0 again). */
 static void fill_contention(struct summary *s, const struct run *r)
 {
+    const struct fleet_stats *before = &r->stats_before;
     struct fleet_stats after;
 
     fleet_read(r->targets, r->args.url_count, r->args.timeout_ms, &after);
-    contention_diff(&after.k, &r->stats_before.k, &s->contention);
+    contention_diff(&after.k, &before->k, &s->contention);
     snprintf(s->strategy, sizeof s->strategy, "%s", after.strategy);
+    s->gate_refused_known = after.gate_answered == r->args.url_count &&
+                            before->gate_answered == r->args.url_count &&
+                            after.gate_refused >= before->gate_refused;
+    s->gate_refused = s->gate_refused_known ? after.gate_refused - before->gate_refused : 0;
+    s->faulted = r->args.faults.count > 0;
 }
 
 /* database_now reads PostgreSQL's clock (clock_timestamp, not the

@@ -4,13 +4,15 @@
 #include <string.h>
 #include "wire.h"
 
-/* fleet_read_one adds one instance's counters to OUT; false when it has
- * none to give (unreachable, or no such endpoint). */
+/* fleet_read_one adds one instance's counters to OUT (and its gate's
+ * refusals, when it has a gate); false when it has none to give
+ * (unreachable, or no such endpoint). */
 static bool fleet_read_one(const struct client_target *target, int timeout_ms,
                            struct fleet_stats *out)
 {
     struct http_response r;
     struct contention k = { 0 };
+    long long gate_refused;
     char err[256];
     const char *body;
     size_t len;
@@ -27,6 +29,10 @@ static bool fleet_read_one(const struct client_target *target, int timeout_ms,
     json_pick_long(body, len, "gaveUp", &k.gave_up);
     if (out->strategy[0] == '\0')
         json_pick_string(body, len, "strategy", out->strategy, sizeof out->strategy);
+    if (json_pick_long(body, len, "gateRefused", &gate_refused)) {
+        out->gate_refused += gate_refused;
+        out->gate_answered++;
+    }
     out->k.retries += k.retries;
     out->k.serialization += k.serialization;
     out->k.deadlock += k.deadlock;

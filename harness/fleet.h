@@ -11,6 +11,10 @@ struct fleet_stats {
     struct contention k;     /* summed over the instances that answered */
     char strategy[32];       /* the first answer's "strategy"; "" if none */
     int answered;            /* instances that have /api/stats */
+    long long gate_refused;  /* "gateRefused", summed: bookings a Redis gate let
+                                through and the database refused for want of
+                                a seat (phases with a gate) */
+    int gate_answered;       /* instances that said "gateRefused" */
 };
 
 /* fleet_read asks each of the N TARGETS for GET /api/stats. An instance

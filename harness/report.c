@@ -126,6 +126,14 @@ long long report_stuck_claims(const struct summary *s)
            (s->claims_redis_known ? s->stuck_claims_redis : 0);
 }
 
+bool report_gate_leak(const struct summary *s)
+{
+    const struct counts *b = &s->bookings;
+
+    return s->gate_refused_known && s->gate_refused > 0 && !s->faulted &&
+           b->n[OUTCOME_ERR_CONNECT] + b->n[OUTCOME_ERR_TIMEOUT] + b->n[OUTCOME_ERR_5XX] == 0;
+}
+
 bool report_is_bug(const struct summary *s)
 {
     bool mismatch = s->mismatch < 0 || s->mismatch > report_unanswered(s);
@@ -134,7 +142,8 @@ bool report_is_bug(const struct summary *s)
                           s->other_runs > 0 ||
                           mismatch || s->lost > 0 || s->undersold > 0 ||
                           (s->gate_known && s->cache_drift != 0) ||
-                          report_stuck_claims(s) > 0 || s->answers_disagree > 0);
+                          report_stuck_claims(s) > 0 || s->answers_disagree > 0 ||
+                          report_gate_leak(s));
 }
 
 const char *report_verdict_word(const struct summary *s)
@@ -226,6 +235,12 @@ void report_verdict(const struct summary *s, char *out, size_t out_len)
                "database %lld (cacheDrift %lld): %lld buyers the gate admits for seats that "
                "are gone", sep, s->available + s->cache_drift, s->available, s->cache_drift,
                s->cache_drift);
+        sep = "; ";
+    }
+    if (report_gate_leak(s)) {
+        append(out, out_len, "%sGATE LEAK: the Redis gate let through %lld requests that the "
+               "database refused for want of a seat (more buyers than seats passed it)", sep,
+               s->gate_refused);
         sep = "; ";
     }
     if (report_stuck_claims(s) > 0) {
@@ -365,6 +380,11 @@ void report_write_human(FILE *out, const struct summary *s)
                  "conflicts_deadlock = %lld\nconflicts_lock_not_available = %lld\n",
             s->contention.retries, s->contention.gave_up, s->contention.serialization,
             s->contention.deadlock, s->contention.lock_not_available);
+    if (s->audited) {
+        char g[32];
+        fprintf(out, "gate_refused = %s\n",
+                known_or_na(g, sizeof g, s->gate_refused_known, s->gate_refused));
+    }
     fprintf(out, "req_per_s = %.1f\n", s->req_per_s);
     if (s->rate > 0)
         fprintf(out, "rate = %lld (open loop: latency from each request's due time)\n", s->rate);
@@ -501,6 +521,8 @@ void report_write_json(FILE *out, const struct summary *s)
             s->instances, s->contention.retries, s->contention.gave_up,
             s->contention.serialization, s->contention.deadlock,
             s->contention.lock_not_available);
+    if (s->audited)
+        json_known(out, "gate_refused", s->gate_refused_known, s->gate_refused);
     fprintf(out, ",\"req_per_s\":%.1f,\"p50_us\":%" PRIu64 ",\"p90_us\":%" PRIu64
                  ",\"p99_us\":%" PRIu64 ",\"max_us\":%" PRIu64 ",\"wall_s\":%.3f",
             s->req_per_s, s->p50_us, s->p90_us, s->p99_us, s->max_us, s->wall_s);

@@ -125,12 +125,24 @@ struct summary {
     char strategy[32];           /* "" when the service has no /api/stats */
     struct contention contention; /* what the attack added: retries, gave up,
                                     conflicts by SQLSTATE class */
+    bool gate_refused_known;     /* every instance has a Redis gate and said, before
+                                    and after, how often the database refused it */
+    long long gate_refused;      /* requests the gate let through that the database
+                                    then refused for want of a seat (gate leaks) */
+    bool faulted;                /* --fault: the lab was broken during the run */
 
     /* a BUG verdict of a booking run, explained: the bookings that read the
        same counter value, the instances, the users with two tickets */
     struct explanation explain;
     char explain_path[1100];     /* where the whole explanation went; "" for none */
 };
+
+/* report_gate_leak: the gate let through more requests than it had seats,
+ * in a run that no fault and no failed request can explain: a bug (the
+ * gate's check and take were not one step). After a fault, or a request
+ * that failed (whose seat may have been given back and sold all the same),
+ * the database refusing the excess is the correction working. */
+bool report_gate_leak(const struct summary *s);
 
 /* report_unanswered: bookings that timed out or lost their connection. */
 long long report_unanswered(const struct summary *s);

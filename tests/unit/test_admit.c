@@ -1,6 +1,7 @@
 /* test_admit.c -- the pure parts of admit.c: which stored states are final
  * answers, the gate phases' stored claim "USER STATE TICKET", the reading
- * of the gate script's reply, and the pipe calls it builds. */
+ * of the gate script's reply, and the pipe calls it builds (the zoo's split
+ * gate's too). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,6 +165,80 @@ static void test_gate_calls(void **state)
     assert_int_equal(call.argc, 0);
 }
 
+/* The zoo's split gate (--without atomic-gate, claim-first): which round
+ * trips it makes, each built from the reply before. Without atomic-gate a
+ * GET comes first and the claim takes a seat on the count it read; without
+ * claim-first a take comes first and the claim follows it ("held"); a take
+ * that got no seat, or a GET that found no counter, leaves the answer to
+ * the one script. The safe phase plants nothing (0). */
+static void test_split_gate_calls(void **state)
+{
+    struct booking b = { .event_id = 42, .user_id = 7 };
+    struct config cfg = { 0 };
+    struct cache_call call;
+    redisReply nil = { .type = REDIS_REPLY_NIL };
+    redisReply count = { .type = REDIS_REPLY_STRING, .str = "1", .len = 1 };
+    redisReply taken = { .type = REDIS_REPLY_INTEGER, .integer = 1 };
+    redisReply none = { .type = REDIS_REPLY_INTEGER, .integer = 0 };
+    redisReply err = { .type = REDIS_REPLY_ERROR, .str = "ERR", .len = 3 };
+    bool last;
+
+    (void)state;
+    snprintf(b.request_id, sizeof b.request_id, "abc-1");
+    assert_int_equal(admit_gate_split(&cfg), 0);
+    cfg.without = SAFEGUARD_BIT(SAFEGUARD_ATOMIC_GATE);
+    assert_int_equal(admit_gate_split(&cfg), ADMIT_SPLIT_READ);
+    /* without atomic-gate: GET, then the claim on the count read */
+    assert_true(admit_gate_first_call(&call, &b, ADMIT_SPLIT_READ));
+    assert_null(call.script);
+    assert_int_equal(call.argc, 2);
+    assert_string_equal(call.argv[0], "GET");
+    assert_string_equal(call.argv[1], "event:42:seats");
+    assert_true(admit_gate_next_call(&call, &b, ADMIT_SPLIT_READ, &count, &last));
+    assert_true(last);
+    assert_non_null(call.script);
+    assert_int_equal(call.argc, 12);
+    assert_string_equal(call.argv[6], "abc-1");
+    assert_string_equal(call.argv[8], "");
+    assert_string_equal(call.argv[11], "1");        /* the count it takes on */
+    assert_true(admit_gate_first_call(&call, &b, ADMIT_SPLIT_READ));
+    assert_true(admit_gate_next_call(&call, &b, ADMIT_SPLIT_READ, &nil, &last));
+    assert_true(last);
+    assert_int_equal(call.argc, 11);                /* no counter: the one script */
+    assert_true(admit_gate_first_call(&call, &b, ADMIT_SPLIT_READ));
+    assert_false(admit_gate_next_call(&call, &b, ADMIT_SPLIT_READ, &err, &last));
+    /* without claim-first: the take, then the claim of a held seat */
+    cfg.without = SAFEGUARD_BIT(SAFEGUARD_CLAIM_FIRST);
+    assert_int_equal(admit_gate_split(&cfg), ADMIT_SPLIT_TAKE);
+    assert_true(admit_gate_first_call(&call, &b, ADMIT_SPLIT_TAKE));
+    assert_non_null(call.script);
+    assert_int_equal(call.argc, 3);
+    assert_string_equal(call.argv[1], "event:42:seats");
+    assert_string_equal(call.argv[2], "");          /* the take reads the count itself */
+    assert_true(admit_gate_next_call(&call, &b, ADMIT_SPLIT_TAKE, &taken, &last));
+    assert_true(last);
+    assert_int_equal(call.argc, 12);
+    assert_string_equal(call.argv[11], "held");
+    assert_true(admit_gate_first_call(&call, &b, ADMIT_SPLIT_TAKE));
+    assert_true(admit_gate_next_call(&call, &b, ADMIT_SPLIT_TAKE, &none, &last));
+    assert_true(last);
+    assert_int_equal(call.argc, 11);                /* no seat: the one script answers */
+    /* both: GET, the take on the count read, the claim */
+    cfg.without |= SAFEGUARD_BIT(SAFEGUARD_ATOMIC_GATE);
+    assert_int_equal(admit_gate_split(&cfg), ADMIT_SPLIT_READ | ADMIT_SPLIT_TAKE);
+    assert_true(admit_gate_first_call(&call, &b, ADMIT_SPLIT_READ | ADMIT_SPLIT_TAKE));
+    assert_null(call.script);
+    assert_true(admit_gate_next_call(&call, &b, ADMIT_SPLIT_READ | ADMIT_SPLIT_TAKE, &count,
+                                     &last));
+    assert_false(last);
+    assert_int_equal(call.argc, 3);
+    assert_string_equal(call.argv[2], "1");
+    assert_true(admit_gate_next_call(&call, &b, ADMIT_SPLIT_READ | ADMIT_SPLIT_TAKE, &taken,
+                                     &last));
+    assert_true(last);
+    assert_string_equal(call.argv[11], "held");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_parse_cache),
         cmocka_unit_test(test_gate_reply),
         cmocka_unit_test(test_gate_calls),
+        cmocka_unit_test(test_split_gate_calls),
     };
     return cmocka_run_group_tests_name("admit", tests, NULL, NULL);
 }

@@ -277,6 +277,45 @@ static void test_verdict_cache_drift(void **state)
     assert_false(report_is_bug(&s));
 }
 
+/* The gate let through requests the database refused for want of a seat:
+ * a bug in a run that neither a fault nor a failed request explains (the
+ * planted split gate, --without atomic-gate); after either, the correction
+ * working. Unknown (no gate, or an instance that did not say): nothing. */
+static void test_verdict_gate_leak(void **state)
+{
+    struct summary s = clean_summary();
+    char v[512], *text;
+
+    (void)state;
+    s.gate_refused = 72;
+    assert_false(report_is_bug(&s));              /* not known: not judged */
+    text = capture(report_write_json, &s);
+    assert_non_null(strstr(text, "\"gate_refused\":null"));
+    free(text);
+    s.gate_refused_known = true;
+    report_verdict(&s, v, sizeof v);
+    assert_string_equal(v, "GATE LEAK: the Redis gate let through 72 requests that the database "
+                           "refused for want of a seat (more buyers than seats passed it)");
+    assert_true(report_is_bug(&s));
+    text = capture(report_write_json, &s);
+    assert_non_null(strstr(text, "\"gate_refused\":72"));
+    free(text);
+    text = capture(report_write_human, &s);
+    assert_non_null(strstr(text, "\ngate_refused = 72\n"));
+    free(text);
+    s.faulted = true;                             /* after a fault: a correction */
+    assert_false(report_gate_leak(&s));
+    assert_false(report_is_bug(&s));
+    s.faulted = false;
+    s.bookings.n[OUTCOME_ERR_5XX] = 1;            /* a failed request may explain it */
+    s.bookings.n[OUTCOME_SOLD_OUT]--;
+    assert_false(report_is_bug(&s));
+    s.bookings.n[OUTCOME_ERR_5XX] = 0;
+    s.bookings.n[OUTCOME_SOLD_OUT]++;
+    s.gate_refused = 0;
+    assert_false(report_is_bug(&s));
+}
+
 /* Claims left in_progress, and ids told two outcomes: bugs of the audit. */
 static void test_verdict_stuck_and_disagree(void **state)
 {
@@ -695,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_verdict_planted),
         cmocka_unit_test(test_verdict_cache_drift),
         cmocka_unit_test(test_verdict_stuck_and_disagree),
+        cmocka_unit_test(test_verdict_gate_leak),
         cmocka_unit_test(test_json_quiet_figures),
         cmocka_unit_test(test_verdict_clean_with_errors),
         cmocka_unit_test(test_verdict_undersold),

@@ -139,37 +139,81 @@ void admit_heartbeat(struct conns *c)
  *   {2, generation}     the known answer was stored;
  *   {3, generation}     the gate was sold out (stored as such);
  *   {4, generation}     there is no counter: nothing was claimed nor taken. */
-static const char admit_gate_script[] =
-    "local prev = redis.call('HGET', KEYS[1], ARGV[1]) "
-    "if prev then "
-    "  local h = string.match(prev, '^%d+ in_progress %d+ (%x+)$') "
-    "  if h and redis.call('EXISTS', '" ADMIT_HOLDER_KEY "' .. h) == 0 then "
-    "    return {5, prev} end "
-    "  return {0, prev} "
-    "end "
-    "local ev = redis.call('HGET', KEYS[3], ARGV[1]) "
-    "if ev and ev ~= ARGV[4] then return {6, ev} end "
-    "local gen = redis.call('HGET', KEYS[1], '#generation') or '0' "
-    "local value = ARGV[3] .. ' 0' "
+/* The gate script's pieces, shared with the zoo's split gate below: the
+ * head (a prior claim, an id of another event, the sale's generation), the
+ * claim in progress of a request that took its seat, and the tail (the
+ * claim's value stored, its event indexed). */
+#define ADMIT_GATE_HEAD \
+    "local prev = redis.call('HGET', KEYS[1], ARGV[1]) " \
+    "if prev then " \
+    "  local h = string.match(prev, '^%d+ in_progress %d+ (%x+)$') " \
+    "  if h and redis.call('EXISTS', '" ADMIT_HOLDER_KEY "' .. h) == 0 then " \
+    "    return {5, prev} end " \
+    "  return {0, prev} " \
+    "end " \
+    "local ev = redis.call('HGET', KEYS[3], ARGV[1]) " \
+    "if ev and ev ~= ARGV[4] then return {6, ev} end " \
+    "local gen = redis.call('HGET', KEYS[1], '#generation') or '0' " \
+    "local value = ARGV[3] .. ' 0' " \
     "local code = 2 "
+#define ADMIT_GATE_IN_PROGRESS \
+    "    redis.call('SET', '" ADMIT_HOLDER_KEY "' .. ARGV[5], '1', 'PX', " \
+    "               " ADMIT_STR(ADMIT_HOLDER_TTL_MS) ") " \
+    "    local now = redis.call('TIME') " \
+    "    redis.call('HSET', KEYS[4], ARGV[1], ARGV[5] .. ' ' .. (now[1] * 1000 + " \
+    "               math.floor(now[2] / 1000))) " \
+    "    redis.call('SADD', KEYS[5], ARGV[4]) " \
+    "    value = 'in_progress 0 ' .. ARGV[5]; code = 1 "
+#define ADMIT_GATE_TAIL \
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. value) " \
+    "redis.call('HSET', KEYS[3], ARGV[1], ARGV[4]) " \
+    "return {code, gen}"
+
+static const char admit_gate_script[] =
+    ADMIT_GATE_HEAD
     "if ARGV[3] == '' then "
     "  local n = redis.call('GET', KEYS[2]) "
     "  if not n then return {4, gen} end "
     "  if tonumber(n) <= 0 then value = 'sold_out 0'; code = 3 "
     "  else "
     "    redis.call('DECR', KEYS[2]) "
-    "    redis.call('SET', '" ADMIT_HOLDER_KEY "' .. ARGV[5], '1', 'PX', "
-    "               " ADMIT_STR(ADMIT_HOLDER_TTL_MS) ") "
-    "    local now = redis.call('TIME') "
-    "    redis.call('HSET', KEYS[4], ARGV[1], ARGV[5] .. ' ' .. (now[1] * 1000 + "
-    "               math.floor(now[2] / 1000))) "
-    "    redis.call('SADD', KEYS[5], ARGV[4]) "
-    "    value = 'in_progress 0 ' .. ARGV[5]; code = 1 "
+    ADMIT_GATE_IN_PROGRESS
     "  end "
     "end "
-    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. value) "
-    "redis.call('HSET', KEYS[3], ARGV[1], ARGV[4]) "
-    "return {code, gen}";
+    ADMIT_GATE_TAIL;
+
+/* The zoo's split gate (docs/zoo.md): the gate's one script cut into
+ * round trips of their own, each cut a planted bug. Without atomic-gate the
+ * count is read by a GET of its own first, and this script takes a seat on
+ * what was read (ARGV[6], the count): every request that read 1 before any
+ * of them took it goes through. Without claim-first the seat was taken
+ * before the claim (admit_take_script) and ARGV[6] is 'held': a request
+ * whose id was claimed before (a retry) gets the first answer, and the
+ * seat it took is never used nor given back. KEYS and ARGV[1..5] as the
+ * gate script's, with no known answer (ARGV[3] ''). */
+static const char admit_gate_split_script[] =
+    ADMIT_GATE_HEAD
+    "if ARGV[6] ~= 'held' then "
+    "  if redis.call('EXISTS', KEYS[2]) == 0 then return {4, gen} end "
+    "  if tonumber(ARGV[6]) <= 0 then value = 'sold_out 0'; code = 3 "
+    "  else redis.call('DECR', KEYS[2]) end "
+    "end "
+    "if code ~= 3 then "
+    ADMIT_GATE_IN_PROGRESS
+    "end "
+    ADMIT_GATE_TAIL;
+
+/* The zoo's take before the claim (without claim-first). KEYS[1]: the
+ * counter. ARGV[1]: the count a GET read before (without atomic-gate too),
+ * or '' to read it here. Returns 1 (a seat taken), 0 (none left) or -1 (no
+ * counter). */
+static const char admit_take_script[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end "
+    "local n = ARGV[1] "
+    "if n == '' then n = redis.call('GET', KEYS[1]) end "
+    "if tonumber(n) <= 0 then return 0 end "
+    "redis.call('DECR', KEYS[1]) "
+    "return 1";
 
 /* The answer of a claim. ARGV: request id, value. */
 static const char admit_finish_script[] =
@@ -604,6 +648,72 @@ enum lab_status admit_gate_reply(struct booking *b, const redisReply *r, enum la
     *answer = code == ADMIT_GATE_STORED ? known : code == ADMIT_GATE_SOLD_OUT ? LAB_SOLD_OUT
                                                                              : LAB_OK;
     return LAB_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The zoo's split gate: the same claim and take in several round trips    */
+/* ---------------------------------------------------------------------- */
+
+unsigned admit_gate_split(const struct config *cfg)
+{
+    return (safeguard_off(cfg, SAFEGUARD_ATOMIC_GATE) ? ADMIT_SPLIT_READ : 0u) |
+           (safeguard_off(cfg, SAFEGUARD_CLAIM_FIRST) ? ADMIT_SPLIT_TAKE : 0u);
+}
+
+/* admit_take_call: the take before the claim, on COUNT read before ("":
+ * the script reads it). */
+static bool admit_take_call(struct cache_call *call, const struct booking *b, const char *count)
+{
+    call->script = admit_take_script;
+    call->argc = 0;
+    call->used = 0;
+    return cache_call_arg(call, "1") && cache_call_arg(call, "event:%lld:seats", b->event_id) &&
+           cache_call_arg(call, "%s", count);
+}
+
+/* admit_split_call: the claim of the split gate, with HOW, the count read
+ * before or "held" (admit_gate_split_script). */
+static bool admit_split_call(struct cache_call *call, const struct booking *b, const char *how)
+{
+    return admit_keys(call, admit_gate_split_script, b, 5) &&
+           cache_call_arg(call, "%s", b->request_id) &&
+           cache_call_arg(call, "%lld", b->user_id) && cache_call_arg(call, "%s", "") &&
+           cache_call_arg(call, "%lld", b->event_id) &&
+           cache_call_arg(call, "%s", admit_holder()) && cache_call_arg(call, "%s", how);
+}
+
+bool admit_gate_first_call(struct cache_call *call, const struct booking *b, unsigned split)
+{
+    if (!(split & ADMIT_SPLIT_READ))
+        return admit_take_call(call, b, "");
+    call->script = NULL;
+    call->argc = 0;
+    call->used = 0;
+    return cache_call_arg(call, "GET") && cache_call_arg(call, "event:%lld:seats", b->event_id);
+}
+
+bool admit_gate_next_call(struct cache_call *call, const struct booking *b, unsigned split,
+                          const redisReply *r, bool *last)
+{
+    char count[24];
+
+    *last = true;
+    if (!call->script) {                        /* the GET's reply: the count read */
+        if (r->type == REDIS_REPLY_NIL)          /* no counter: the one script seeds it */
+            return admit_gate_call(call, b, LAB_OK);
+        if (r->type != REDIS_REPLY_STRING)
+            return false;
+        snprintf(count, sizeof count, "%.20s", r->str);
+        if (!(split & ADMIT_SPLIT_TAKE))
+            return admit_split_call(call, b, count);
+        *last = false;
+        return admit_take_call(call, b, count);
+    }
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == 1)   /* the take's reply: a seat */
+        return admit_split_call(call, b, "held");
+    if (r->type != REDIS_REPLY_INTEGER)
+        return false;
+    return admit_gate_call(call, b, LAB_OK);    /* none taken: the one script answers */
 }
 
 bool admit_finish_call(struct cache_call *call, const struct booking *b, enum lab_status answer,

@@ -103,6 +103,24 @@ enum lab_status admit_gate_reply(struct booking *b, const redisReply *r, enum la
 /* The scripts of these calls, for the pipe to load ahead (NULL-ended). */
 extern const char *const admit_scripts[];
 
+/* The zoo's split gate (docs/zoo.md): with a safeguard of the gate off,
+ * the claim and the take of the pipe's requests run as several round trips
+ * instead of one script, a planted bug. ADMIT_SPLIT_READ (--without
+ * atomic-gate): a GET reads the count, then the claim takes a seat on what
+ * was read. ADMIT_SPLIT_TAKE (--without claim-first): a seat is taken, then
+ * the id is claimed, and a retry keeps the seat it took. admit_gate_split
+ * says which of them CFG plants (0: none, the one script). */
+enum { ADMIT_SPLIT_READ = 1u, ADMIT_SPLIT_TAKE = 2u };
+unsigned admit_gate_split(const struct config *cfg);
+
+/* admit_gate_first_call builds the first round trip of the split gate
+ * SPLIT for B; admit_gate_next_call turns CALL, whose reply is R, into the
+ * next one, *LAST when that is the claim whose reply admit_gate_reply reads.
+ * false: the call cannot be built (or R is not a reply these calls get). */
+bool admit_gate_first_call(struct cache_call *call, const struct booking *b, unsigned split);
+bool admit_gate_next_call(struct cache_call *call, const struct booking *b, unsigned split,
+                          const redisReply *r, bool *last);
+
 /* admit_finish_call is admit_finish of a gate phase as a pipe call;
  * admit_undo_call gives the gate's seat back and drops the claim, for a
  * request that held both and was never run; admit_release_call only drops

@@ -238,6 +238,8 @@ static void pipeline_pipe_before(struct conns *c)
  * It runs once per job. */
 static void pipeline_after(struct booking_job *job, bool undo, enum lab_status answer)
 {
+    /* without give-back (the zoo, docs/zoo.md) an undo drops the claim alone */
+    bool give_back = !safeguard_off(job->svc->cfg, SAFEGUARD_GIVE_BACK);
     struct cache_call *call;
     bool built;
 
@@ -249,8 +251,9 @@ static void pipeline_after(struct booking_job *job, bool undo, enum lab_status a
         return;
     job->holds_seat = false;
     call = calloc(1, sizeof *call);
-    built = call && (undo ? admit_undo_call(call, &job->b)
-                          : admit_finish_call(call, &job->b, answer, 0));
+    built = call && (!undo      ? admit_finish_call(call, &job->b, answer, 0)
+                     : give_back ? admit_undo_call(call, &job->b)
+                                 : admit_release_call(call, &job->b));
 
     if (!built) {
         lab_log("admit: out of memory: request %s keeps its claim%s", job->b.request_id,
@@ -258,7 +261,7 @@ static void pipeline_after(struct booking_job *job, bool undo, enum lab_status a
         free(call);
         return;
     }
-    if (undo)
+    if (undo && give_back)
         gate_memo_forget(job->b.event_id);   /* a seat is back: ask Redis again */
     call->done = pipeline_call_done;
     call->keep = true;
@@ -484,6 +487,42 @@ static void pipeline_admitted(struct cache_call *call, const redisReply *r)
     }
 }
 
+/* pipeline_gate_half reads the reply of a round trip of the zoo's split
+ * gate (admit_gate_split, docs/zoo.md), on the pipe's thread, and sends
+ * the next one; the last is the claim, read by pipeline_admitted. */
+static void pipeline_gate_half(struct cache_call *call, const redisReply *r)
+{
+    struct booking_job *job = (struct booking_job *)((char *)call -
+                                                     offsetof(struct booking_job, call));
+    bool last;
+
+    if (!r || r->type == REDIS_REPLY_ERROR ||
+        !admit_gate_next_call(call, &job->b, admit_gate_split(job->svc->cfg), r, &last)) {
+        if (!r && call->sent && call->script)
+            gate_uncertain(job->b.event_id);    /* a take whose answer was lost */
+        pipeline_answer(job, LAB_ERR_CACHE, 0);
+        return;
+    }
+    /* RACE: (planted) between this round trip and the next, every other
+     * request of the batch read the same count, or took its seat before
+     * its id was claimed: what the one script never lets happen. */
+    call->done = last ? pipeline_admitted : pipeline_gate_half;
+    cache_pipe_submit(job->svc->pipe, call);
+}
+
+/* pipeline_gate_call builds JOB's first Redis call: the gate's one script
+ * (claim, then take), or with a safeguard of the gate off, the first round
+ * trip of the zoo's split gate. A request with the sold-out memo's answer
+ * takes no seat: the one script stores it. */
+static bool pipeline_gate_call(struct booking_job *job)
+{
+    unsigned split = job->known == LAB_OK ? admit_gate_split(job->svc->cfg) : 0;
+
+    job->call.done = split ? pipeline_gate_half : pipeline_admitted;
+    return split ? admit_gate_first_call(&job->call, &job->b, split)
+                 : admit_gate_call(&job->call, &job->b, job->known);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Admit in PostgreSQL, many claims per statement (phase 5)                 */
 /* ---------------------------------------------------------------------- */
@@ -560,13 +599,12 @@ enum http_front_result pipeline_front(const struct service *svc, struct http_req
         /* the sold-out memo's answer, if it has one, is stored with the claim */
         job->known = gate_memo_sold_out(job->b.event_id, svc->cfg->gate_memo_ms) ? LAB_SOLD_OUT
                                                                                 : LAB_OK;
-        if (!admit_gate_call(&job->call, &job->b, job->known)) {
+        if (!pipeline_gate_call(job)) {
             api_failed(reply, LAB_ERR_CACHE, job->b.event_id);
             return HTTP_ANSWERED;
         }
         if (!http_suspend(req, reply))
             return HTTP_ANSWERED;
-        job->call.done = pipeline_admitted;
         cache_pipe_submit(svc->pipe, &job->call);
         return HTTP_KEPT;
     case ADMIT_IN_DB_BATCH:

@@ -48,6 +48,15 @@ void gate_settle(struct conns *c)
             done ? "given back" : "dropped (the counter is gone; reseeded from the database)");
 }
 
+/* The bookings the gate let through and the database refused for want of
+ * a seat, since the process started (GET /api/stats, "gateRefused"). */
+static _Atomic long long gate_refused;
+
+long long gate_refused_count(void)
+{
+    return atomic_load_explicit(&gate_refused, memory_order_relaxed);
+}
+
 /* gate_close sets the counter to 0 once the database refused a booking
  * for want of seats. The gate had let through more requests than there
  * were seats (it was reseeded while seats were in flight, or given seats
@@ -56,6 +65,7 @@ void gate_settle(struct conns *c)
  * refused request's seat back, as before, kept the excess forever. */
 void gate_close(struct conns *c, long long event_id)
 {
+    atomic_fetch_add_explicit(&gate_refused, 1, memory_order_relaxed);
     if (conns_cache(c) != LAB_OK || cache_seed(c->cache, event_id, 0, false) != LAB_OK)
         lab_log("gate: could not close the gate of event %lld", event_id);
 }
@@ -65,15 +75,21 @@ void gate_close(struct conns *c, long long event_id)
  * booking it (or queueing it) left the counter short, and nothing else
  * would ever give those seats back. Seats in flight elsewhere (queued in
  * Kafka) are counted as free: the excess is refused by the database and
- * closed by gate_close, never oversold. */
+ * closed by gate_close, never oversold. Without rebuild (the zoo,
+ * docs/zoo.md) the gate is left as the process finds it: a planted bug. */
 enum lab_status gate_rebuild(const struct service *svc)
 {
     char err[256];
-    PGconn *db = db_connect(svc->cfg->pg, err, sizeof err);
+    PGconn *db;
     redisContext *cache;
     PGresult *res;
     enum lab_status st = LAB_OK;
 
+    if (safeguard_off(svc->cfg, SAFEGUARD_REBUILD)) {
+        lab_log("gate: not rebuilt from the database (--without rebuild)");
+        return LAB_OK;
+    }
+    db = db_connect(svc->cfg->pg, err, sizeof err);
     if (!db) {
         lab_log("gate: %s", err);
         return LAB_ERR_DB;

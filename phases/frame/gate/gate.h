@@ -26,8 +26,11 @@ void gate_uncertain(long long event_id);
 void gate_settle(struct conns *c);
 
 /* gate_close sets the counter to 0: the database refused a booking for
- * want of seats (gate.c). */
+ * want of seats (gate.c). gate_refused_count: how many times, since the
+ * process started; none in a sale without faults, where the gate lets
+ * through no more requests than there are seats. */
 void gate_close(struct conns *c, long long event_id);
+long long gate_refused_count(void);
 
 /* gate_rebuild sets every event's counter to the database's available
  * seats, and puts back the answered claims Redis lost: at a service's start
