@@ -16,6 +16,7 @@
 #   make zoo                planted bugs (a safeguard off), each caught by the checker
 #   make explore            every interleaving of two and three booking sessions
 #   make demo               a narrated walk through phases 2-6 (DEMO_PAUSE=0: no pauses)
+#   make live PHASE=2       the race on a live page for a class (FAULT=kill-service too)
 #   make replay             the race step by step on two database sessions
 #   make tsan               the harness under ThreadSanitizer
 #   make help               everything else

@@ -98,7 +98,8 @@ static const char *const valued_options[] = {
     "url", "mode", "event", "seats", "users", "user-base", "connections", "requests",
     "threads", "reads-per-booking", "method", "path", "run-id", "timeout-ms",
     "drain-timeout-ms", "csv", "timeline", "fault", "history", "pace-ms", "rate",
-    "retry-same-id", "backlog", "clicks", NULL,
+    "retry-same-id", "backlog", "clicks", "live", "live-linger", "live-save",
+    "live-buffer-kb", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -124,11 +125,14 @@ static void set_defaults(struct attack_args *a)
     a->drain_timeout_ms = ARGS_DEFAULT_DRAIN_TIMEOUT_MS;
     a->reset = true;
     strcpy(a->csv_path, ARGS_DEFAULT_CSV);
+    a->live.linger_s = -1;
+    a->live.buffer_kb = LIVE_DEFAULT_BUFFER_KB;
 }
 
 /* What was given explicitly, for the checks that options fit together. */
 struct given {
     bool users, connections, requests, seats, method, pace, rate, clicks;
+    bool live_extra;             /* --live-linger, --live-save or --live-buffer-kb */
 };
 
 /* apply_option stores one option's value. It knows each option's range;
@@ -224,6 +228,23 @@ static int apply_option(struct attack_args *a, struct given *g, const char **url
         a->retry_same_id = (int)n;
     } else if (strcmp(name, "backlog") == 0) {
         return parse_option_long(name, v, 1, ARGS_BACKLOG_MAX, &a->backlog, err, err_len);
+    } else if (strcmp(name, "live") == 0) {
+        return live_parse_address(v, &a->live, err, err_len);
+    } else if (strcmp(name, "live-linger") == 0) {
+        g->live_extra = true;
+        if (parse_option_long(name, v, 0, 86400, &n, err, err_len))
+            return -1;
+        a->live.linger_s = (int)n;
+    } else if (strcmp(name, "live-buffer-kb") == 0) {
+        g->live_extra = true;
+        if (parse_option_long(name, v, 1, 65536, &n, err, err_len))
+            return -1;
+        a->live.buffer_kb = (int)n;
+    } else if (strcmp(name, "live-save") == 0) {
+        g->live_extra = true;
+        if (v[0] == '\0')
+            return parse_fail(err, err_len, "--live-save wants a file name");
+        return copy_string(name, v, a->live.save_path, sizeof a->live.save_path, err, err_len);
     } else if (strcmp(name, "fault") == 0) {
         return nemesis_plan_add(&a->faults, v, err, err_len);
     } else if (strcmp(name, "history") == 0) {
@@ -287,6 +308,11 @@ static int check_combination(struct attack_args *a, const struct given *g, char 
             return parse_fail(err, err_len, "--retry-same-id and --backlog are for bookings, "
                               "which --path skips");
     }
+    if (g->live_extra && !a->live.on)
+        return parse_fail(err, err_len, "--live-linger, --live-save and --live-buffer-kb go "
+                          "with --live HOST:PORT");
+    if (a->live.on && args_is_custom(a))
+        return parse_fail(err, err_len, "--live shows a sale, which --path skips");
     if (a->backlog && !a->reset)
         return parse_fail(err, err_len, "--backlog resets the sale under its backlog; it "
                           "does not go with --no-reset");
@@ -440,6 +466,16 @@ void args_usage(FILE *out, const char *program)
         "                            accepted and decided (CSV), until the queue is drained\n"
         "  --history FILE            one JSON line per booking: ids, times, status, class\n"
         "\n"
+        "live page (docs/classroom.md)\n"
+        "  --live HOST:PORT          serve the race as a live page on loopback (e.g.\n"
+        "                            127.0.0.1:18088): seats, counter, rates, verdict\n"
+        "  --live-linger S           keep the page S seconds after the audit (default:\n"
+        "                            until Ctrl-C or SIGTERM)\n"
+        "  --live-save FILE          write the page's last state to FILE as JSON, and to\n"
+        "                            latest.json beside it\n"
+        "  --live-buffer-kb N        a stream's unread bytes before its client is dropped\n"
+        "                            (default %d)\n"
+        "\n"
         "faults (docs/faults.md)\n"
         "  --fault KIND@WHEN[:DUR]   break something of the lab WHEN seconds into the run\n"
         "                            (or at accepted=K bookings), heal it DUR seconds later\n"
@@ -455,10 +491,11 @@ void args_usage(FILE *out, const char *program)
         "  -h, --help                this text\n"
         "\n"
         "exit status: 0 the attack ran, 1 an --expect-* was not met, 2 bad usage,\n"
-        "3 the service or the database cannot be reached, 4 the harness miscounted.\n",
+        "3 the service or the database cannot be reached (or --live's port is taken),\n"
+        "4 the harness miscounted.\n",
         program, ARGS_DEFAULT_EVENT, ARGS_DEFAULT_SEATS, ARGS_DEFAULT_USERS,
         ARGS_DEFAULT_CONNECTIONS, ARGS_DEFAULT_REQUESTS, ARGS_DEFAULT_THREADS,
         ARGS_DEFAULT_TIMEOUT_MS, ARGS_RETRY_SAME_ID_MAX, CLIENT_RETRY_BACKOFF_MS,
         ARGS_BACKLOG_MAX, ARGS_DEFAULT_DRAIN_TIMEOUT_MS, ARGS_DEFAULT_CSV,
-        TIMELINE_EVERY_MS);
+        TIMELINE_EVERY_MS, LIVE_DEFAULT_BUFFER_KB);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "live.h"
 #include "nemesis.h"
 
 enum attack_mode {
@@ -77,6 +78,10 @@ struct attack_args {
        on the event, the sale is reset under them, and the attack books the
        new sale: how long its first ticket waits behind the stale backlog */
     long long backlog;
+
+    /* --live HOST:PORT, --live-linger S, --live-save FILE, --live-buffer-kb N:
+       the live page (live.h), served on loopback while the attack runs */
+    struct live_options live;
 };
 
 /* Defaults, also quoted by the usage text. */

@@ -40,6 +40,7 @@
 #include "wire.h"
 #include "lab.h"
 #include "history.h"
+#include "live.h"
 #include "nemesis.h"
 #include "report.h"
 #include "stats.h"
@@ -310,6 +311,7 @@ static int run_attack(struct attack_args *args, const struct client_work *work,
 
         client_thread_init(t);
         t->work = work;
+        t->live = work->live ? live_counters_of(work->live, i) : NULL;
         t->start_line = &start_line;
         t->conn_count = (int)mine;
         t->job_first = jobs * conns_before / conns;
@@ -333,6 +335,8 @@ static int run_attack(struct attack_args *args, const struct client_work *work,
     if (nemesis_start(nem, &args->faults, (struct nemesis_probe){ accepted_so_far, &probe },
                       start_us))
         lab_log("cannot start the nemesis: the faults are skipped");
+    if (work->live)
+        live_attack_started(work->live, start_us, nem);
     timeline_start(&src->tl, start_us);
     sample_attack(src, threads, n);
     while (!all_finished(threads, n)) {
@@ -512,6 +516,7 @@ struct run {
     bool checked;                      /* the checker ran (a history was kept) */
     struct check_result check;
     long long backlog_accepted;        /* --backlog: bookings answered 201 or 202 */
+    struct live *live;                 /* --live: the page (live.h); NULL: none */
     char reset_at[64];                 /* --backlog: the database's clock once the
                                           reset under the backlog had answered */
 };
@@ -584,6 +589,33 @@ static int first_ticket_after_reset(PGconn *db, long long event_id, const char *
     return rc;
 }
 
+/* backlog_booked counts the tickets of the current sale whose request ids
+ * are the backlog's (RUN_ID "q-" USER, queue_backlog's): requests admitted
+ * before the reset, which the generation fence keeps out of the new sale.
+ * 0 with *N set, or -1 when the query failed. */
+static int backlog_booked(PGconn *db, long long event_id, const char *run_id, long long *n)
+{
+    char event_text[32], prefix[ARGS_RUN_ID_MAX + 4];
+    const char *params[2] = { event_text, prefix };
+    PGresult *res;
+    int rc = -1;
+
+    snprintf(event_text, sizeof event_text, "%lld", event_id);
+    snprintf(prefix, sizeof prefix, "%sq-", run_id);
+    res = PQexecParams(db,
+                       "SELECT count(*) FROM tickets t JOIN events e ON e.id = t.event_id "
+                       "WHERE t.event_id = $1::bigint AND t.generation = e.generation "
+                       "AND left(t.request_id, length($2)) = $2",
+                       2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+        parse_long(PQgetvalue(res, 0, 0), 0, PARSE_ID_MAX, n))
+        rc = 0;
+    else
+        lab_log("cannot count the backlog's tickets: %s", PQerrorMessage(db));
+    PQclear(res);
+    return rc;
+}
+
 /* queue_backlog runs --backlog: N bookings of other users (ids
  * "<run>q-<user>", users after the attack's) sent over their own
  * connections as fast as the service answers, so that an asynchronous
@@ -631,6 +663,38 @@ static int queue_backlog(struct run *r)
     if (reset_event(&r->target, r->args.timeout_ms, r->args.event_id, r->args.seats) ||
         database_now(r->db, r->reset_at, sizeof r->reset_at))
         return -1;
+    return 0;
+}
+
+/* start_live serves the live page (--live) before the attack starts: what
+ * the page knows of the run, the counters the threads will count into. */
+static int start_live(struct run *r)
+{
+    const struct attack_args *args = &r->args;
+    struct live_plan plan = {
+        .run_id = args->run_id,
+        .phase = r->svc.phase,
+        .phase_name = r->svc.name,
+        .async = r->svc.async,
+        .mode = args->mode == ATTACK_BURST ? "burst" : "sustained",
+        .event_id = args->event_id,
+        .seats = r->before.total_seats > 0 ? r->before.total_seats : args->seats,
+        .users = r->jobs / args->clicks,
+        .requests = r->jobs,
+        .think_ms = r->svc.think_ms,
+        .threads = args->threads < r->conns ? args->threads : (int)r->conns,
+        .planted = r->svc.planted,
+        .faults = &args->faults,
+        .conninfo = lab_env("LAB_PG", LAB_PG_DEFAULT),
+        .decided_before = r->decided_before,
+    };
+    char err[512];
+
+    r->live = live_start(&args->live, &plan, err, sizeof err);
+    if (!r->live) {
+        lab_log("%s", err);
+        return -1;
+    }
     return 0;
 }
 
@@ -705,6 +769,8 @@ static int run_setup(struct run *r, int argc, char **argv)
         return EXIT_USAGE;
     }
     fleet_read(r->targets, args->url_count, args->timeout_ms, &r->stats_before);
+    if (args->live.on && start_live(r))
+        return EXIT_UNREACHABLE;
     r->src.db = r->db;
     r->src.event_id = args->event_id;
     r->src.decided_before = r->decided_before;
@@ -735,6 +801,9 @@ static int run_attack_step(struct run *r)
     work->pace_ms = args->pace_ms;
     work->error_backoff_ms = args->faults.count > 0 ? FAULT_ERROR_BACKOFF_MS : 0;
     work->retry_same_id = args->retry_same_id;
+    work->live = r->live;
+    if (r->live)
+        work->seat_hits = live_seat_hits(r->live, &work->seat_hits_len);
     if ((args->faults.count > 0 || args->retry_same_id > 0) && !args->history_path[0])
         snprintf(args->history_path, sizeof args->history_path, "results/%s-history.jsonl",
                  args->run_id);
@@ -778,6 +847,8 @@ static int run_attack_step(struct run *r)
     s->backlog = args->backlog;
     s->backlog_accepted = r->backlog_accepted;
     fill_summary(s, &r->totals);
+    if (r->live)
+        live_stage(r->live, r->svc.async || s->bookings.n[OUTCOME_QUEUED] > 0 ? "drain" : "audit");
     return RUN_GOING;
 }
 
@@ -922,6 +993,7 @@ static void run_checker(struct run *r)
     in.available = r->after.available;
     in.oversold = r->after.oversold;
     in.duplicate_users = r->after.duplicate_users;
+    in.phantom = r->after.phantom;
     in.gate_known = r->s.gate_known;     /* read once the sale was quiet (read_quiet) */
     in.drift = r->s.cache_drift;
     in.claims_known = stuck >= 0;
@@ -1021,6 +1093,8 @@ static int run_audit_step(struct run *r)
          queued_booked(r->db, &r->args, r->threads, r->thread_count, &later_booked)))
         return EXIT_UNREACHABLE;
     fill_contention(s, r);   /* after the drain: the queue's workers retry too */
+    if (r->live)
+        live_stage(r->live, "audit");
     if (audit_now(r->db, r->args.event_id, &r->after))
         return EXIT_UNREACHABLE;
     s->seats = r->after.total_seats;
@@ -1043,6 +1117,8 @@ static int run_audit_step(struct run *r)
         int got = first_ticket_after_reset(r->db, r->args.event_id, r->reset_at,
                                            &s->first_ticket_after_reset_ms);
         s->first_ticket_known = got == 1;
+        s->backlog_booked_known = backlog_booked(r->db, r->args.event_id, r->args.run_id,
+                                                 &s->backlog_booked) == 0;
     }
     if (r->args.history_path[0])
         run_checker(r);
@@ -1144,16 +1220,49 @@ static void run_cleanup(struct run *r)
     free(r->threads);
 }
 
-/* main: setup, attack, audit, report; cleanup on every path. */
+/* live_explanation: the explanation of the wrong tickets (explain.h) that
+ * the live page shows under the verdict, or NULL when there is none. */
+static const char *live_explanation(const struct summary *s)
+{
+    return s->explain.known && s->explain.text[0] ? s->explain.text : NULL;
+}
+
+/* end_live shows the end of the run on the live page (the verdicts, or why
+ * the run stopped), keeps the page up for --live-linger, and stops it. */
+static void end_live(struct run *r, int status, bool reported)
+{
+    if (!r->live)
+        return;
+    if (reported)
+        live_finish(r->live, &r->s, r->checked ? &r->check : NULL, live_explanation(&r->s),
+                    NULL);
+    else
+        live_finish(r->live, &r->s, NULL, NULL,
+                    status == EXIT_UNREACHABLE ? "the service or the database could not be "
+                                                 "reached"
+                                               : "the harness failed (see its log)");
+    live_linger(r->live, r->args.live.linger_s);
+    live_stop(r->live);
+    r->live = NULL;
+}
+
+/* main: setup, attack, audit, report; cleanup on every path; the live
+ * page's end after the report, so the terminal has the verdict first. */
 int main(int argc, char **argv)
 {
     static struct run r;    /* zeroed; large (the summary, the totals) */
     int status = run_setup(&r, argc, argv);
+    bool reported = false;
 
     if (status == RUN_GOING)
         status = run_attack_step(&r);
     if (status == RUN_GOING)
         status = run_audit_step(&r);
     run_cleanup(&r);
-    return status == RUN_GOING ? run_report(&r) : status;
+    if (status == RUN_GOING) {
+        status = run_report(&r);
+        reported = true;
+    }
+    end_live(&r, status, reported);
+    return status;
 }

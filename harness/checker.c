@@ -151,6 +151,7 @@ static bool is_refusal(enum history_answer a)
 void checker_compute(const struct check_input *in, struct check_result *out)
 {
     const struct history_log *h = in->history;
+    long long unsold;
 
     memset(out, 0, sizeof *out);
     memset(in->ids, 0, (size_t)in->jobs * sizeof *in->ids);
@@ -214,8 +215,9 @@ void checker_compute(const struct check_input *in, struct check_result *out)
     out->duplicated += in->duplicate_users;
     out->drift_known = in->gate_known;
     out->drift = in->gate_known ? in->drift : 0;
-    out->undersold = in->available > 0 ? (in->available < out->refused ? in->available
-                                                                        : out->refused) : 0;
+    out->phantom = in->phantom;
+    unsold = in->available - in->phantom;      /* seats - sold: what the tickets leave */
+    out->undersold = unsold > 0 ? (unsold < out->refused ? unsold : out->refused) : 0;
     out->availability = out->window_requests > 0
         ? (double)out->window_ok / (double)out->window_requests : -1.0;
     out->recover_s = -1.0;
@@ -242,13 +244,15 @@ void checker_compute(const struct check_input *in, struct check_result *out)
 /* checker_is_bug: what a correct system never does, whatever the fault.
  * A gate out of step with the database once the sale is quiet is one: its
  * difference is seats never sold, or buyers admitted only to be refused.
- * So is a retry told another outcome than the first answer, and a claim
- * that no retry can ever get past. Undersold is a cost of a fault. */
+ * So is the database's own counter out of step with its ticket rows (a
+ * seat taken twice for one ticket, or a decrement lost), a retry told
+ * another outcome than the first answer, and a claim that no retry can
+ * ever get past. Undersold is a cost of a fault. */
 bool checker_is_bug(const struct check_result *r)
 {
     return r->oversold || r->lost || r->duplicated || r->false_confirmations ||
-           r->false_refusals || (r->drift_known && r->drift != 0) || r->answers_disagree ||
-           (r->claims_known && r->stuck_claims);
+           r->false_refusals || r->phantom || (r->drift_known && r->drift != 0) ||
+           r->answers_disagree || (r->claims_known && r->stuck_claims);
 }
 
 /* add_part appends ", NAME N" (or "NAME N" first) to OUT when N is not 0. */
@@ -277,6 +281,19 @@ static void add_drift(char *out, size_t out_len, long long drift)
              drift < 0 ? ", never sold" : ", buyers admitted then refused");
 }
 
+/* add_phantom appends the counter's error with what it means: below the
+ * tickets, seats that will never be sold; above them, seats sold twice. */
+static void add_phantom(char *out, size_t out_len, long long phantom)
+{
+    size_t used = strlen(out);
+
+    if (used >= out_len)
+        return;
+    snprintf(out + used, out_len - used, "%sphantom %lld: the counter says %lld %s free seats "
+             "than the ticket rows leave", used && out[used - 1] != '(' ? ", " : "", phantom,
+             phantom < 0 ? -phantom : phantom, phantom < 0 ? "fewer" : "more");
+}
+
 /* checker_verdict writes the verdict line's text: the bugs by name, or
  * the costs when there is no bug, or "clean". */
 void checker_verdict(const struct check_result *r, char *out, size_t out_len)
@@ -288,6 +305,8 @@ void checker_verdict(const struct check_result *r, char *out, size_t out_len)
         add_part(out, out_len, "duplicated", r->duplicated);
         add_part(out, out_len, "false confirmations", r->false_confirmations);
         add_part(out, out_len, "false refusals", r->false_refusals);
+        if (r->phantom)
+            add_phantom(out, out_len, r->phantom);
         add_part(out, out_len, "answers disagree", r->answers_disagree);
         if (r->claims_known)
             add_part(out, out_len, "stuck claims (in_progress for good)", r->stuck_claims);
@@ -334,6 +353,7 @@ void checker_write_human(FILE *out, const struct check_result *r)
             "  false refusals      %lld\n"
             "  unknown outcomes    %lld (resolved: %lld booked, %lld not booked)\n"
             "  counter drift       %s\n"
+            "  phantom             %lld\n"
             "  undersold           %lld (refused %lld)\n"
             "  request ids         %lld (%lld tries were retries of an id)\n"
             "  answers disagree    %lld\n"
@@ -343,7 +363,8 @@ void checker_write_human(FILE *out, const struct check_result *r)
             "checker verdict: %s\n",
             r->requests, r->ok, r->fail, r->info, r->oversold, r->lost, r->duplicated,
             r->false_confirmations, r->false_refusals, r->info, r->unknown_booked,
-            r->unknown_not_booked, drift, r->undersold, r->refused, r->ids, r->same_id_retries,
+            r->unknown_not_booked, drift, r->phantom, r->undersold, r->refused, r->ids,
+            r->same_id_retries,
             r->answers_disagree, stuck, avail, recover, verdict);
 }
 
@@ -366,9 +387,9 @@ void checker_write_fields(FILE *out, const struct check_result *r)
         fprintf(out, "\"check_drift\":%lld,", r->drift);
     else
         fprintf(out, "\"check_drift\":null,");
-    fprintf(out, "\"check_refused\":%lld,\"check_undersold\":%lld,"
+    fprintf(out, "\"check_phantom\":%lld,\"check_refused\":%lld,\"check_undersold\":%lld,"
             "\"check_window_requests\":%lld,\"check_window_ok\":%lld,",
-            r->refused, r->undersold, r->window_requests, r->window_ok);
+            r->phantom, r->refused, r->undersold, r->window_requests, r->window_ok);
     if (r->availability >= 0)
         fprintf(out, "\"check_availability_pct\":%.1f,", 100.0 * r->availability);
     else

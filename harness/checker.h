@@ -14,8 +14,12 @@
  *   drift                the Redis gate's counter minus the database's
  *                        available seats (phases 4 and 6), once the sale is
  *                        quiet: a bug when not 0
+ *   phantom              the database's counter minus the seats its ticket
+ *                        rows leave (the audit's figure): a bug when not 0,
+ *                        the counter sells more or fewer seats than there are
  *   undersold            seats unsold after recovery while requests were
- *                        refused: min(available, refused)
+ *                        refused: min(unsold, refused), the unsold seats
+ *                        counted from the ticket rows, not the counter
  *   answers disagree     request ids whose tries were told different final
  *                        outcomes (--retry-same-id; see checker_try_final)
  *   stuck claims         request ids of the event still claimed in_progress
@@ -62,6 +66,7 @@ struct check_input {
     long long jobs;
     const struct nemesis_plan *plan;   /* NULL: no fault */
     long long available, oversold, duplicate_users;   /* the audit after recovery */
+    long long phantom;                 /* the audit's: available - (seats - sold) */
     bool gate_known;                   /* the gate's counter was read */
     long long drift;                   /* counter - available */
     bool claims_known;                 /* the claims were read (claims.h) */
@@ -76,6 +81,7 @@ struct check_result {
     bool drift_known;
     long long drift;
     long long refused, undersold;
+    long long phantom;        /* the counter against the ticket rows: a bug unless 0 */
     long long window_requests, window_ok;
     double availability;      /* -1: no request in a fault window */
     double recover_s;         /* -1: no fault, or no ok answer after it */
@@ -111,8 +117,9 @@ bool checker_answers_agree(enum history_answer a, long long ticket_a, enum histo
 void checker_compute(const struct check_input *in, struct check_result *out);
 
 /* checker_is_bug: oversold, lost, duplicated, a false confirmation or a
- * false refusal, a gate out of step with the database (drift), answers
- * that disagree, claims stuck in_progress. Undersold is a cost, not a lie. */
+ * false refusal, a counter out of step with the ticket rows (phantom), a
+ * gate out of step with the database (drift), answers that disagree,
+ * claims stuck in_progress. Undersold is a cost, not a lie. */
 bool checker_is_bug(const struct check_result *r);
 
 /* checker_verdict: "clean", "clean, degraded (...)" or "BUG (...)". */

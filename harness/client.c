@@ -326,6 +326,10 @@ static void booked_note(struct client_thread *t, struct client_conn *c, uint64_t
                  json_pick_long(body, len, "counterWrote", &b->counter_wrote);
     if (!b->counted)
         b->counter_read = b->counter_wrote = 0;
+    /* --live: the seat its counter value names, one relaxed add (live.h) */
+    if (b->counted && t->work->seat_hits && b->counter_read > 0 &&
+        (size_t)b->counter_read < t->work->seat_hits_len)
+        atomic_fetch_add_explicit(&t->work->seat_hits[b->counter_read], 1, memory_order_relaxed);
     if (!json_pick_string(body, len, "server", b->server, sizeof b->server))
         b->server[0] = '\0';
     explain_add(&t->explain, b);
@@ -423,6 +427,8 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
     if (answered)
         stats_record(read ? &t->read_latency : &t->latency,
                      rate_latency_us(c->due_us, c->sent_us, now));
+    if (t->live && c->kind == REQ_BOOKING)   /* --live: this thread's own counters */
+        live_count(t->live, o, answered, answered ? rate_latency_us(c->due_us, c->sent_us, now) : 0);
     if (o == OUTCOME_QUEUED)
         remember_queued(t, c->job);
     if (o == OUTCOME_BOOKED || o == OUTCOME_QUEUED)

@@ -25,6 +25,7 @@
 
 #include "explain.h"
 #include "history.h"
+#include "live.h"
 #include "wire.h"
 #include "report.h"
 #include "stats.h"
@@ -72,6 +73,11 @@ struct client_work {
     int retry_same_id;          /* --retry-same-id: a booking whose try failed
                                    (client_should_retry) is sent again with the
                                    same request id, up to this many more times */
+    struct live *live;          /* --live: the page the threads count for (live.h);
+                                   NULL without one */
+    _Atomic unsigned *seat_hits; /* --live: index v counts the 201s that read the
+                                   counter at v (their "counterRead"); NULL: none */
+    size_t seat_hits_len;
 };
 
 /* The wait before a booking's first retry; each further retry waits twice
@@ -100,6 +106,7 @@ struct client_thread {
     long long job_first, job_end;      /* the jobs [job_first, job_end) */
     long long conn_first;              /* its first connection's number, of all */
     pthread_t tid;                     /* set by pthread_create */
+    struct live_counters *live;        /* --live: this thread's counters; NULL: none */
 
     /* published while running, read without locks by the progress line */
     _Atomic long long progress_jobs;      /* jobs (users) finished */

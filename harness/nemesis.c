@@ -174,6 +174,7 @@ static void *nemesis_run(void *arg)
         }
         lab_log("nemesis: %s for %.1f s", fault_kind_name(f->kind), (double)f->duration_ms / 1e3);
         f->broken_us = lab_now_us();
+        atomic_store_explicit(&n->window_from_us[i], f->broken_us, memory_order_release);
         f->break_status = run_script(n->script, "break", f->kind);
         until = lab_now_us() + (uint64_t)f->duration_ms * 1000u;   /* from the break done */
         while (lab_now_us() < until)
@@ -181,6 +182,7 @@ static void *nemesis_run(void *arg)
         f->heal_us = lab_now_us();
         f->heal_status = run_script(n->script, "heal", f->kind);
         f->healed_us = lab_now_us();
+        atomic_store_explicit(&n->window_to_us[i], f->healed_us, memory_order_release);
         lab_log("nemesis: %s healed in %.1f s%s", fault_kind_name(f->kind),
                 (double)(f->healed_us - f->heal_us) / 1e6,
                 f->break_status || f->heal_status ? " (infra/fault.sh failed: see above)" : "");
@@ -203,6 +205,10 @@ int nemesis_start(struct nemesis *n, struct nemesis_plan *plan, struct nemesis_p
     n->script = script;
     n->start_us = start_us;
     atomic_store(&n->attack_over, false);
+    for (int i = 0; i < NEMESIS_MAX_FAULTS; i++) {
+        atomic_store(&n->window_from_us[i], 0);
+        atomic_store(&n->window_to_us[i], 0);
+    }
     if (plan->count == 0)
         return 0;
     if (pthread_create(&n->tid, NULL, nemesis_run, n) != 0)

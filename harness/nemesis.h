@@ -77,6 +77,11 @@ struct nemesis {
     const char *script;          /* infra/fault.sh */
     uint64_t start_us;           /* the attack's start line */
     atomic_bool attack_over;     /* set by main: faults not begun are skipped */
+    /* each fault's window as it happens, for the live page (live.h), which
+       reads them while the attack runs (the plan's stamps are main's only
+       after the join): the break's start, the heal's end; 0: not yet */
+    _Atomic uint64_t window_from_us[NEMESIS_MAX_FAULTS];
+    _Atomic uint64_t window_to_us[NEMESIS_MAX_FAULTS];
     pthread_t tid;
     bool running;
 };

@@ -143,7 +143,7 @@ bool report_is_bug(const struct summary *s)
                           mismatch || s->lost > 0 || s->undersold > 0 ||
                           (s->gate_known && s->cache_drift != 0) ||
                           report_stuck_claims(s) > 0 || s->answers_disagree > 0 ||
-                          report_gate_leak(s));
+                          report_gate_leak(s) || s->backlog_booked > 0);
 }
 
 const char *report_verdict_word(const struct summary *s)
@@ -207,6 +207,11 @@ void report_verdict(const struct summary *s, char *out, size_t out_len)
     if (s->other_runs > 0) {
         append(out, out_len, "%sOTHER RUN: %lld tickets or decisions of another generation "
                "of the sale", sep, s->other_runs);
+        sep = "; ";
+    }
+    if (s->backlog_booked > 0) {
+        append(out, out_len, "%sSTALE BOOKED: %lld requests queued before the reset were "
+               "booked into the new sale", sep, s->backlog_booked);
         sep = "; ";
     }
     if (s->mismatch != 0) {
@@ -277,8 +282,8 @@ static const char *known_or_na(char *buf, size_t len, bool known, long long n)
 
 /* write_quiet_human prints the figures read once the sale was quiet: the
  * gate's drift, the stuck claims, the retries and their answers, the
- * backlog's first ticket. "n/a": not measured (no gate, a store that
- * could not be read, no backlog). */
+ * backlog's first ticket and its requests booked into the new sale. "n/a":
+ * not measured (no gate, a store that could not be read, no backlog). */
 static void write_quiet_human(FILE *out, const struct summary *s)
 {
     char a[32], b[32], c[32], d[32];
@@ -295,8 +300,10 @@ static void write_quiet_human(FILE *out, const struct summary *s)
             known_or_na(a, sizeof a, s->answers_checked, s->answers_disagree));
     if (s->backlog > 0)
         fprintf(out, "backlog = %lld\nbacklog_accepted = %lld\n"
-                     "first_ticket_after_reset_ms = %s\n", s->backlog, s->backlog_accepted,
-                known_or_na(a, sizeof a, s->first_ticket_known, s->first_ticket_after_reset_ms));
+                     "first_ticket_after_reset_ms = %s\nbacklog_booked = %s\n", s->backlog,
+                s->backlog_accepted,
+                known_or_na(a, sizeof a, s->first_ticket_known, s->first_ticket_after_reset_ms),
+                known_or_na(b, sizeof b, s->backlog_booked_known, s->backlog_booked));
 }
 
 /* json_known writes ,"KEY":N or ,"KEY":null when N was not measured. */
@@ -511,6 +518,7 @@ void report_write_json(FILE *out, const struct summary *s)
                     s->backlog_accepted);
             json_known(out, "first_ticket_after_reset_ms", s->first_ticket_known,
                        s->first_ticket_after_reset_ms);
+            json_known(out, "backlog_booked", s->backlog_booked_known, s->backlog_booked);
         }
     }
     fputs(",\"strategy\":", out);

@@ -119,6 +119,10 @@ struct summary {
     bool first_ticket_known;
     long long first_ticket_after_reset_ms;  /* the reset's answer to the new sale's
                                                first ticket row (the database's clock) */
+    bool backlog_booked_known;
+    long long backlog_booked;    /* tickets of the new sale held by the backlog's
+                                    requests, admitted before the reset: a bug
+                                    (the generation fence let them in) */
 
     /* the instances and their concurrency control (GET /api/stats) */
     long long instances;         /* --url a,b,...: how many */
@@ -153,8 +157,9 @@ long long report_stuck_claims(const struct summary *s);
 
 /* The run found a bug: oversold, phantom, duplicates, lost, undersold, a
  * mismatch that the unanswered bookings cannot explain, a gate out of step
- * with the database (cache_drift), claims stuck in_progress, or request
- * ids whose tries were told different outcomes. */
+ * with the database (cache_drift), claims stuck in_progress, request ids
+ * whose tries were told different outcomes, or requests of a sale reset
+ * since booked into the new one (backlog_booked). */
 bool report_is_bug(const struct summary *s);
 
 /* report_verdict: the human verdict line, "clean" or the bugs found. */

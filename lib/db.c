@@ -587,6 +587,37 @@ enum lab_status db_count_decided(PGconn *db, long long event_id, long long *deci
     return LAB_OK;
 }
 
+/* db_live_counts reads the live page's figures in one statement, so that
+ * the counter and the tickets it is compared with belong to one snapshot:
+ * the harness's live page polls it every 150 ms during a run. */
+enum lab_status db_live_counts(PGconn *db, long long event_id, struct db_live *out)
+{
+    struct db_num id;
+    const char *params[] = { db_num(&id, event_id) };
+    PGresult *r;
+    enum lab_status st;
+
+    st = db_exec(db,
+                 "SELECT e.available_seats, e.total_seats, "
+                 "(SELECT count(*) FROM tickets t WHERE t.event_id = e.id), "
+                 "(SELECT count(*) FROM decisions d WHERE d.event_id = e.id "
+                 " AND d.generation = e.generation) "
+                 "FROM events e WHERE e.id = $1::bigint",
+                 1, params, PGRES_TUPLES_OK, &r);
+    if (st != LAB_OK)
+        return st;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return LAB_NOT_FOUND;
+    }
+    out->available = db_value(r, 0);
+    out->total_seats = db_value(r, 1);
+    out->tickets = db_value(r, 2);
+    out->decided = out->tickets + db_value(r, 3);
+    PQclear(r);
+    return LAB_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Reset and audit                                                          */
 /* ---------------------------------------------------------------------- */

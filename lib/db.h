@@ -132,6 +132,15 @@ enum lab_status db_result(PGconn *db, const char *request_id, enum lab_status *r
 /* db_count_decided: ticket rows plus recorded decisions of the event. */
 enum lab_status db_count_decided(PGconn *db, long long event_id, long long *decided);
 
+/* db_live_counts: what the live page shows of the sale, in one snapshot:
+ * the counter (events.available_seats), the seats on sale, the event's
+ * ticket rows, and its decided count (db_count_decided's). LAB_NOT_FOUND
+ * when there is no such event. */
+struct db_live {
+    long long available, total_seats, tickets, decided;
+};
+enum lab_status db_live_counts(PGconn *db, long long event_id, struct db_live *out);
+
 /* The admin reset: the event with SEATS seats, no tickets, no decisions, no
  * requests, a new generation and PER_USER tickets per user at most.
  * db_reset is the same with one ticket per user. */

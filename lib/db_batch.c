@@ -207,28 +207,41 @@ static enum lab_status lock_event(PGconn *db, long long event_id, enum db_read_m
 
 /* tickets_held sets HELD[i], for every undecided request of EVENT_ID, to
  * the tickets its user holds for the event already: the per-user limit's
- * count, made under the row lock as phase 3's INSERT makes it. */
+ * count, made under the row lock as phase 3's INSERT makes it. AGAIN (the
+ * planted bug --without dedupe) leaves out the tickets of the batch's own
+ * request ids: a request booked before does not count against its user,
+ * so that booking it again looks harmless. */
 static enum lab_status tickets_held(PGconn *db, long long event_id, const struct booking *b,
-                                    size_t n, const enum lab_status *out, long long *held)
+                                    size_t n, const enum lab_status *out, long long *held,
+                                    bool again)
 {
-    struct db_array users = { 0 };
+    struct db_array users = { 0 }, ids = { 0 };
     struct db_num id;
-    const char *params[2];
+    const char *params[3];
     PGresult *r;
     enum lab_status st;
 
     for (size_t i = 0; i < n; i++) {
         held[i] = 0;
-        if (out[i] == LAB_QUEUED && b[i].event_id == event_id)
+        if (out[i] == LAB_QUEUED && b[i].event_id == event_id) {
             array_num(&users, b[i].user_id);
+            if (again)
+                array_add(&ids, b[i].request_id);
+        }
     }
     params[0] = db_num(&id, event_id);
     params[1] = array_text(&users);
-    st = users.failed ? LAB_ERR_DB
-                      : db_exec(db, "SELECT user_id, count(*) FROM tickets WHERE event_id = $1::bigint "
-                                "AND user_id = ANY($2::bigint[]) GROUP BY user_id",
-                            2, params, PGRES_TUPLES_OK, &r);
+    params[2] = array_text(&ids);
+    st = users.failed || ids.failed
+             ? LAB_ERR_DB
+         : again ? db_exec(db, "SELECT user_id, count(*) FROM tickets WHERE event_id = $1::bigint "
+                           "AND user_id = ANY($2::bigint[]) AND request_id <> ALL($3::text[]) "
+                           "GROUP BY user_id", 3, params, PGRES_TUPLES_OK, &r)
+                 : db_exec(db, "SELECT user_id, count(*) FROM tickets WHERE event_id = $1::bigint "
+                           "AND user_id = ANY($2::bigint[]) GROUP BY user_id",
+                           2, params, PGRES_TUPLES_OK, &r);
     free(users.s);
+    free(ids.s);
     if (st != LAB_OK)
         return st;
     for (int row = 0; row < PQntuples(r); row++) {
@@ -250,7 +263,7 @@ static enum lab_status tickets_held(PGconn *db, long long event_id, const struct
  * each row is written with; MODE is how each event row is read (lock_event). */
 static enum lab_status decide_events(PGconn *db, const struct booking *b, size_t n,
                                      enum lab_status *out, long long *gen,
-                                     enum db_read_mode mode)
+                                     enum db_read_mode mode, bool again)
 {
     long long events[DB_BATCH_MAX], held[DB_BATCH_MAX];
     size_t ne = 0;
@@ -267,7 +280,7 @@ static enum lab_status decide_events(PGconn *db, const struct booking *b, size_t
         if (k > 0 && events[k] == events[k - 1])
             continue;
         if ((st = lock_event(db, events[k], mode, &e)) != LAB_OK ||
-            (e.found && (st = tickets_held(db, events[k], b, n, out, held)) != LAB_OK))
+            (e.found && (st = tickets_held(db, events[k], b, n, out, held, again)) != LAB_OK))
             return st;
         left = e.seats;
         for (size_t i = 0; i < n; i++) {
@@ -297,9 +310,11 @@ static enum lab_status decide_events(PGconn *db, const struct booking *b, size_t
 }
 
 /* insert_rows writes every ticket with one INSERT and every refusal with
- * another, each row with its generation GEN[i]. */
+ * another, each row with its generation GEN[i]. AGAIN (--without dedupe)
+ * makes the tickets' INSERT idempotent: a request id booked before is
+ * skipped without an error, and the seat its redelivery took stays taken. */
 static enum lab_status insert_rows(PGconn *db, const struct booking *b, size_t n,
-                                   const enum lab_status *out, const long long *gen)
+                                   const enum lab_status *out, const long long *gen, bool again)
 {
     struct db_array t_ev = { 0 }, t_us = { 0 }, t_id = { 0 }, t_gen = { 0 };
     struct db_array d_id = { 0 }, d_ev = { 0 }, d_us = { 0 }, d_what = { 0 }, d_gen = { 0 };
@@ -328,9 +343,12 @@ static enum lab_status insert_rows(PGconn *db, const struct booking *b, size_t n
     if (st == LAB_OK && t_ev.len) {
         const char *p[] = { array_text(&t_ev), array_text(&t_us), array_text(&t_id),
                             array_text(&t_gen) };
-        st = db_exec(db,
-                 "INSERT INTO tickets (event_id, user_id, request_id, generation) "
-                 "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])",
+        st = db_exec(db, again
+                 ? "INSERT INTO tickets (event_id, user_id, request_id, generation) "
+                   "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) "
+                   "ON CONFLICT (request_id) DO NOTHING"
+                 : "INSERT INTO tickets (event_id, user_id, request_id, generation) "
+                   "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])",
                  4, p, PGRES_COMMAND_OK, NULL);
     }
     if (st == LAB_OK && d_id.len) {
@@ -350,37 +368,44 @@ static enum lab_status insert_rows(PGconn *db, const struct booking *b, size_t n
     return st;
 }
 
-/* db_book_batch: the safe phases' batch, each event row locked. */
-enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
-                              enum lab_status *out)
-{
-    return db_book_batch_mode(db, b, n, out, DB_FOR_UPDATE);
-}
-
-/* db_book_batch_mode: one transaction for the whole batch; any failure
- * rolls all of it back, so a batch is written entirely or not at all. */
-enum lab_status db_book_batch_mode(PGconn *db, const struct booking *b, size_t n,
-                                   enum lab_status *out, enum db_read_mode mode)
+/* db_book_batch_planted: one transaction for the whole batch; any failure
+ * rolls all of it back, so a batch is written entirely or not at all.
+ * PLANT (NULL: none) is what the zoo switched off (db_batch.h). */
+enum lab_status db_book_batch_planted(PGconn *db, const struct booking *b, size_t n,
+                                      enum lab_status *out, const struct db_batch_plant *plant)
 {
     long long gen[DB_BATCH_MAX];
-    enum lab_status st;
+    enum db_read_mode mode = plant && plant->unlocked ? DB_PLAIN : DB_FOR_UPDATE;
+    bool again = plant && plant->again;
+    enum lab_status st = LAB_OK;
 
     if (n == 0)
         return LAB_OK;
     if (n > DB_BATCH_MAX)
         return LAB_ERR_DB;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         gen[i] = b[i].generation;
+        out[i] = LAB_QUEUED;
+    }
     if ((st = db_begin(db)) != LAB_OK)
         return st;
-    if ((st = mark_decided(db, b, n, out)) != LAB_OK ||
+    /* RACE (AGAIN): nothing asks whether a request was decided before, so a
+     * redelivered message takes a seat a second time */
+    if ((!again && (st = mark_decided(db, b, n, out)) != LAB_OK) ||
         (st = db_mark_stale(db, b, n, out)) != LAB_OK ||
-        (st = decide_events(db, b, n, out, gen, mode)) != LAB_OK ||
-        (st = insert_rows(db, b, n, out, gen)) != LAB_OK) {
+        (st = decide_events(db, b, n, out, gen, mode, again)) != LAB_OK ||
+        (st = insert_rows(db, b, n, out, gen, again)) != LAB_OK) {
         db_rollback(db);
         return LAB_ERR_DB;
     }
     return db_commit(db);
+}
+
+/* db_book_batch: the safe phases' batch, each event row locked. */
+enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
+                              enum lab_status *out)
+{
+    return db_book_batch_planted(db, b, n, out, NULL);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -56,10 +56,22 @@ enum lab_status db_request_claim_many(PGconn *db, struct db_claim *claims, size_
 enum lab_status db_book_batch(PGconn *db, const struct booking *b, size_t n,
                               enum lab_status *out);
 
-/* db_book_batch_mode is db_book_batch reading each event row with MODE:
- * DB_FOR_UPDATE (db_book_batch's), or DB_PLAIN, the zoo's planted bug
- * (--without for-update): the same decisions, with no row lock held. */
-enum lab_status db_book_batch_mode(PGconn *db, const struct booking *b, size_t n,
-                                   enum lab_status *out, enum db_read_mode mode);
+/* What the zoo plants in a batch (docs/zoo.md), each a safeguard of the
+ * consumer's transaction switched off; all false is db_book_batch. */
+struct db_batch_plant {
+    bool unlocked;     /* --without for-update: each event row read without its
+                          lock: the same decisions, with no row lock held */
+    bool again;        /* --without dedupe: no request is looked up as decided
+                          before, the ticket INSERT skips a request id booked
+                          already (ON CONFLICT DO NOTHING) and the per-user
+                          limit does not count the request's own ticket; so a
+                          redelivered message that was booked is booked again,
+                          and takes a second seat off the counter for the one
+                          ticket row (PHANTOM below zero) */
+};
+
+/* db_book_batch_planted is db_book_batch with PLANT's safeguards off. */
+enum lab_status db_book_batch_planted(PGconn *db, const struct booking *b, size_t n,
+                                      enum lab_status *out, const struct db_batch_plant *plant);
 
 #endif

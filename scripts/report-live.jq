@@ -20,13 +20,20 @@ def num: if type == "number" then ((. * 10 | round) / 10 | tostring) else (. // 
 
 # hits: per seat, in the order the sale fills them (the first booking reads
 # the counter at its top, the value that names seat 1), how many bookings
-# read that value. A phase whose answers carry no counter (nothing in
-# seatHits) fills one seat per ticket, in order, as the live page does.
+# read that value. The harness's state (it has "cells") holds them so
+# already, one number per cell of its grid, with seatSource saying whether
+# by the counter value read or one per ticket in order (results-format.md);
+# a state without "cells" is taken as counts indexed by the value read. A
+# phase whose answers carry no counter (nothing in seatHits) fills one seat
+# per ticket, in order, as the live page does.
 def hits:
   (.seats // 0) as $n | (.seatHits // []) as $h
-  | [range(0; $n) | ($h[$n - .] // 0)] as $by_value
-  | if ($by_value | add // 0) > 0 then $by_value
-    else (.tickets // 0) as $t | [range(0; $n) | if . < $t then 1 else 0 end]
+  | if .cells != null then $h
+    else
+      [range(0; $n) | ($h[$n - .] // 0)] as $by_value
+      | if ($by_value | add // 0) > 0 then $by_value
+        else (.tickets // 0) as $t | [range(0; $n) | if . < $t then 1 else 0 end]
+        end
     end;
 
 # extra: the tickets beyond the seats.
@@ -44,7 +51,7 @@ def figures:
     "tickets|\(.tickets // "not recorded")\(if $x > 0 then " (\($x) beyond the seats)" else "" end)",
     "counter|\(.counter // "not recorded") seats free, as the service believes (events.available_seats)",
     "verdict|\(.verdictText // "not recorded")",
-    "checker|\(.checkVerdict // "no checker in this run")",
+    "checker|\(if (.checkVerdict // "") == "" then "no checker in this run" else .checkVerdict end)",
     "fault windows|\(if (.faultWindows // []) | length == 0 then "none"
                      else [(.faultWindows[] | "\(.[0] | num) s to \(.[1] | num) s")] | join(", ") end)";
 

@@ -12,6 +12,16 @@ enum db_read_mode phase3_read_mode(const struct conns *c)
     return safeguard_off(c->svc->cfg, SAFEGUARD_FOR_UPDATE) ? DB_PLAIN : DB_FOR_UPDATE;
 }
 
+/* phase3_batch_plant: the batch's own switches, read from the service's
+ * --without (a struct, so that the consumer's call stays one line). */
+struct db_batch_plant phase3_batch_plant(const struct conns *c)
+{
+    return (struct db_batch_plant){
+        .unlocked = safeguard_off(c->svc->cfg, SAFEGUARD_FOR_UPDATE),
+        .again = safeguard_off(c->svc->cfg, SAFEGUARD_DEDUPE),
+    };
+}
+
 enum lab_status phase3_book(struct conns *c, const struct booking *b,
                             struct booking_reply *reply)
 {

@@ -9,7 +9,10 @@ enum lab_status phase5_send(const struct service *svc, const struct booking *b,
                             struct queue_send *send, char *err, size_t err_len)
 {
     /* RACE moved: bookings of one event share a partition, so one consumer
-     * decides them in order; the 202 only says the request is stored. */
+     * decides them in order; the 202 only says the request is stored
+     * (--without ack-first: only that librdkafka has it in memory). */
+    if (safeguard_off(svc->cfg, SAFEGUARD_ACK_FIRST))
+        return queue_send_unacked(svc->queue, b, send, err, err_len);
     return queue_send_async(svc->queue, b, send, err, err_len);
 }
 
@@ -21,9 +24,12 @@ enum lab_status phase5_decide(struct conns *c, const struct booking *b,
 }
 
 /* The consumer's booking of a poll batch (--batch N): phase 3's decision,
- * taken for the whole batch under one row lock, in one transaction. */
+ * taken for the whole batch under one row lock, in one transaction
+ * (--without dedupe: a request decided before is booked again). */
 enum lab_status phase5_decide_batch(struct conns *c, const struct booking *b, size_t n,
                                     enum lab_status *out)
 {
-    return db_book_batch_mode(c->db, b, n, out, phase3_read_mode(c));
+    struct db_batch_plant plant = phase3_batch_plant(c);
+
+    return db_book_batch_planted(c->db, b, n, out, &plant);
 }

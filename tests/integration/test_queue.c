@@ -179,7 +179,7 @@ static void test_send_consume_commit(void **state)
                   elapsed_ms(t0));
 
     /* Read them all back, each exactly once, and commit each. */
-    c = queue_consumer_open(brokers, topic, group, err, sizeof err);
+    c = queue_consumer_open(brokers, topic, group, 0, err, sizeof err);
     if (!c)
         fail_msg("cannot open the consumer: %s", err);
     t0 = lab_now_us();
@@ -208,7 +208,7 @@ static void test_send_consume_commit(void **state)
      * the committed offsets, so this booking is all it may see. */
     last = booking_number(N_BOOKINGS);
     assert_int_equal(queue_send(q, &last, SEND_TIMEOUT_MS, err, sizeof err), LAB_OK);
-    c = queue_consumer_open(brokers, topic, group, err, sizeof err);
+    c = queue_consumer_open(brokers, topic, group, 0, err, sizeof err);
     if (!c)
         fail_msg("cannot open the second consumer: %s", err);
     t0 = lab_now_us();
@@ -296,7 +296,8 @@ static void test_consumer_closed_port(void **state)
     long long took;
 
     (void)state;
-    c = queue_consumer_open(CLOSED_PORT, "test-queue-closed", "test-queue-closed", err, sizeof err);
+    c = queue_consumer_open(CLOSED_PORT, "test-queue-closed", "test-queue-closed", 0, err,
+                            sizeof err);
     took = elapsed_ms(t0);
     if (c) {
         queue_consumer_close(c);

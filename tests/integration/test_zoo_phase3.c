@@ -230,14 +230,16 @@ struct batch_run {
     enum lab_status st, out;
 };
 
-/* batch_thread decides the batch with db_book_batch_mode. */
+/* batch_thread decides the batch with db_book_batch_planted. */
 static void *batch_thread(void *arg)
 {
     struct batch_run *run = arg;
     char err[256];
     PGconn *own = db_connect(lab_env("LAB_PG", LAB_PG_DEFAULT), err, sizeof err);
 
-    run->st = own ? db_book_batch_mode(own, &run->b, 1, &run->out, run->mode) : LAB_ERR_DB;
+    struct db_batch_plant plant = { .unlocked = run->mode == DB_PLAIN };
+
+    run->st = own ? db_book_batch_planted(own, &run->b, 1, &run->out, &plant) : LAB_ERR_DB;
     if (own)
         PQfinish(own);
     return NULL;

@@ -136,6 +136,44 @@ static void test_verdicts(void **state)
     assert_true(checker_is_bug(&r));
 }
 
+/* A counter below its ticket rows (a seat taken twice for one ticket) is a
+ * bug, however few were refused; the undersold seats are counted from the
+ * ticket rows, not from the counter that lies about them. */
+static void test_phantom_is_a_bug(void **state)
+{
+    struct history_log h = { 0 };
+    struct check_fact facts[2] = { { .tickets = 1 }, { 0 } };
+    struct check_id ids[2];
+    struct check_input in = { 0 };
+    struct check_result r;
+    struct history_record list[] = { rec(0, 10, OUTCOME_QUEUED, 202),
+                                     rec(1, 20, OUTCOME_SOLD_OUT, 409) };
+    char v[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+        history_add(&h, &list[i]);
+    facts[1].refusals = 1;
+    in.history = &h;
+    in.facts = facts;
+    in.jobs = 2;
+    in.available = 0;          /* the counter: sold out ... */
+    in.phantom = -3;           /* ... with 3 seats the tickets leave unsold */
+    in.ids = ids;
+    checker_compute(&in, &r);
+    assert_int_equal(r.phantom, -3);
+    assert_int_equal(r.undersold, 1);        /* min(3 unsold, 1 refused) */
+    assert_true(checker_is_bug(&r));
+    checker_verdict(&r, v, sizeof v);
+    assert_string_equal(v, "BUG (phantom -3: the counter says 3 fewer free seats than the "
+                           "ticket rows leave)");
+    in.phantom = 0;
+    checker_compute(&in, &r);
+    assert_int_equal(r.undersold, 0);        /* the counter's 0 is the truth */
+    assert_false(checker_is_bug(&r));
+    history_free(&h);
+}
+
 /* The gate's drift once the sale is quiet is a bug, whichever its sign,
  * and the verdict says what it means; no gate (unknown) is no bug. */
 static void test_drift_is_a_bug(void **state)
@@ -347,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_figures),
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_drift_is_a_bug),
+        cmocka_unit_test(test_phantom_is_a_bug),
         cmocka_unit_test(test_retries_agreement),
         cmocka_unit_test(test_try_final),
         cmocka_unit_test(test_answers),

@@ -51,10 +51,31 @@ static void test_admin_token(void **state)
     unsetenv("LAB_ADMIN_TOKEN");
 }
 
+/* --commit-interval-ms: 0 (each batch's offsets at once) unless given,
+ * 0..60000, anything else refused with the reason. */
+static void test_commit_interval(void **state)
+{
+    struct config c;
+    char *ok[] = { "phase", "--commit-interval-ms", "3000", NULL };
+    char *big[] = { "phase", "--commit-interval-ms", "60001", NULL };
+    char *word[] = { "phase", "--commit-interval-ms", "soon", NULL };
+    char err[256];
+
+    (void)state;
+    parse(&c, "127.0.0.1:18080");
+    assert_int_equal(c.commit_interval_ms, 0);
+    assert_true(config_parse(&c, 3, ok, err, sizeof err));
+    assert_int_equal(c.commit_interval_ms, 3000);
+    assert_false(config_parse(&c, 3, big, err, sizeof err));
+    assert_non_null(strstr(err, "--commit-interval-ms needs a whole number from 0 to 60000"));
+    assert_false(config_parse(&c, 3, word, err, sizeof err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admin_token),
+        cmocka_unit_test(test_commit_interval),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -345,6 +345,24 @@ static void test_verdict_stuck_and_disagree(void **state)
     assert_true(report_is_bug(&s));
 }
 
+/* A backlog's requests booked into the sale reset under them: the fence
+ * let them in, a bug of the audit however well the rest adds up. */
+static void test_verdict_backlog_booked(void **state)
+{
+    struct summary s = clean_summary();
+    char v[512];
+
+    (void)state;
+    s.backlog = 2000;
+    s.backlog_booked_known = true;
+    assert_false(report_is_bug(&s));
+    s.backlog_booked = 204;
+    report_verdict(&s, v, sizeof v);
+    assert_string_equal(v, "STALE BOOKED: 204 requests queued before the reset were booked "
+                           "into the new sale");
+    assert_true(report_is_bug(&s));
+}
+
 /* The figures read once the sale was quiet, in the JSON: null when not
  * measured, numbers when they were. */
 static void test_json_quiet_figures(void **state)
@@ -371,16 +389,18 @@ static void test_json_quiet_figures(void **state)
     s.backlog_accepted = 9990;
     s.first_ticket_known = true;
     s.first_ticket_after_reset_ms = 66000;
+    s.backlog_booked_known = true;
+    s.backlog_booked = 0;
     text = capture(report_write_json, &s);
     assert_non_null(strstr(text, "\"cache_drift\":-3,\"gate_counter\":true,\"stuck_claims\":3,\"stuck_claims_db\":1,"
                                  "\"stuck_claims_redis\":2,\"retry_same_id\":3,"
                                  "\"same_id_retries\":17,\"answers_disagree\":0,"
                                  "\"backlog\":10000,\"backlog_accepted\":9990,"
-                                 "\"first_ticket_after_reset_ms\":66000"));
+                                 "\"first_ticket_after_reset_ms\":66000,\"backlog_booked\":0"));
     free(text);
     text = capture(report_write_human, &s);
     assert_non_null(strstr(text, "\ncache_drift = -3\nstuck_claims = 3\n"));
-    assert_non_null(strstr(text, "\nfirst_ticket_after_reset_ms = 66000\n"));
+    assert_non_null(strstr(text, "\nfirst_ticket_after_reset_ms = 66000\nbacklog_booked = 0\n"));
     free(text);
 }
 
@@ -735,6 +755,7 @@ int main(void)
         cmocka_unit_test(test_verdict_cache_drift),
         cmocka_unit_test(test_verdict_stuck_and_disagree),
         cmocka_unit_test(test_verdict_gate_leak),
+        cmocka_unit_test(test_verdict_backlog_booked),
         cmocka_unit_test(test_json_quiet_figures),
         cmocka_unit_test(test_verdict_clean_with_errors),
         cmocka_unit_test(test_verdict_undersold),

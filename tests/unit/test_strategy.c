@@ -85,6 +85,62 @@ static void unknown_is_refused(void **state)
     assert_ptr_equal(out.book, book_a);
 }
 
+/* An asynchronous phase's planted strategy: its own API and consumer steps
+ * replace the phase's, with no claim before the queue when it says so; the
+ * phase's default keeps them. */
+static enum lab_status send_x(const struct service *svc, const struct booking *b,
+                              struct queue_send *send, char *err, size_t err_len)
+{
+    (void)svc, (void)b, (void)send, (void)err, (void)err_len;
+    return LAB_OK;
+}
+
+static enum lab_status send_y(const struct service *svc, const struct booking *b,
+                              struct queue_send *send, char *err, size_t err_len)
+{
+    (void)svc, (void)b, (void)send, (void)err, (void)err_len;
+    return LAB_ERR_QUEUE;
+}
+
+static enum lab_status batch_y(struct conns *c, const struct booking *b, size_t n,
+                               enum lab_status *out)
+{
+    (void)c, (void)b, (void)n, (void)out;
+    return LAB_OK;
+}
+
+static const struct strategy async_list[] = {
+    { .name = "default" },
+    { .name = "demo", .planted = true, .unclaimed = true, .send = send_y, .decide = book_b,
+      .decide_batch = batch_y },
+    { .name = NULL },
+};
+static const struct phase async_phase = { .number = 9, .name = "a", .send = send_x,
+                                          .decide = book_a, .strategies = async_list };
+
+static void planted_async_strategy(void **state)
+{
+    struct phase out;
+    const char *name = NULL;
+    char err[256], said[320];
+
+    (void)state;
+    assert_true(strategy_choose(&async_phase, &name, &out, err, sizeof err));
+    assert_string_equal(name, "default");
+    assert_ptr_equal(out.send, send_x);
+    assert_ptr_equal(out.decide, book_a);
+    assert_null(out.planted);
+    assert_false(out.unclaimed);
+    name = "demo";
+    assert_true(strategy_choose(&async_phase, &name, &out, err, sizeof err));
+    assert_ptr_equal(out.send, send_y);
+    assert_ptr_equal(out.decide, book_b);
+    assert_ptr_equal(out.decide_batch, batch_y);
+    assert_true(out.unclaimed);
+    assert_string_equal(out.planted, "demo");
+    assert_string_equal(strategy_planted(&out, 0, said, sizeof said), "strategy demo");
+}
+
 /* An attempt that conflicts the first CONFLICTS times, then books. */
 static int conflicts, calls;
 
@@ -213,6 +269,7 @@ int main(void)
         cmocka_unit_test(unknown_is_refused),
         cmocka_unit_test(safeguards_by_name),
         cmocka_unit_test(planted_is_named),
+        cmocka_unit_test(planted_async_strategy),
         cmocka_unit_test(retries_until_won),
         cmocka_unit_test(gives_up_after_retries),
     };

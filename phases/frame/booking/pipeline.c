@@ -594,6 +594,14 @@ enum http_front_result pipeline_front(const struct service *svc, struct http_req
     job->svc = svc;
     job->step = STEP_ADMIT;
     http_set_job(req, job);          /* the request owns it from here on */
+    if (phase->unclaimed) {
+        /* a planted strategy (the Java demo's order): no claim, no seat,
+         * straight to the queue from this thread */
+        if (!http_suspend(req, reply))
+            return HTTP_ANSWERED;
+        pipeline_next(job);
+        return HTTP_KEPT;
+    }
     switch (phase->admit) {
     case ADMIT_AT_GATE:
         /* the sold-out memo's answer, if it has one, is stored with the claim */

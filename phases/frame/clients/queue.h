@@ -59,6 +59,14 @@ struct queue_send {
 enum lab_status queue_send_async(struct queue_producer *q, const struct booking *b,
                                  struct queue_send *send, char *err, size_t err_len);
 
+/* queue_send_unacked is the zoo's planted bug --without ack-first: it
+ * produces B as queue_send_async does, then calls SEND->done(LAB_OK) at
+ * once, before the broker has the message (the Java demo's 202). Kafka's
+ * verdict comes later to nobody: a message it never stores is only
+ * logged. LAB_ERR_QUEUE as queue_send_async when librdkafka refuses it. */
+enum lab_status queue_send_unacked(struct queue_producer *q, const struct booking *b,
+                                   struct queue_send *send, char *err, size_t err_len);
+
 /* queue_send produces B as JSON {"eventId":..,"userId":..,"requestId":".."}
  * keyed by eventId and waits for the delivery report: LAB_OK once the broker
  * stored it, LAB_ERR_QUEUE (and a reason in ERR) on failure or after
@@ -70,9 +78,14 @@ enum lab_status queue_send(struct queue_producer *q, const struct booking *b, in
 void queue_producer_close(struct queue_producer *q);
 
 /* queue_consumer_open joins GROUP and subscribes to TOPIC; auto-commit off,
- * auto.offset.reset=earliest. NULL with a reason in ERR on failure. */
+ * auto.offset.reset=earliest. With COMMIT_INTERVAL_MS > 0 (--commit-interval-ms)
+ * queue_done and queue_done_batch only store the offsets, and librdkafka
+ * commits what is stored every COMMIT_INTERVAL_MS: fewer requests to the
+ * broker, and a worker killed redelivers what it decided in its last
+ * interval (found decided). NULL with a reason in ERR on failure. */
 struct queue_consumer *queue_consumer_open(const char *brokers, const char *topic,
-                                           const char *group, char *err, size_t err_len);
+                                           const char *group, int commit_interval_ms,
+                                           char *err, size_t err_len);
 
 /* queue_next waits up to TIMEOUT_MS for a message and decodes it into B.
  * Returns NULL on timeout; a message that does not decode is logged,
@@ -88,6 +101,13 @@ enum lab_status queue_done(struct queue_consumer *c, struct queue_message *m);
  * batch, not waited for (a failure is logged; the batch may then come
  * again and is found decided). Call it only after the database committed. */
 enum lab_status queue_done_batch(struct queue_consumer *c, struct queue_message **m, size_t n);
+
+/* queue_commit_polled commits the offsets past the N messages M at once,
+ * waiting for the broker, without freeing them: the zoo's planted bug
+ * --without commit-after, the offset committed before the database decided
+ * the messages. The caller frees them with queue_drop once decided. */
+enum lab_status queue_commit_polled(struct queue_consumer *c, struct queue_message **m,
+                                    size_t n);
 
 /* queue_drop frees M without committing it: it will be delivered again. */
 void queue_drop(struct queue_message *m);

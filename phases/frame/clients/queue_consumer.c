@@ -49,6 +49,8 @@ static void commit_done(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 struct queue_consumer {
     rd_kafka_t *rk;                 /* consumer handle */
+    bool store_only;                /* --commit-interval-ms: queue_done* store the offsets,
+                                       librdkafka commits them every interval */
     rd_kafka_resp_err_t last_err;   /* the last consumer error queue_next() printed */
     uint64_t last_err_us;           /* when it printed it */
     unsigned quiet;                 /* how many times it came again since, unprinted */
@@ -63,9 +65,11 @@ struct queue_message {
  * checked first, for at most QUEUE_CONSUMER_CHECK_MS: a worker that cannot
  * reach Kafka says so at start-up instead of polling nothing forever. */
 struct queue_consumer *queue_consumer_open(const char *brokers, const char *topic,
-                                           const char *group, char *err, size_t err_len)
+                                           const char *group, int commit_interval_ms,
+                                           char *err, size_t err_len)
 {
     struct queue_consumer *c;
+    char interval[16];                            /* COMMIT_INTERVAL_MS as text */
     rd_kafka_conf_t *conf;                        /* owned by rd_kafka_new() once it succeeds */
     rd_kafka_topic_partition_list_t *subscription; /* the one topic we subscribe to */
     rd_kafka_resp_err_t kerr;                     /* rd_kafka_subscribe()'s verdict */
@@ -78,11 +82,16 @@ struct queue_consumer *queue_consumer_open(const char *brokers, const char *topi
     if (!(conf = queue_conf_new(brokers, err, err_len)))
         return NULL;
     /* No automatic commit and no automatic offset store: the only commits
-     * are queue_done()'s. Without a committed offset (a new group), start at
-     * the beginning of the topic, so that no booking sent before the worker
-     * started is missed. */
+     * are queue_done()'s (with --commit-interval-ms, the only offsets
+     * stored are, and librdkafka commits them every interval). Without a
+     * committed offset (a new group), start at the beginning of the topic,
+     * so that no booking sent before the worker started is missed. */
+    snprintf(interval, sizeof interval, "%d", commit_interval_ms);
     if (!queue_conf_set(conf, "group.id", group, err, err_len) ||
-        !queue_conf_set(conf, "enable.auto.commit", "false", err, err_len) ||
+        !queue_conf_set(conf, "enable.auto.commit", commit_interval_ms > 0 ? "true" : "false",
+                        err, err_len) ||
+        (commit_interval_ms > 0 &&
+         !queue_conf_set(conf, "auto.commit.interval.ms", interval, err, err_len)) ||
         !queue_conf_set(conf, "enable.auto.offset.store", "false", err, err_len) ||
         !queue_conf_set(conf, "auto.offset.reset", "earliest", err, err_len) ||
         /* A worker started on its own (--role worker) may subscribe before
@@ -104,6 +113,7 @@ struct queue_consumer *queue_consumer_open(const char *brokers, const char *topi
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    c->store_only = commit_interval_ms > 0;
     if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr))) {
         snprintf(err, err_len, "cannot create the Kafka consumer: %s", errstr);
         rd_kafka_conf_destroy(conf);
@@ -200,11 +210,15 @@ struct queue_message *queue_next(struct queue_consumer *c, struct booking *b, in
 /* queue_done commits M's offset + 1 on its partition, synchronously, so that
  * when it returns LAB_OK the group will never be given M again; then it
  * frees M. A failed commit (group rebalanced, broker down) only means M may
- * be delivered again, which the consumer's redelivery check absorbs. */
+ * be delivered again, which the consumer's redelivery check absorbs. With
+ * --commit-interval-ms it stores the offset, as queue_done_batch does. */
 enum lab_status queue_done(struct queue_consumer *c, struct queue_message *m)
 {
-    rd_kafka_resp_err_t kerr = rd_kafka_commit_message(c->rk, m->rkm, 0);
+    rd_kafka_resp_err_t kerr;
 
+    if (c->store_only)
+        return queue_done_batch(c, &m, 1);
+    kerr = rd_kafka_commit_message(c->rk, m->rkm, 0);
     if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR)
         lab_log("queue: cannot commit %s [%" PRId32 "] offset %" PRId64 ": %s",
                 rd_kafka_topic_name(m->rkm->rkt), m->rkm->partition, m->rkm->offset,
@@ -214,13 +228,11 @@ enum lab_status queue_done(struct queue_consumer *c, struct queue_message *m)
     return kerr == RD_KAFKA_RESP_ERR_NO_ERROR ? LAB_OK : LAB_ERR_QUEUE;
 }
 
-/* queue_done_batch puts, for each partition of the batch, the offset after
- * its last message in one list and commits the list at once, without
- * waiting for the broker's answer. */
-enum lab_status queue_done_batch(struct queue_consumer *c, struct queue_message **m, size_t n)
+/* offsets_past lists, for each partition of the N messages M, the offset
+ * after its last one: what a commit of them says. */
+static rd_kafka_topic_partition_list_t *offsets_past(struct queue_message **m, size_t n)
 {
     rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new((int)n);
-    rd_kafka_resp_err_t kerr;
 
     for (size_t i = 0; i < n; i++) {
         const rd_kafka_message_t *k = m[i]->rkm;
@@ -231,6 +243,28 @@ enum lab_status queue_done_batch(struct queue_consumer *c, struct queue_message 
                                                   k->partition);
         if (k->offset + 1 > p->offset)
             p->offset = k->offset + 1;
+    }
+    return offsets;
+}
+
+/* queue_done_batch puts, for each partition of the batch, the offset after
+ * its last message in one list and commits the list at once, without
+ * waiting for the broker's answer (with --commit-interval-ms, stores it for
+ * librdkafka's next commit). */
+enum lab_status queue_done_batch(struct queue_consumer *c, struct queue_message **m, size_t n)
+{
+    rd_kafka_topic_partition_list_t *offsets = offsets_past(m, n);
+    rd_kafka_resp_err_t kerr;
+
+    if (c->store_only) {
+        kerr = n ? rd_kafka_offsets_store(c->rk, offsets) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR)
+            lab_log("queue: cannot store the offsets of %zu messages: %s", n,
+                    rd_kafka_err2str(kerr));
+        rd_kafka_topic_partition_list_destroy(offsets);
+        for (size_t i = 0; i < n; i++)
+            queue_drop(m[i]);
+        return kerr == RD_KAFKA_RESP_ERR_NO_ERROR ? LAB_OK : LAB_ERR_QUEUE;
     }
     /* Asynchronous: the consumer goes on to the next batch while the broker
      * stores the offsets. The database committed the batch already, so a
@@ -244,6 +278,28 @@ enum lab_status queue_done_batch(struct queue_consumer *c, struct queue_message 
     rd_kafka_topic_partition_list_destroy(offsets);
     for (size_t i = 0; i < n; i++)
         queue_drop(m[i]);
+    return kerr == RD_KAFKA_RESP_ERR_NO_ERROR ? LAB_OK : LAB_ERR_QUEUE;
+}
+
+/* queue_commit_polled commits the offsets past M at once and waits for the
+ * broker's answer (Kafka's "at most once": commit, then process), keeping
+ * the messages: the planted bug --without commit-after, which trusts the
+ * decision to come (queue.h). */
+enum lab_status queue_commit_polled(struct queue_consumer *c, struct queue_message **m,
+                                    size_t n)
+{
+    rd_kafka_topic_partition_list_t *offsets;
+    rd_kafka_resp_err_t kerr;
+
+    if (n == 0)
+        return LAB_OK;
+    /* RACE: from here until the database commits the decisions, a worker
+     * that dies takes these messages with it: the group resumes after them. */
+    offsets = offsets_past(m, n);
+    kerr = rd_kafka_commit(c->rk, offsets, 0);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR)
+        lab_log("queue: cannot commit %zu polled messages: %s", n, rd_kafka_err2str(kerr));
     return kerr == RD_KAFKA_RESP_ERR_NO_ERROR ? LAB_OK : LAB_ERR_QUEUE;
 }
 

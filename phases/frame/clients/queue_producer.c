@@ -378,6 +378,50 @@ enum lab_status queue_send_async(struct queue_producer *q, const struct booking 
     return queue_produce(q, b, send, err, err_len);
 }
 
+/* A message answered before the broker had it (queue_send_unacked): its
+ * delivery report finds this, not the booking's hand-off, which was
+ * answered and freed long before. */
+struct unacked {
+    struct queue_send send;        /* first: librdkafka's opaque; done is unacked_done */
+    char request_id[PARSE_REQUEST_ID_MAX + 1];
+};
+
+/* unacked_done is the late delivery report of an unacked message: a
+ * failure is a 202 that nobody will ever decide, and can only be logged. */
+static void unacked_done(struct queue_send *send, enum lab_status st)
+{
+    struct unacked *u = (struct unacked *)send;
+
+    if (st != LAB_OK)
+        lab_log("queue: Kafka never stored request %s, answered 202 already (--without "
+                "ack-first): %s", u->request_id, send->reason ? send->reason : "refused");
+    free(u);
+}
+
+enum lab_status queue_send_unacked(struct queue_producer *q, const struct booking *b,
+                                   struct queue_send *send, char *err, size_t err_len)
+{
+    struct unacked *u = calloc(1, sizeof *u);
+    enum lab_status st;
+
+    if (!u) {
+        snprintf(err, err_len, "out of memory for request %s", b->request_id);
+        return LAB_ERR_QUEUE;
+    }
+    u->send.done = unacked_done;
+    snprintf(u->request_id, sizeof u->request_id, "%s", b->request_id);
+    if ((st = queue_produce(q, b, &u->send, err, err_len)) != LAB_OK) {
+        free(u);                   /* refused: no report will come */
+        return st;
+    }
+    /* RACE: the message sits in librdkafka's memory, not in the broker:
+     * a broker down for longer than message.timeout.ms, or this process
+     * killed now, and the request answered 202 below is never decided. */
+    send->reason = NULL;
+    send->done(send, LAB_OK);
+    return LAB_OK;
+}
+
 /* queue_send is queue_produce and a wait for its delivery report, at most
  * TIMEOUT_MS (see the banner above for who frees the wait). */
 enum lab_status queue_send(struct queue_producer *q, const struct booking *b, int timeout_ms,

@@ -59,7 +59,11 @@ static enum lab_status consumer_decide(struct consumer *c, struct conns *conns,
         return st;
     if (phase_has_gate(c->svc->phase) && (st = conns_cache(conns)) != LAB_OK)
         return st;
-    if ((st = db_request_decided(conns->db, b, &before)) != LAB_OK)
+    before = LAB_QUEUED;
+    /* RACE (--without dedupe): a message redelivered after a crash between
+     * our database commit and our offset commit is decided a second time */
+    if (!safeguard_off(c->svc->cfg, SAFEGUARD_DEDUPE) &&
+        (st = db_request_decided(conns->db, b, &before)) != LAB_OK)
         return st;
     if (before != LAB_QUEUED)
         return before;
@@ -98,9 +102,10 @@ static bool consumer_mark_stale(struct consumer *c, struct conns *conns, const s
     return true;
 }
 
-/* consumer_one decides one message (steps 1 to 3) and commits it (step 4). */
+/* consumer_one decides one message (steps 1 to 3) and commits it (step 4),
+ * unless it was COMMITTED before (--without commit-after). */
 static void consumer_one(struct consumer *c, struct conns *conns, const struct booking *b,
-                         struct queue_message *m)
+                         struct queue_message *m, bool committed)
 {
     enum lab_status st;
     int retry_ms = 100;
@@ -112,10 +117,39 @@ static void consumer_one(struct consumer *c, struct conns *conns, const struct b
                 b->request_id, retry_ms);
         consumer_pause(&retry_ms);
     }
-    if (st < LAB_ERR_DB)
+    if (st < LAB_ERR_DB && !committed)
         queue_done(c->queue, m);
     else
         queue_drop(m);          /* shutting down: not committed, redelivered later */
+}
+
+/* consumer_took: the planted bugs' part of a poll (consumer.h), so that
+ * both consumers plant them the same way and neither changes without them. */
+bool consumer_took(struct consumer *c, struct booking *b, struct queue_message **m, size_t n)
+{
+    const struct config *cfg = c->svc->cfg;
+
+    if (safeguard_off(cfg, SAFEGUARD_FENCE))
+        for (size_t i = 0; i < n; i++)
+            b[i].generation = 0;   /* RACE: a message sent before a reset books the new sale */
+    if (!safeguard_off(cfg, SAFEGUARD_COMMIT_AFTER))
+        return false;
+    /* RACE: committed before decided: a worker killed before its database
+     * commit loses these messages, answered 202 and never decided */
+    queue_commit_polled(c->queue, m, n);
+    return true;
+}
+
+/* consumer_finish: step 4 for N decided messages, one request to the broker,
+ * unless consumer_took committed them before step 1. */
+void consumer_finish(struct consumer *c, struct queue_message **m, size_t n, bool committed)
+{
+    if (!committed) {
+        queue_done_batch(c->queue, m, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        queue_drop(m[i]);
 }
 
 void *consumer_run(void *arg)
@@ -127,6 +161,7 @@ void *consumer_run(void *arg)
     enum lab_status *out = calloc(DB_BATCH_MAX, sizeof *out);
     uint64_t checked_us;
     size_t n;
+    bool committed;
 
     if (!conns || !b || !m || !out) {
         lab_log("consumer: out of memory");
@@ -146,6 +181,7 @@ void *consumer_run(void *arg)
          * one by one, in order, each committed after its decision */
         for (n = 1; n < DB_BATCH_MAX && (m[n] = queue_next(c->queue, &b[n], 0)); n++)
             ;
+        committed = consumer_took(c, b, m, n);
         if (!consumer_mark_stale(c, conns, b, n, out)) {
             for (size_t i = 0; i < n; i++)
                 queue_drop(m[i]);
@@ -170,14 +206,14 @@ void *consumer_run(void *arg)
                 continue;
             }
             if (stale > 0)
-                queue_done_batch(c->queue, m, stale);
+                consumer_finish(c, m, stale, committed);
             stale = 0;
             if (i == n)
                 break;
             if (atomic_load(&c->stop))
                 queue_drop(m[i]);
             else
-                consumer_one(c, conns, &b[i], m[i]);
+                consumer_one(c, conns, &b[i], m[i], committed);
         }
     }
     free(b), free(m), free(out);

@@ -47,6 +47,7 @@ void *consumer_batch_run(struct consumer *c, struct conns *conns)
     uint64_t gather_until_us;
     int retry_ms;
     size_t n;
+    bool committed;
 
     if (!b || !m || !out) {
         lab_log("consumer: out of memory for a batch of %zu", max);
@@ -65,6 +66,7 @@ void *consumer_batch_run(struct consumer *c, struct conns *conns)
             if (!(m[n] = queue_next(c->queue, &b[n], wait_ms)))
                 break;
         }
+        committed = consumer_took(c, b, m, n);
         retry_ms = 100;
         while ((st = batch_decide(c, conns, b, n, out)) >= LAB_ERR_DB &&
                !atomic_load(&c->stop)) {
@@ -74,7 +76,7 @@ void *consumer_batch_run(struct consumer *c, struct conns *conns)
             retry_ms = retry_ms < 2000 ? retry_ms * 2 : 2000;
         }
         if (st < LAB_ERR_DB) {
-            queue_done_batch(c->queue, m, n);
+            consumer_finish(c, m, n, committed);
         } else {
             for (size_t i = 0; i < n; i++)
                 queue_drop(m[i]);    /* shutting down: redelivered later */

@@ -25,12 +25,16 @@ void config_usage(const char *program)
             "                          event without asking it for MS ms, 0..1000 (default 0)\n"
             "  --batch N               consumer: decide up to N messages per transaction,\n"
             "                          1..%d (default: all, up to 1000; 1: one message, one transaction)\n"
+            "  --commit-interval-ms MS consumer: store each offset after the database commit and\n"
+            "                          commit them every MS ms, 0..60000 (default 0: each batch's\n"
+            "                          at once); a killed worker redelivers up to MS ms of them\n"
             "  --role api|worker|all   asynchronous phases: what this process runs (default all)\n"
             "  --topic NAME            Kafka topic (default " QUEUE_TOPIC_DEFAULT ")\n"
             "  --group NAME            Kafka consumer group (default " QUEUE_GROUP_DEFAULT ")\n"
             "  --strategy NAME         the booking's concurrency control, among the phase's\n"
             "                          own (phase 2: unsafe, local-mutex; phase 3: for-update,\n"
-            "                          atomic, optimistic, serializable, advisory)\n"
+            "                          atomic, optimistic, serializable, advisory;\n"
+            "                          phase 6: default, demo)\n"
             "  --retries N             optimistic, serializable: attempts after a conflict (default 3)\n"
             "  --without NAME[,NAME]   the zoo: switch a safeguard off, a planted bug (repeatable;\n"
             "                          the phase's own, docs/zoo.md): for-update, reread,\n"
@@ -98,6 +102,8 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
             ok = config_int(flag, v, 1, 1000, &c->partitions, err, err_len);
         else if (strcmp(flag, "--linger-ms") == 0)
             ok = config_int(flag, v, 0, 1000, &c->linger_ms, err, err_len);
+        else if (strcmp(flag, "--commit-interval-ms") == 0)
+            ok = config_int(flag, v, 0, 60000, &c->commit_interval_ms, err, err_len);
         else if (strcmp(flag, "--retries") == 0)
             ok = config_int(flag, v, 0, 1000, &c->retries, err, err_len);
         else if (strcmp(flag, "--without") == 0)

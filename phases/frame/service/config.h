@@ -26,6 +26,8 @@ struct config {
                                   "sold out" from Redis (0: not at all) */
     int batch;                 /* --batch: messages the consumer decides per
                                   transaction (0: the phase's default) */
+    int commit_interval_ms;    /* --commit-interval-ms: the consumer's offsets committed
+                                  every so often (0: each batch's at once) */
     enum config_role role;     /* --role api|worker|all (phases 5-6) */
     const char *topic;         /* --topic */
     const char *group;         /* --group: the consumer group */

@@ -51,6 +51,8 @@ struct strategy {
     send_fn *send;             /* asynchronous phases: replaces the phase's .send */
     book_fn *decide;           /* ... its .decide */
     batch_fn *decide_batch;    /* ... its .decide_batch (NULL: one message at a time) */
+    bool unclaimed;            /* asynchronous: the API claims no request id and takes no
+                                  seat; .send is its first step (the Java demo's order) */
 };
 
 struct phase {
@@ -70,6 +72,7 @@ struct phase {
     unsigned safeguards;       /* what --without may switch off here (SAFEGUARD_BIT) */
     const char *planted;       /* set by strategy_choose: the planted strategy's
                                   name, or NULL */
+    bool unclaimed;            /* set by strategy_choose: the strategy's .unclaimed */
 };
 
 /* What the frame asks of a phase, from its table: it has the Redis gate

@@ -101,8 +101,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
                                           cfg.queue_timeout_ms, cfg.linger_ms, err, sizeof err)))
         lab_fatal("cannot reach Kafka: %s. Start the services: make services", err);
     if (run_consumer) {
-        if (!(consumer.queue = queue_consumer_open(cfg.kafka, cfg.topic, cfg.group, err,
-                                                   sizeof err)))
+        if (!(consumer.queue = queue_consumer_open(cfg.kafka, cfg.topic, cfg.group,
+                                                   cfg.commit_interval_ms, err, sizeof err)))
             lab_fatal("cannot start the Kafka consumer: %s", err);
         if (pthread_create(&consumer_thread, NULL, consumer_run, &consumer) != 0)
             lab_fatal("cannot start the consumer thread");

@@ -31,6 +31,7 @@ bool strategy_choose(const struct phase *phase, const char **name, struct phase 
                 out->send = s->send;
                 out->decide = s->decide;
                 out->decide_batch = s->decide_batch;
+                out->unclaimed = s->unclaimed;
             }
             return true;
         }
