@@ -57,7 +57,7 @@ DIR_san     := build/san
 #   phases/frame/   libservice.a: the booking service's frame (HTTP, config,
 #                   connections, Redis, Kafka, consumer, service_main)
 #   phases/phaseN-*/  one phase: its booking and its main()
-#   harness/, tools/replay/  programs on liblab.a alone
+#   harness/, tools/replay/, tools/explore/  programs on liblab.a alone
 # ---------------------------------------------------------------------------
 
 # The phases, from phases/phases.list: number, name, folder, phases it uses.
@@ -86,7 +86,7 @@ INC_lib      := -Ilib
 INC_service  := -Ilib -Iphases/frame
 INC_harness  := -Ilib -Iharness
 INC_tools    := -Ilib -Itools/replay
-INC_tests    := -Ilib -Iphases/frame -Iharness -Itools/replay
+INC_tests    := -Ilib -Iphases/frame -Iharness -Itools/replay -Itools/explore
 
 
 # ---------------------------------------------------------------------------

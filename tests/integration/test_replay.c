@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #define EVENT_PHASE2 901
 #define EVENT_PHASE3 902
+#define EVENT_OUTSIDE 903
 #define SEATS 10
 
 /* ------------------------------------------------------------------------
@@ -168,6 +170,84 @@ static void phase2_serial_is_clean(void **state)
     free(run.timeline);
 }
 
+/* A replay run in a thread of its own, for the test that holds a lock the
+ * replay waits for. */
+struct background {
+    struct replay_config cfg;
+    struct replay_result res;
+    enum lab_status st;
+};
+
+static void *run_in_background(void *arg)
+{
+    struct background *bg = arg;
+
+    bg->st = replay_run(&bg->cfg, &bg->res);
+    return NULL;
+}
+
+/* sql_number runs SQL on DB and reads its one number. */
+static long long sql_number(PGconn *db, const char *sql)
+{
+    PGresult *r = PQexec(db, sql);
+    long long v;
+
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    v = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+/* A wait for a backend outside the replay (here a connection of the test
+ * holding the event's advisory lock; in make explore, autovacuum truncating
+ * the tickets table) is not a wait of the schedule: the driver waits it
+ * out, the run completes and nobody is counted as blocked. The test knows
+ * the replay waits, and that the driver has looked since, from pg_locks and
+ * pg_stat_activity, not from time. */
+static void a_wait_outside_the_replay_is_waited_out(void **state)
+{
+    struct background bg = { .cfg = {
+        .conninfo = lab_env("LAB_PG", LAB_PG_DEFAULT),
+        .phase = 3,
+        .strategy = replay_strategy_find("advisory"),
+        .event_id = EVENT_OUTSIDE,
+        .seats = SEATS,
+        .interleaving = "custom",
+    } };
+    char err[256], sql[256];
+    PGconn *outside = db_connect(bg.cfg.conninfo, err, sizeof err);
+    pthread_t t;
+    long long waiting = 0;
+
+    (void)state;
+    assert_non_null(outside);
+    assert_true(replay_plan_parse_for(&bg.cfg.plan, "A:lock A:read A:write A:insert",
+                                      bg.cfg.strategy, err, sizeof err));
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT pg_advisory_lock(%d)) l",
+             EVENT_OUTSIDE);
+    assert_int_equal(sql_number(outside, sql), 1);
+    assert_int_equal(pthread_create(&t, NULL, run_in_background, &bg), 0);
+    /* until session A waits for our lock and the driver has asked
+     * pg_blocking_pids() about it since: it has seen the wait */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_locks l, pg_stat_activity a "
+             "WHERE l.locktype = 'advisory' AND l.objid = %d AND NOT l.granted "
+             "AND a.pid <> pg_backend_pid() AND a.query LIKE 'SELECT unnest(pg_blocking_pids(%%' "
+             "AND a.query_start > l.waitstart",
+             EVENT_OUTSIDE);
+    while (waiting == 0)
+        waiting = sql_number(outside, sql);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT pg_advisory_unlock(%d)) u",
+             EVENT_OUTSIDE);
+    assert_int_equal(sql_number(outside, sql), 1);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    PQfinish(outside);
+    assert_int_equal(bg.st, LAB_OK);
+    assert_false(bg.res.waited[0]);
+    assert_int_equal(bg.res.outcome[0], REPLAY_BOOKED);
+    assert_int_equal(bg.res.tickets, 1);
+    assert_int_equal(bg.res.counter, SEATS - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +255,7 @@ int main(void)
         cmocka_unit_test(phase3_default_waits_and_keeps_both),
         cmocka_unit_test(three_sessions),
         cmocka_unit_test(phase2_serial_is_clean),
+        cmocka_unit_test(a_wait_outside_the_replay_is_waited_out),
     };
     return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* test_replay_options.c -- the replay's interleavings
  * (tools/replay/replay_plan.c) and command line
  * (tools/replay/replay_options.c): the steps a plan may hold, the presets,
- * the commits phase 3 adds, and the refusals that make main exit 2. */
+ * the commits phase 3 adds, the other strategies' steps
+ * (replay_strategy.c), and the refusals that make main exit 2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,6 +163,66 @@ static void test_plan_for_phase(void **state)
     assert_int_equal(p.steps[7].action, REPLAY_COMMIT);
 }
 
+/* Another strategy's plan holds its own steps, in its order: atomic takes
+ * then inserts, advisory locks first, check-then-insert checks first; a
+ * step of another strategy is refused with the strategy's list. */
+static void test_strategy_plans(void **state)
+{
+    const struct replay_strategy *atomic = replay_strategy_find("atomic");
+    const struct replay_strategy *advisory = replay_strategy_find("advisory");
+    const struct replay_strategy *cti = replay_strategy_find("check-then-insert");
+    struct replay_plan p;
+
+    (void)state;
+    assert_non_null(atomic);
+    assert_null(replay_strategy_find("lucky"));
+    assert_int_equal(replay_strategy_of_phase(2)->kind, REPLAY_UNSAFE);
+    assert_int_equal(replay_strategy_of_phase(3)->kind, REPLAY_FOR_UPDATE);
+
+    assert_true(replay_plan_parse_for(&p, "A:take B:take A:insert B:insert", atomic, err,
+                                      sizeof err));
+    replay_plan_for_strategy(&p, atomic);
+    assert_string_equal(plan_text(&p), "1 A:take  2 B:take  3 A:insert  4 A:commit  "
+                                       "5 B:insert  6 B:commit");
+    if (replay_plan_parse_for(&p, "A:read A:insert", atomic, err, sizeof err))
+        fail_msg("atomic took a read");
+    assert_non_null(strstr(err, "the action is take, insert or commit"));
+    if (replay_plan_parse_for(&p, "A:insert A:take", atomic, err, sizeof err))
+        fail_msg("atomic inserted before taking");
+    assert_non_null(strstr(err, "A:insert before A:take"));
+    if (replay_plan_parse_for(&p, "A:lock A:read", advisory, err, sizeof err))
+        fail_msg("advisory stopped early");
+    assert_non_null(strstr(err, "session A stops before A:write (each session does lock, "
+                                "read, write, insert)"));
+
+    assert_true(replay_plan_preset_for(&p, "lost-update", 2, advisory, err, sizeof err));
+    assert_string_equal(plan_text(&p), "1 A:lock  2 B:lock  3 A:read  4 B:read  5 A:write  "
+                                       "6 B:write  7 A:insert  8 B:insert");
+    assert_true(replay_plan_preset_for(&p, "overtake", 2, cti, err, sizeof err));
+    assert_string_equal(plan_text(&p), "1 A:check  2 B:check  3 B:read  4 B:write  5 B:insert  "
+                                       "6 A:read  7 A:write  8 A:insert");
+    assert_true(cti->same_user);
+    /* phase 2's strategies take no commit of their own, but accept one */
+    assert_true(replay_plan_parse_for(&p, "A:read A:write A:insert A:commit",
+                                      replay_strategy_find("local-mutex"), err, sizeof err));
+}
+
+/* The isolation levels by their long and short names. */
+static void test_isolation_names(void **state)
+{
+    enum replay_isolation iso;
+
+    (void)state;
+    assert_true(replay_isolation_parse("repeatable-read", &iso));
+    assert_int_equal(iso, REPLAY_ISOLATION_REPEATABLE_READ);
+    assert_true(replay_isolation_parse("ser", &iso));
+    assert_int_equal(iso, REPLAY_ISOLATION_SERIALIZABLE);
+    assert_string_equal(replay_isolation_short(REPLAY_ISOLATION_READ_COMMITTED), "rc");
+    assert_string_equal(replay_isolation_sql(REPLAY_ISOLATION_SERIALIZABLE), "SERIALIZABLE");
+    assert_false(replay_isolation_parse("default", &iso));
+    assert_false(replay_isolation_parse("snapshot", &iso));
+}
+
 /* A plan longer than the buffer is cut, never overflows it. */
 static void test_format_is_bounded(void **state)
 {
@@ -217,6 +278,31 @@ static void test_options(void **state)
     assert_int_equal(o.plan.sessions, 1);
     assert_int_equal(o.expect, REPLAY_EXPECT_LOST_UPDATE);
 
+    assert_int_equal(parse(&o, "--strategy", "atomic", "--isolation", "rr", "--seats", "2",
+                           "--expect", "anomaly", NULL), 0);
+    assert_int_equal(o.phase, 3);
+    assert_string_equal(o.strategy->name, "atomic");
+    assert_int_equal(o.isolation, REPLAY_ISOLATION_REPEATABLE_READ);
+    assert_string_equal(plan_text(&o.plan), "1 A:take  2 B:take  3 A:insert  4 B:insert");
+    assert_int_equal(o.expect, REPLAY_EXPECT_ANOMALY);
+
+    assert_int_equal(parse(&o, "--strategy", "local-mutex", "--phase", "2", "--steps",
+                           "A:read B:read A:write B:write A:insert B:insert", NULL), 0);
+    assert_int_equal(o.strategy->kind, REPLAY_LOCAL_MUTEX);
+
+    assert_int_equal(parse(&o, "--explored", "check-then-insert:ser:2:2:5", "--event", "905",
+                           NULL), 0);
+    assert_string_equal(o.strategy->name, "check-then-insert");
+    assert_int_equal(o.isolation, REPLAY_ISOLATION_SERIALIZABLE);
+    assert_int_equal(o.seats, 2);
+    assert_int_equal(o.event_id, 905);
+    assert_int_equal(o.plan.count, 10);
+    assert_string_equal(o.interleaving, "check-then-insert:ser:2:2:5");
+
+    assert_int_equal(parse(&o, "--phase", "3", NULL), 0);
+    assert_int_equal(o.strategy->kind, REPLAY_FOR_UPDATE);
+    assert_int_equal(o.isolation, REPLAY_ISOLATION_DEFAULT);
+
     assert_int_equal(parse(&o, "--phase", "9", "--help", NULL), -1);
     assert_int_equal(parse(&o, "--help", NULL), 0);
     assert_true(o.help);
@@ -243,6 +329,18 @@ static void test_bad_options(void **state)
     options_refused("unknown option --fast", "--fast", "1");
     options_refused("--phase wants a value", "--phase");
     options_refused("unexpected argument 'phase'", "phase", "2");
+    options_refused("--strategy is one of unsafe, local-mutex", "--strategy", "lucky");
+    options_refused("--strategy atomic is phase 3's, not --phase 2's", "--strategy", "atomic",
+                    "--phase", "2");
+    options_refused("--isolation is read-committed, repeatable-read or serializable",
+                    "--isolation", "snapshot");
+    options_refused("--steps: 'A:read': the action is take, insert or commit", "--strategy",
+                    "atomic", "--steps", "A:read");
+    options_refused("--explored: 'unsafe:rc:2:1:20'", "--explored", "unsafe:rc:2:1:20");
+    options_refused("--explored says the strategy", "--explored", "unsafe:rc:2:1:9", "--seats",
+                    "3");
+    options_refused("--explored says the strategy", "--strategy", "unsafe", "--explored",
+                    "unsafe:rc:2:1:9");
 }
 
 int main(void)
@@ -252,6 +350,8 @@ int main(void)
         cmocka_unit_test(test_bad_steps),
         cmocka_unit_test(test_presets),
         cmocka_unit_test(test_plan_for_phase),
+        cmocka_unit_test(test_strategy_plans),
+        cmocka_unit_test(test_isolation_names),
         cmocka_unit_test(test_format_is_bounded),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_options),

@@ -10,14 +10,18 @@
 
 /* expectation_met compares the end state with --expect: a lost update is
  * more tickets than the counter went down; clean is neither that nor an
- * oversold seat. */
+ * oversold seat nor a user over the limit; an anomaly is any of them. */
 static int expectation_met(enum replay_expect expect, const struct replay_result *res)
 {
+    bool clean = res->lost_updates <= 0 && res->oversold == 0 && res->duplicate_users == 0;
+
     switch (expect) {
     case REPLAY_EXPECT_LOST_UPDATE:
         return res->lost_updates > 0;
     case REPLAY_EXPECT_CLEAN:
-        return res->lost_updates == 0 && res->oversold == 0;
+        return clean;
+    case REPLAY_EXPECT_ANOMALY:
+        return !clean;
     case REPLAY_EXPECT_NOTHING:
         break;
     }
@@ -43,6 +47,8 @@ int main(int argc, char **argv)
     cfg = (struct replay_config){
         .conninfo = lab_env("LAB_PG", LAB_PG_DEFAULT),
         .phase = o.phase,
+        .strategy = o.strategy,
+        .isolation = o.isolation,
         .event_id = o.event_id,
         .seats = o.seats,
         .interleaving = o.interleaving,
@@ -55,8 +61,12 @@ int main(int argc, char **argv)
     }
     if (!expectation_met(o.expect, &res)) {
         fprintf(stderr, "replay: expected %s, got %s\n",
-                o.expect == REPLAY_EXPECT_CLEAN ? "a clean end state" : "a lost update",
-                res.lost_updates > 0 ? "a lost update" : "no lost update");
+                o.expect == REPLAY_EXPECT_CLEAN     ? "a clean end state"
+                : o.expect == REPLAY_EXPECT_ANOMALY ? "an anomaly"
+                                                    : "a lost update",
+                res.lost_updates > 0 ? "a lost update"
+                : res.oversold > 0 || res.duplicate_users > 0 ? "no lost update, an anomaly"
+                                                               : "no lost update");
         return 1;
     }
     return 0;

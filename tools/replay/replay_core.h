@@ -29,17 +29,24 @@ struct session {
     int backend_pid;
     pthread_t thread;
     bool started;
-    pthread_cond_t wake;           /* a step was handed over, or quit */
+    pthread_cond_t wake;           /* a step was handed over, quit, or the mutex is ours */
     /* under r->mu */
     enum session_state state;
     enum replay_action action;
     bool quit;
     enum lab_status st;            /* the outcome of the last step */
-    long long value;               /* seats read or written, ticket id */
+    long long value;               /* seats read or written, ticket id, tickets counted */
+    bool mutex_wait;               /* local-mutex: waits for the process's mutex */
+    long long ticket_id;           /* the ticket it inserted (0: none) */
     /* the session's own memory: its thread writes it while RUNNING */
     long long seats_read;
-    bool sold_out;
+    long long version;             /* optimistic: the version read */
+    long long limit;               /* check-then-insert: the per-user limit read */
     bool in_tx;
+    bool holds_mutex;
+    enum replay_outcome outcome;   /* how its booking ended (PENDING: not yet) */
+    bool ended_now;                /* the last step is the one that ended it */
+    char sqlstate[6];              /* of an abort */
     /* the driver's bookkeeping */
     int step;                      /* index of the running step in the plan */
     bool waiting;                  /* that step waits for a lock */
@@ -52,13 +59,20 @@ struct session {
 /* One run: the plan, the sessions, the observer connection. */
 struct replay {
     const struct replay_config *cfg;
+    const struct replay_strategy *strategy;
     struct replay_plan plan;
+    int opened;                    /* sessions connected */
     pthread_mutex_t mu;
-    pthread_cond_t done;           /* a session finished a step */
+    pthread_cond_t done;           /* a session finished a step, or began to wait */
     PGconn *observer;
     struct session s[REPLAY_MAX_SESSIONS];
     struct replay_result *res;
     bool failed;
+    /* local-mutex: the process's mutex, first come first served, under mu */
+    int mutex_holder;              /* -1: free */
+    int mutex_queue[REPLAY_MAX_SESSIONS];
+    int mutex_waiters;
+    bool closing;                  /* replay_close: a mutex waiter gives up */
 };
 
 /* session_main is a session's thread (replay_session.c): it waits for a
@@ -71,6 +85,7 @@ void timeline_line(struct replay *r, int step, int session, const char *did, boo
 void timeline_blockers(const struct session *s, char *buf, size_t len);
 void timeline_describe(const struct replay *r, const struct session *s, bool resumed, char *buf,
                        size_t len);
+void timeline_waits(const struct replay *r, const struct session *s, char *buf, size_t len);
 enum lab_status timeline_verdict(struct replay *r);
 
 #endif

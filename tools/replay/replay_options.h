@@ -11,15 +11,20 @@
 #define REPLAY_DEFAULT_SEATS 10
 #define REPLAY_DEFAULT_SESSIONS 2
 
-/* What --expect checks at the end (exit 1 when the outcome differs). */
-enum replay_expect { REPLAY_EXPECT_NOTHING, REPLAY_EXPECT_LOST_UPDATE, REPLAY_EXPECT_CLEAN };
+/* What --expect checks at the end (exit 1 when the outcome differs):
+ * anomaly is a lost update, an oversold seat or a user over the limit. */
+enum replay_expect {
+    REPLAY_EXPECT_NOTHING, REPLAY_EXPECT_LOST_UPDATE, REPLAY_EXPECT_CLEAN, REPLAY_EXPECT_ANOMALY,
+};
 
 struct replay_options {
-    int phase;                   /* 2 (no lock) or 3 (FOR UPDATE) */
+    int phase;                   /* 2 (no lock) or 3 (FOR UPDATE): the strategy's */
+    const struct replay_strategy *strategy;   /* the phase's own unless --strategy */
+    enum replay_isolation isolation;          /* DEFAULT unless --isolation */
     long long event_id;          /* the event reset and booked */
     long long seats;             /* its seats after the reset */
-    char interleaving[32];       /* a preset's name, or "custom" for --steps */
-    struct replay_plan plan;     /* as given: replay_plan_for_phase not applied */
+    char interleaving[64];       /* a preset's name, "custom" for --steps, the --explored id */
+    struct replay_plan plan;     /* as given: replay_plan_for_strategy not applied */
     enum replay_expect expect;
     bool help;                   /* --help: print the usage, run nothing */
 };
