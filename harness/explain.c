@@ -506,7 +506,7 @@ void explain_compute(struct explain_log *log, const struct explain_input *in,
  * The file
  * --------------------------------------------------------------------- */
 
-void explain_json_string(FILE *out, const char *s)
+void json_write_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; *s; s++) {
@@ -537,7 +537,7 @@ static void write_booking(FILE *out, const struct explain_input *in,
         fprintf(out, ",\"counterRead\":%lld,\"counterWrote\":%lld", r->counter_read,
                 r->counter_wrote);
     fputs(",\"server\":", out);
-    explain_json_string(out, r->server);
+    json_write_string(out, r->server);
     fputc('}', out);
 }
 
@@ -606,11 +606,11 @@ int explain_write_json(FILE *out, struct explain_log *log, const struct explain_
                        const struct explanation *e)
 {
     fputs("{\"runId\":", out);
-    explain_json_string(out, in->run_id);
+    json_write_string(out, in->run_id);
     fputs(",\"strategy\":", out);
-    explain_json_string(out, in->strategy ? in->strategy : "");
+    json_write_string(out, in->strategy ? in->strategy : "");
     fputs(",\"text\":", out);
-    explain_json_string(out, e->text);
+    json_write_string(out, e->text);
     fprintf(out, ",\"totalSeats\":%lld,\"counterBefore\":%lld,\"counterAfter\":%lld,"
                  "\"tickets\":%lld,\"bookedAnswers\":%lld,\"counted\":%lld,\"distinctValues\":%lld,"
                  "\"lostDecrements\":%lld,\"landed\":%lld,\"lowestWritten\":%lld,"

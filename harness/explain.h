@@ -125,8 +125,9 @@ void explain_compute(struct explain_log *log, const struct explain_input *in,
 int explain_write_json(FILE *out, struct explain_log *log, const struct explain_input *in,
                        const struct explanation *e);
 
-/* explain_json_string writes S as a JSON string (quotes, backslashes and
- * control characters escaped). */
-void explain_json_string(FILE *out, const char *s);
+/* json_write_string writes S as a JSON string, quotes, backslashes and
+ * control characters escaped: the harness's one escaper (the summary, the
+ * explanation and the history use it). */
+void json_write_string(FILE *out, const char *s);
 
 #endif

@@ -141,7 +141,7 @@ int history_write(const char *path, const struct history_log *log, const char *r
         if (r->counted) {
             fprintf(f, ",\"counterRead\":%lld,\"counterWrote\":%lld,\"server\":",
                     r->counter_read, r->counter_wrote);
-            explain_json_string(f, r->server);
+            json_write_string(f, r->server);
         }
         fputs("}\n", f);
     }

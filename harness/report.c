@@ -411,24 +411,6 @@ void report_write_human(FILE *out, const struct summary *s)
  * JSON
  * --------------------------------------------------------------------- */
 
-/* json_string writes S as a JSON string: quotes, backslashes and control
- * characters escaped (a phase's name comes from the service). */
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
 
 /* write_explain_json writes ,"explain":{...}: the explanation's text and
  * figures (explain.h), last in the object so that none of its keys is found
@@ -439,7 +421,7 @@ static void write_explain_json(FILE *out, const struct summary *s)
     const struct explanation *e = &s->explain;
 
     fprintf(out, ",\"explain\":{\"known\":%s,\"text\":", e->known ? "true" : "false");
-    json_string(out, e->text);
+    json_write_string(out, e->text);
     fprintf(out, ",\"bookedAnswers\":%lld,\"counted\":%lld,\"distinctValues\":%lld,"
                  "\"lostDecrements\":%lld,\"landed\":%lld,\"lowestWritten\":%lld,"
                  "\"collisions\":%lld,\"largestRead\":%lld,\"largestCount\":%lld,"
@@ -447,7 +429,7 @@ static void write_explain_json(FILE *out, const struct summary *s)
             e->booked, e->counted, e->distinct, e->lost, e->landed, e->lowest_wrote,
             e->collisions, e->largest_read, e->largest_count, e->servers, e->cross_instance,
             e->duplicate_users);
-    json_string(out, s->explain_path);
+    json_write_string(out, s->explain_path);
     fputc('}', out);
 }
 
@@ -460,21 +442,21 @@ void report_write_json(FILE *out, const struct summary *s)
 
     report_verdict(s, verdict, sizeof verdict);
     fputs("{\"verdict\":", out);
-    json_string(out, report_verdict_word(s));
+    json_write_string(out, report_verdict_word(s));
     fputs(",\"verdict_text\":", out);
-    json_string(out, verdict);
+    json_write_string(out, verdict);
     fprintf(out, ",\"phase\":%d,\"name\":", s->phase);
-    json_string(out, s->phase_name);
+    json_write_string(out, s->phase_name);
     fputs(",\"mode\":", out);
-    json_string(out, s->mode);
+    json_write_string(out, s->mode);
     if (!s->audited) {
         fputs(",\"path\":", out);
-        json_string(out, s->path);
+        json_write_string(out, s->path);
     } else {
         fprintf(out, ",\"event_id\":%lld,\"seats\":%lld", s->event_id, s->seats);
     }
     fputs(",\"planted\":", out);
-    json_string(out, s->planted);
+    json_write_string(out, s->planted);
     if (s->audited)
         fprintf(out, ",\"clicks\":%d", s->clicks > 0 ? s->clicks : 1);
     fprintf(out, ",\"users\":%lld,\"concurrency\":%lld,\"threads\":%lld,\"think_ms\":%lld,"
@@ -522,7 +504,7 @@ void report_write_json(FILE *out, const struct summary *s)
         }
     }
     fputs(",\"strategy\":", out);
-    json_string(out, s->strategy[0] ? s->strategy : "unknown");
+    json_write_string(out, s->strategy[0] ? s->strategy : "unknown");
     fprintf(out, ",\"instances\":%lld,\"retries\":%lld,\"gave_up\":%lld,"
                  "\"conflicts_serialization\":%lld,\"conflicts_deadlock\":%lld,"
                  "\"conflicts_lock_not_available\":%lld",
