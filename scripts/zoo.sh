@@ -16,7 +16,8 @@
 #   --no-docs   leave docs/zoo.md's table as it is (the default with --fast,
 #               --bugs, --conf or --out: only a full run rewrites the docs)
 #
-# Writes DIR/zoo.json (default results/zoo: one object per bug) and DIR/zoo.md
+# Writes DIR/zoo.json (default results/zoo, with --fast results/zoo/fast:
+# one object per bug) and DIR/zoo.md
 # (the table); a full run also puts the table into docs/zoo.md between its
 # markers. Prints PASS or FAIL per bug. Exit status: 0 every bug caught and
 # every run without it clean, 1 otherwise, 2 bad usage or a bad conf.
@@ -25,7 +26,7 @@ LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$LAB_ROOT/scripts/compare-lib.sh"   # common.sh, write_metadata
 
 conf=$LAB_ROOT/regress/zoo.conf
-out=$LAB_ROOT/results/zoo
+out=
 fast=false
 only=
 docs=true
@@ -42,6 +43,9 @@ while [ $# -gt 0 ]; do
         *) echo "zoo.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
+# the fast half (make regress) keeps its figures apart: results/zoo/ holds
+# the last full run, which docs/zoo.md quotes
+[ -n "$out" ] || if $fast; then out=$LAB_ROOT/results/zoo/fast; else out=$LAB_ROOT/results/zoo; fi
 command -v jq >/dev/null || die "zoo.sh needs jq (infra/install.sh installs it)"
 [ -r "$conf" ] || { echo "zoo.sh: cannot read $conf" >&2; exit 2; }
 mkdir -p "$out/runs"
