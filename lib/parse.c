@@ -75,6 +75,35 @@ int parse_fail(char *err, size_t err_len, const char *fmt, ...)
     return -1;
 }
 
+int parse_next_option(int argc, char **argv, int *i, bool (*known)(const char *name),
+                      char *name, size_t name_len, const char **value, char *err,
+                      size_t err_len)
+{
+    const char *arg = argv[*i], *eq;
+    size_t len;
+
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+        return 1;
+    if (strncmp(arg, "--", 2) != 0)
+        return parse_fail(err, err_len, "unexpected argument '%s'", arg);
+    arg += 2;
+    eq = strchr(arg, '=');
+    len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (len == 0 || len >= name_len)
+        return parse_fail(err, err_len, "unknown option '%s'", argv[*i]);
+    memcpy(name, arg, len);
+    name[len] = '\0';
+    if (!known(name))
+        return parse_fail(err, err_len, "unknown option --%s", name);
+    if (eq)
+        *value = eq + 1;
+    else if (*i + 1 < argc)
+        *value = argv[++*i];
+    else
+        return parse_fail(err, err_len, "--%s wants a value", name);
+    return 0;
+}
+
 int parse_option_long(const char *name, const char *value, long long min, long long max,
                       long long *out, char *err, size_t err_len)
 {

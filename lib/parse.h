@@ -29,6 +29,15 @@ bool parse_host_port(const char *s, char *host, int host_len, int *port);
 int parse_fail(char *err, size_t err_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* parse_next_option reads the option at ARGV[*I], "--name value" or
+ * "--name=value", into NAME (NAME_LEN bytes) and *VALUE, and moves *I past
+ * its value; KNOWN says which names there are, and each takes a value.
+ * 1 for --help or -h, 0 for an option, -1 with the reason in ERR. The
+ * tools' parsers (replay, explore) walk their command lines with it. */
+int parse_next_option(int argc, char **argv, int *i, bool (*known)(const char *name),
+                      char *name, size_t name_len, const char **value, char *err,
+                      size_t err_len);
+
 /* parse_option_long reads option NAME's VALUE as a whole number in
  * [MIN, MAX]; 0, or -1 with a reason naming the option and the range. */
 int parse_option_long(const char *name, const char *value, long long min, long long max,

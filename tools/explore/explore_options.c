@@ -202,31 +202,17 @@ int explore_options_parse(struct explore_options *o, int argc, char **argv, char
 {
     defaults(o);
     for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value, *eq;
+        const char *value;
         char name[32];
-        size_t len;
+        int rc = parse_next_option(argc, argv, &i, known_option, name, sizeof name, &value,
+                                   err, err_len);
 
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        if (rc < 0)
+            return -1;
+        if (rc > 0) {
             o->help = true;
             return 0;
         }
-        if (strncmp(arg, "--", 2) != 0)
-            return parse_fail(err, err_len, "unexpected argument '%s'", arg);
-        arg += 2;
-        eq = strchr(arg, '=');
-        len = eq ? (size_t)(eq - arg) : strlen(arg);
-        if (len == 0 || len >= sizeof name)
-            return parse_fail(err, err_len, "unknown option '%s'", argv[i]);
-        memcpy(name, arg, len);
-        name[len] = '\0';
-        if (!known_option(name))
-            return parse_fail(err, err_len, "unknown option --%s", name);
-        if (eq)
-            value = eq + 1;
-        else if (i + 1 < argc)
-            value = argv[++i];
-        else
-            return parse_fail(err, err_len, "--%s wants a value", name);
         if (apply_option(o, name, value, err, err_len))
             return -1;
     }
