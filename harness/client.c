@@ -405,6 +405,7 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
                         bool answered, uint64_t now)
 {
     bool read = c->kind == REQ_READ, booked = c->kind == REQ_BOOKING && o == OUTCOME_BOOKED;
+    uint64_t latency_us = answered ? rate_latency_us(c->due_us, c->sent_us, now) : 0;
     struct explain_booking said;
 
     (read ? &t->reads : &t->bookings)->n[o]++;
@@ -425,10 +426,9 @@ static void request_end(struct client_thread *t, struct client_conn *c, enum out
             c->resume_us = lab_now_us() + (uint64_t)pause_ms * 1000u;
     }
     if (answered)
-        stats_record(read ? &t->read_latency : &t->latency,
-                     rate_latency_us(c->due_us, c->sent_us, now));
+        stats_record(read ? &t->read_latency : &t->latency, latency_us);
     if (t->live && c->kind == REQ_BOOKING)   /* --live: this thread's own counters */
-        live_count(t->live, o, answered, answered ? rate_latency_us(c->due_us, c->sent_us, now) : 0);
+        live_count(t->live, o, answered, latency_us);
     if (o == OUTCOME_QUEUED)
         remember_queued(t, c->job);
     if (o == OUTCOME_BOOKED || o == OUTCOME_QUEUED)

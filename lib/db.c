@@ -44,15 +44,17 @@ enum contention_class db_last_conflict(void)
     return db_conflict;
 }
 
-/* db_exec runs SQL with N text parameters. On success it returns LAB_OK and,
- * if RES is not NULL, hands the result over (the caller PQclears it). A
+/* db_finish judges R, the result of a statement that should end in WANT:
+ * LAB_OK, and R handed over in RES when it is not NULL (the caller PQclears
+ * it); otherwise R is cleared and a unique violation is LAB_DUPLICATE, a
  * conflict (serialization failure, deadlock, lock not available) is counted
- * rather than logged: the strategies that provoke it retry. */
-enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *const *params,
-                        ExecStatusType want, PGresult **res)
+ * rather than logged (the strategies that provoke it retry), anything else
+ * logged and LAB_ERR_DB. db_exec and db_exec_named both end here. */
+static enum lab_status db_finish(PGconn *db, PGresult *r, ExecStatusType want,
+                                 PGresult **res)
 {
-    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-
+    if (res)
+        *res = NULL;
     db_conflict = CONTENTION_NONE;
     if (PQresultStatus(r) != want) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -75,11 +77,19 @@ enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *const *p
     return LAB_OK;
 }
 
+/* db_exec runs SQL with N text parameters, judged by db_finish. */
+enum lab_status db_exec(PGconn *db, const char *sql, int n, const char *const *params,
+                        ExecStatusType want, PGresult **res)
+{
+    return db_finish(db, PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0), want, res);
+}
+
 /* db_exec_named runs SQL as the prepared statement NAME of this
  * connection: prepared the first time it is missing (a new connection),
- * then planned once, not at every call. For statements a thread runs many
- * times a second on its own connection (phase 5's claims). Outside an
- * explicit transaction only: the failed first try would abort one. */
+ * then planned once, not at every call; judged by db_finish. For
+ * statements a thread runs many times a second on its own connection (phase
+ * 5's claims). Outside an explicit transaction only: the failed first try
+ * would abort one. */
 enum lab_status db_exec_named(PGconn *db, const char *name, const char *sql, int n,
                               const char *const *params, ExecStatusType want, PGresult **res)
 {
@@ -97,20 +107,7 @@ enum lab_status db_exec_named(PGconn *db, const char *name, const char *sql, int
         PQclear(r);
         r = PQexecPrepared(db, name, n, params, NULL, NULL, 0);
     }
-    if (PQresultStatus(r) != want) {
-        char msg[256];
-
-        snprintf(msg, sizeof msg, "%s", PQerrorMessage(db));
-        msg[strcspn(msg, "\n")] = '\0';
-        lab_log("db: %s", msg);
-        PQclear(r);
-        return LAB_ERR_DB;
-    }
-    if (res)
-        *res = r;
-    else
-        PQclear(r);
-    return LAB_OK;
+    return db_finish(db, r, want, res);
 }
 
 /* db_value reads a bigint from row 0, column COL of R. */

@@ -9,10 +9,7 @@ enum lab_status phase5_send(const struct service *svc, const struct booking *b,
                             struct queue_send *send, char *err, size_t err_len)
 {
     /* RACE moved: bookings of one event share a partition, so one consumer
-     * decides them in order; the 202 only says the request is stored
-     * (--without ack-first: only that librdkafka has it in memory). */
-    if (safeguard_off(svc->cfg, SAFEGUARD_ACK_FIRST))
-        return queue_send_unacked(svc->queue, b, send, err, err_len);
+     * decides them in order; the 202 only says the request is stored. */
     return queue_send_async(svc->queue, b, send, err, err_len);
 }
 
@@ -29,7 +26,5 @@ enum lab_status phase5_decide(struct conns *c, const struct booking *b,
 enum lab_status phase5_decide_batch(struct conns *c, const struct booking *b, size_t n,
                                     enum lab_status *out)
 {
-    struct db_batch_plant plant = phase3_batch_plant(c);
-
-    return db_book_batch_planted(c->db, b, n, out, &plant);
+    return booking_book_batch(c, b, n, out);
 }

@@ -14,8 +14,6 @@ enum lab_status phase6_send(const struct service *svc, const struct booking *b,
                             struct queue_send *send, char *err, size_t err_len)
 {
     /* RACE closed: only requests holding a seat (the gate) reach the queue. */
-    if (safeguard_off(svc->cfg, SAFEGUARD_ACK_FIRST))
-        return queue_send_unacked(svc->queue, b, send, err, err_len);   /* planted */
     return queue_send_async(svc->queue, b, send, err, err_len);
 }
 
@@ -48,8 +46,7 @@ enum lab_status phase6_decide(struct conns *c, const struct booking *b,
 enum lab_status phase6_decide_batch(struct conns *c, const struct booking *b, size_t n,
                                     enum lab_status *out)
 {
-    struct db_batch_plant plant = phase3_batch_plant(c);
-    enum lab_status st = db_book_batch_planted(c->db, b, n, out, &plant);
+    enum lab_status st = booking_book_batch(c, b, n, out);
 
     for (size_t i = 0; st == LAB_OK && i < n; i++)
         phase6_gate_after(c, b[i].event_id, out[i]);

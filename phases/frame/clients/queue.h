@@ -59,6 +59,11 @@ struct queue_send {
 enum lab_status queue_send_async(struct queue_producer *q, const struct booking *b,
                                  struct queue_send *send, char *err, size_t err_len);
 
+/* queue_producer_unacked plants the zoo's --without ack-first in Q: from
+ * now on its queue_send_async is queue_send_unacked. The service calls it
+ * once at start, so that no phase's send carries the switch. */
+void queue_producer_unacked(struct queue_producer *q);
+
 /* queue_send_unacked is the zoo's planted bug --without ack-first: it
  * produces B as queue_send_async does, then calls SEND->done(LAB_OK) at
  * once, before the broker has the message (the Java demo's 202). Kafka's

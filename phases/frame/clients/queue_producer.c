@@ -48,6 +48,8 @@ struct queue_producer {
     int message_timeout_ms;     /* message.timeout.ms: how long librdkafka tries a message */
     pthread_t poller;           /* the thread serving delivery reports */
     atomic_bool stop;           /* tells the poller to return */
+    bool unacked;               /* the zoo's --without ack-first: queue_send_async
+                                   answers at the hand-off (queue_producer_unacked) */
 };
 
 /* A sender that waits: its struct queue_send comes first, so that the
@@ -375,7 +377,15 @@ static enum lab_status queue_produce(struct queue_producer *q, const struct book
 enum lab_status queue_send_async(struct queue_producer *q, const struct booking *b,
                                  struct queue_send *send, char *err, size_t err_len)
 {
+    if (q->unacked)
+        return queue_send_unacked(q, b, send, err, err_len);
     return queue_produce(q, b, send, err, err_len);
+}
+
+/* queue_producer_unacked: set once at start, before any sender runs. */
+void queue_producer_unacked(struct queue_producer *q)
+{
+    q->unacked = true;
 }
 
 /* A message answered before the broker had it (queue_send_unacked): its

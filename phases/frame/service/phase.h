@@ -10,6 +10,7 @@
 #include "booking.h"
 #include "clients/conns.h"
 #include "clients/queue.h"
+#include "db.h"
 #include "service/safeguard.h"
 
 /* Every phase's booking function has this signature: C is the calling
@@ -87,6 +88,17 @@ static inline bool phase_is_async(const struct phase *p)
 {
     return p->send != NULL;
 }
+
+/* booking_read_mode is MODE, the read a booking asks for, unless the
+ * service runs --without for-update (the zoo, docs/zoo.md): then DB_PLAIN,
+ * and the race is phase 2's again. */
+enum db_read_mode booking_read_mode(const struct conns *c, enum db_read_mode mode);
+
+/* booking_book_batch is db_book_batch on C's connection, with what the
+ * service planted in it (--without for-update, --without dedupe): the
+ * consumers' batch of phases 5 and 6, the zoo's switches kept out of them. */
+enum lab_status booking_book_batch(struct conns *c, const struct booking *b, size_t n,
+                                   enum lab_status *out);
 
 /* booking_think is the pause of a real service checking a payment: the same
  * call at the same point of every phase's booking. */

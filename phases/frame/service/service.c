@@ -100,6 +100,8 @@ int service_main(const struct phase *phase, int argc, char **argv)
         !(svc.queue = queue_producer_open(cfg.kafka, cfg.topic, cfg.partitions,
                                           cfg.queue_timeout_ms, cfg.linger_ms, err, sizeof err)))
         lab_fatal("cannot reach Kafka: %s. Start the services: make services", err);
+    if (svc.queue && safeguard_off(&cfg, SAFEGUARD_ACK_FIRST))
+        queue_producer_unacked(svc.queue);
     if (run_consumer) {
         if (!(consumer.queue = queue_consumer_open(cfg.kafka, cfg.topic, cfg.group,
                                                    cfg.commit_interval_ms, err, sizeof err)))

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "contention.h"
+#include "db_batch.h"
 
 /* strategy_choose: the strategies are a list in the phase's descriptor, so
  * that a phase offers only what its folder implements. */
@@ -101,4 +102,23 @@ char *strategy_planted(const struct phase *chosen, unsigned without, char *out, 
              chosen->planted ? chosen->planted : "", chosen->planted && without ? ", " : "",
              without ? "without " : "", safeguard_list(without, names, sizeof names));
     return out;
+}
+
+/* booking_read_mode: see phase.h. */
+enum db_read_mode booking_read_mode(const struct conns *c, enum db_read_mode mode)
+{
+    return safeguard_off(c->svc->cfg, SAFEGUARD_FOR_UPDATE) ? DB_PLAIN : mode;
+}
+
+/* booking_book_batch: see phase.h. With no safeguard off, PLANT is all
+ * false and this is db_book_batch. */
+enum lab_status booking_book_batch(struct conns *c, const struct booking *b, size_t n,
+                                   enum lab_status *out)
+{
+    struct db_batch_plant plant = {
+        .unlocked = safeguard_off(c->svc->cfg, SAFEGUARD_FOR_UPDATE),
+        .again = safeguard_off(c->svc->cfg, SAFEGUARD_DEDUPE),
+    };
+
+    return db_book_batch_planted(c->db, b, n, out, &plant);
 }
