@@ -22,7 +22,12 @@
 #   make help               everything else
 
 include infra/lab.env
-export LAB_PG LAB_REDIS LAB_KAFKA LAB_HTTP
+# An address given to make (the environment, the command line) goes to every
+# program a target runs; a default of lab.env does not, so that the scripts
+# (infra/common.sh) can take the running topology's instead (.lab/topology.env:
+# a replicated topology's multi-host lists).
+$(foreach v,LAB_PG LAB_REDIS LAB_KAFKA LAB_HTTP LAB_TOPOLOGY LAB_PG_SYNC,\
+  $(if $(filter file,$(origin $(v))),,$(eval export $(v))))
 # The passwords infra/services.sh generates (docs/bring-your-own.md): every
 # program a target runs finds them there unless told otherwise.
 export PGPASSFILE ?= $(CURDIR)/.lab/pgpass
@@ -180,7 +185,7 @@ services-status:
 # `attack`, it only chooses the phase that `attack` starts and attacks.
 PHASE ?= $(or $(patsubst phase%,%,$(firstword $(filter $(addprefix phase,$(PHASES)),$(MAKECMDGOALS)))),2)
 $(addprefix phase,$(PHASES)): phase%: all
-	@$(if $(filter attack,$(MAKECMDGOALS)),true,bash infra/services.sh up && build/phase$*)
+	@$(if $(filter attack,$(MAKECMDGOALS)),true,bash infra/services.sh up && bash infra/services.sh exec build/phase$*)
 
 USERS ?= 500
 SEATS ?= 100

@@ -28,6 +28,13 @@ static const char *const kind_names[FAULT_KIND_COUNT] = {
     [FAULT_PAUSE_POSTGRES] = "pause-postgres",
     [FAULT_PAUSE_REDIS] = "pause-redis",
     [FAULT_PAUSE_SERVICE] = "pause-service",
+    [FAULT_KILL_BROKER] = "kill-broker",
+    [FAULT_KILL_CONTROLLER] = "kill-controller",
+    [FAULT_FAILOVER_POSTGRES] = "failover-postgres",
+    [FAULT_FAILOVER_REDIS] = "failover-redis",
+    [FAULT_PARTITION_PG] = "partition-pg",
+    [FAULT_PARTITION_REDIS] = "partition-redis",
+    [FAULT_PARTITION_KAFKA] = "partition-kafka",
 };
 
 /* fault_kind_name: the name --fault and infra/fault.sh use for K. */
@@ -83,7 +90,9 @@ int nemesis_parse_fault(const char *text, struct fault *f, char *err, size_t err
     if (k == FAULT_KIND_COUNT)
         return parse_fail(err, err_len, "--fault: unknown kind '%s' (kill-service, kill-worker, "
                           "restart-redis, restart-kafka, restart-postgres, pause-postgres, "
-                          "pause-redis, pause-service)", buf);
+                          "pause-redis, pause-service; replicated: kill-broker, "
+                          "kill-controller, failover-postgres, failover-redis; "
+                          "partition-pg, partition-redis, partition-kafka)", buf);
     f->kind = (enum fault_kind)k;
     when = at + 1;
     colon = strchr(when, ':');

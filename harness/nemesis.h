@@ -28,6 +28,15 @@ enum fault_kind {
     FAULT_PAUSE_POSTGRES,    /* SIGSTOP PostgreSQL and its backends; SIGCONT */
     FAULT_PAUSE_REDIS,       /* SIGSTOP Redis; SIGCONT */
     FAULT_PAUSE_SERVICE,     /* SIGSTOP the phase's process; SIGCONT */
+    /* the replicated topology's (infra/cluster.sh) */
+    FAULT_KILL_BROKER,       /* kill -9 the booking partition's leader; start it */
+    FAULT_KILL_CONTROLLER,   /* kill -9 the active Kafka controller; start it */
+    FAULT_FAILOVER_POSTGRES, /* kill -9 the primary, promote the standby */
+    FAULT_FAILOVER_REDIS,    /* kill -9 the Redis primary, Sentinel promotes */
+    /* the service cut off from one server by the lab's proxy; healed */
+    FAULT_PARTITION_PG,
+    FAULT_PARTITION_REDIS,
+    FAULT_PARTITION_KAFKA,
     FAULT_KIND_COUNT
 };
 

@@ -7,7 +7,9 @@
 # KIND: kill-service, kill-worker (kill -9; heal starts a new one with the
 # same command line), restart-redis, restart-kafka, restart-postgres (break
 # stops the lab's server, heal starts it), pause-postgres, pause-redis,
-# pause-service (SIGSTOP; heal sends SIGCONT).
+# pause-service (SIGSTOP; heal sends SIGCONT); in the replicated topology
+# (infra/cluster.sh) also kill-broker, kill-controller, failover-postgres,
+# failover-redis.
 #
 # It acts only on processes the lab started, found through their pid files:
 # .lab/run/service.pid and worker.pid (written by infra/attack.sh, with the
@@ -104,6 +106,10 @@ server_pid() {
 }
 
 case $action:$kind in
+*:kill-broker | *:kill-controller | *:failover-postgres | *:failover-redis)
+    [ "$LAB_TOPOLOGY" = replicated ] ||
+        die "$kind needs the replicated topology: LAB_TOPOLOGY=replicated make services (docs/cluster.md)"
+    exec bash "$LAB_ROOT/infra/cluster.sh" fault "$action" "$kind" ;;
 break:kill-service) kill_role service ;;
 heal:kill-service) start_role service ;;
 break:kill-worker) kill_role worker ;;

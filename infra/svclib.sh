@@ -1,0 +1,104 @@
+# svclib.sh -- sourced (after common.sh) by the scripts that start and stop
+# the lab's servers: infra/services.sh (one server each) and infra/cluster.sh
+# (the replicated topology). What both need: the OS user PostgreSQL runs as,
+# pid files that are never taken for a recycled pid, the lab's passwords,
+# and where Debian keeps PostgreSQL and Maven keeps Kafka's jars.
+
+KAFKA_JARS=$LAB_ROOT/infra/kafka/target/dependency
+KAFKA_CP="$KAFKA_JARS/*" # expanded by java, not by the shell
+KAFKA_OPTS=(-Djava.awt.headless=true -Dkafka.logs.dir="$LAB_LOGS"
+            -Dlog4j.configuration="file:$LAB_ROOT/infra/kafka/log4j.properties")
+
+# PostgreSQL refuses to run as root: as root, its commands run as the
+# postgres user (created by Debian's package); otherwise as the caller.
+as_pg=()
+[ "$(id -u)" -ne 0 ] || as_pg=(runuser -u postgres -- env --chdir=/)
+
+# pid_of FILE PATTERN prints the pid kept in FILE when that process is alive
+# and its command line contains PATTERN (so a recycled pid is never taken
+# for ours); it fails otherwise.
+pid_of() {
+    local pid cmd
+    pid=$(head -n 1 "$1" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] || return 1
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) && [[ $cmd == *"$2"* ]] || return 1
+    echo "$pid"
+}
+
+# wait_gone PID SECONDS waits until PID has exited; fails after SECONDS.
+wait_gone() {
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+}
+
+# ------------------------------------------------------------------ Secrets
+
+# secret_new prints a new password: 24 bytes of /dev/urandom in hex, 48
+# characters with nothing to quote in a URI, a passfile or redis.conf.
+secret_new() {
+    od -An -N24 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# secret_write FILE writes its standard input to FILE, readable and
+# writable by its owner only, replacing it in one step (rename).
+secret_write() {
+    (umask 077 && cat >"$1.new.$$") && chmod 600 "$1.new.$$" && mv -f "$1.new.$$" "$1"
+}
+
+# pgpass_get ROLE prints ROLE's password from the lab's passfile; fails
+# when there is none.
+pgpass_get() {
+    local pw
+    [ -r "$LAB_PGPASS" ] || return 1
+    pw=$(awk -F: -v role="$1" '$4 == role { print $5; exit }' "$LAB_PGPASS")
+    [ -n "$pw" ] && echo "$pw"
+}
+
+# redis_password prints the lab's Redis password (.lab/redis.pass).
+redis_password() {
+    head -n 1 "$LAB_REDIS_PASS"
+}
+
+# secrets_ensure creates the lab's passwords once and keeps them: the
+# superuser's and LAB_PG's role's in .lab/pgpass (one line each for each
+# port of lab_pg_ports, on any host: rewritten when a port changes), Redis's in
+# .lab/redis.pass, and the two that Docker needs in .lab/compose.env
+# (docker-compose.yml). Each file is owner-only; .lab/ itself is not, as
+# the postgres user must reach the cluster in it when the lab runs as root.
+secrets_ensure() {
+    local super lab redis= port
+    mkdir -p "$LAB_RUN"
+    super=$(pgpass_get postgres) || super=$(secret_new)
+    lab=$(pgpass_get "$PG_USER") || lab=$(secret_new)
+    [ ! -s "$LAB_REDIS_PASS" ] || redis=$(redis_password)
+    [ -n "$redis" ] || redis=$(secret_new)
+    {
+        echo "# written by infra/services.sh: the lab's PostgreSQL passwords (a libpq passfile)"
+        for port in $(lab_pg_ports); do
+            echo "*:$port:*:postgres:$super"
+            [ "$PG_USER" = postgres ] || echo "*:$port:*:$PG_USER:$lab"
+        done
+    } | secret_write "$LAB_PGPASS"
+    echo "$redis" | secret_write "$LAB_REDIS_PASS"
+    {
+        echo "# written by infra/services.sh: docker compose --env-file .lab/compose.env up -d"
+        echo "LAB_PG_SUPER_PASSWORD=$super"
+        echo "LAB_REDIS_PASSWORD=$redis"
+    } | secret_write "$LAB_RUN/compose.env"
+}
+
+# pg_bindir prints the newest PostgreSQL's bin folder of Debian's packages.
+pg_bindir() {
+    local dir
+    dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    [ -x "$dir/pg_ctl" ] || die "no PostgreSQL in /usr/lib/postgresql: run infra/install.sh"
+    echo "$dir"
+}
+
+# pg_owner prints the OS user that runs the cluster: postgres as root
+# (as_pg), the caller otherwise.
+pg_owner() {
+    if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
