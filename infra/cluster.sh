@@ -60,11 +60,26 @@ node_line() {
         $((rss / 1024))
 }
 
-# cluster_env_write writes .lab/topology.env: from then on every script of
-# the lab reaches the replicated topology (common.sh), until `down`.
+# cluster_env_write SERVICES... writes .lab/topology.env for the
+# replicated services SERVICES: from then on every script of the lab
+# reaches them (common.sh), until `down`. With no service it removes the
+# file: the lab is one server each again.
 cluster_env_write() {
+    local list
+    list=$(IFS=,; echo "$*")
     mkdir -p "$LAB_RUN"
-    lab_cluster_env >"$LAB_RUN/topology.env.new" && mv -f "$LAB_RUN/topology.env.new" "$LAB_RUN/topology.env"
+    if [ -z "$list" ]; then
+        rm -f "$LAB_RUN/topology.env"
+        return
+    fi
+    LAB_CLUSTER_SERVICES=$list lab_cluster_env >"$LAB_RUN/topology.env.new"
+    mv -f "$LAB_RUN/topology.env.new" "$LAB_RUN/topology.env"
+}
+
+# cluster_running prints the services topology.env lists, one a line.
+cluster_running() {
+    [ -r "$LAB_RUN/topology.env" ] || return 0
+    sed -n 's/^LAB_CLUSTER_SERVICES=//p' "$LAB_RUN/topology.env" | tr ',' '\n' | grep -v '^$' || true
 }
 
 # ------------------------------------------------------------ The services
@@ -98,7 +113,8 @@ fault)
     ;;
 sync)
     pg_cluster_sync
-    cluster_env_write
+    # shellcheck disable=SC2046 # one word per service
+    cluster_env_write $(cluster_running)
     exit 0
     ;;
 esac
@@ -115,7 +131,8 @@ up)
     bash "$LAB_ROOT/infra/install.sh"
     LAB_TOPOLOGY=replicated
     secrets_ensure
-    cluster_env_write
+    # shellcheck disable=SC2046 # one word per service
+    cluster_env_write $( (cluster_running; printf '%s\n' "${services[@]}") | sort -u)
     mkdir -p "$CLUSTER_DIR" "$CLUSTER_PIDS" "$CLUSTER_LOGS"
     # Kafka's three JVMs take longest: they start in the background while
     # PostgreSQL and Redis come up, and are waited for last
@@ -133,9 +150,10 @@ up)
     ;;
 down)
     for ((i = ${#services[@]} - 1; i >= 0; i--)); do "${services[i]}_cluster_down"; done
-    # topology.env goes with the last node: a partial down keeps it
-    if [ ${#services[@]} -eq 3 ]; then
-        rm -f "$LAB_RUN/topology.env"
+    # topology.env goes when every replicated service is down; a service
+    # stopped alone (restart-postgres) stays replicated, to come back so
+    if [ -z "$(cluster_running | grep -vxF -f <(printf '%s\n' "${services[@]}"))" ]; then
+        cluster_env_write
         say "replicated topology stopped"
     fi
     ;;

@@ -159,9 +159,23 @@ lab_cluster_env() {
     echo "LAB_CLUSTER_PG_PORT=$p"
     echo "LAB_CLUSTER_REDIS_PORT=$r"
     echo "LAB_CLUSTER_KAFKA_PORT=$k"
-    echo "LAB_PG=postgresql://$PG_USER@$h:$p,$h:$((p + 1))/$PG_DB?target_session_attrs=read-write"
-    echo "LAB_REDIS=sentinel://$h:$((r + 2)),$h:$((r + 3)),$h:$((r + 4))/$LAB_REDIS_MASTER"
-    echo "LAB_KAFKA=$h:$k,$h:$((k + 2)),$h:$((k + 4))"
+    echo "LAB_CLUSTER_SERVICES=$LAB_CLUSTER_SERVICES"
+    ! lab_clustered pg ||
+        echo "LAB_PG=postgresql://$PG_USER@$h:$p,$h:$((p + 1))/$PG_DB?target_session_attrs=read-write"
+    ! lab_clustered redis ||
+        echo "LAB_REDIS=sentinel://$h:$((r + 2)),$h:$((r + 3)),$h:$((r + 4))/$LAB_REDIS_MASTER"
+    ! lab_clustered kafka || echo "LAB_KAFKA=$h:$k,$h:$((k + 2)),$h:$((k + 4))"
+}
+
+# lab_clustered SERVICE succeeds when SERVICE (pg, redis, kafka) is
+# replicated: LAB_CLUSTER_SERVICES (comma-separated) names the services
+# of the replicated topology that run; all three when it is unset.
+# `bash infra/cluster.sh up kafka` alone replicates Kafka and leaves the
+# other two to services.sh, one server each.
+lab_clustered() {
+    [ "$LAB_TOPOLOGY" = replicated ] || return 1
+    [ -n "${LAB_CLUSTER_SERVICES:-}" ] || return 0
+    [[ ,$LAB_CLUSTER_SERVICES, == *",$1,"* ]]
 }
 
 # port_open HOST PORT succeeds when something accepts a TCP connection there

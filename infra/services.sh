@@ -391,20 +391,30 @@ if [ "$cmd" = exec ]; then
     shift
     exec "$@"
 fi
-# The replicated topology is infra/cluster.sh's (LAB_TOPOLOGY, or the
-# topology.env of one that runs); one server each is this script's.
-if [ "$LAB_TOPOLOGY" = replicated ]; then
-    exec bash "$LAB_ROOT/infra/cluster.sh" "$@"
-fi
-if [ "$cmd" = up ] && [ -e "$LAB_RUN/topology.env" ]; then
-    die "the replicated topology runs (${LAB_RUN#"$LAB_ROOT"/}/topology.env): make services-down first"
-fi
 [ $# -eq 0 ] || shift
 services=("$@")
 [ ${#services[@]} -gt 0 ] || services=(pg redis kafka)
 for s in "${services[@]}"; do
     case $s in pg | redis | kafka) ;; *) die "unknown service '$s': pg, redis or kafka" ;; esac
 done
+# A replicated service is infra/cluster.sh's (LAB_TOPOLOGY, or the
+# topology.env of a topology that runs: lab_clustered); one server each
+# is this script's.
+case $cmd in
+up | down | status | pid)
+    replicated=() single=()
+    for s in "${services[@]}"; do
+        if lab_clustered "$s"; then replicated+=("$s"); else single+=("$s"); fi
+    done
+    if [ ${#replicated[@]} -gt 0 ]; then
+        [ "$cmd" != down ] || [ ${#single[@]} -eq 0 ] || bash "$0" down "${single[@]}"
+        [ "$cmd" != pid ] || [ ${#single[@]} -eq 0 ] || bash "$0" pid "${single[@]}"
+        [ "$cmd" != up ] || [ ${#single[@]} -eq 0 ] || bash "$0" up "${single[@]}"
+        [ "$cmd" != status ] || [ ${#single[@]} -eq 0 ] || bash "$0" status "${single[@]}"
+        exec bash "$LAB_ROOT/infra/cluster.sh" "$cmd" "${replicated[@]}"
+    fi
+    ;;
+esac
 
 case $cmd in
 up)
