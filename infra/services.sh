@@ -148,30 +148,10 @@ pg_admin_psql() {
     fi
 }
 
-# pg_provision gives the superuser and the lab's role the passwords of the
-# lab's passfile (creating the role and its database if missing), which
-# also upgrades a cluster made with trust, then applies infra/schema.sql as
-# the lab's role. The passwords travel on psql's standard input, never on
-# a command line (which every user of the machine can read).
+# pg_provision gives the lab's cluster its passwords, role, database and
+# schema (pg_provision_sql of svclib.sh) through pg_admin_psql.
 pg_provision() {
-    local super lab
-    super=$(pgpass_get postgres) || die "no password for postgres in $LAB_PGPASS"
-    lab=$(pgpass_get "$PG_USER") || lab=$super
-    pg_admin_psql -v role="$PG_USER" -v db="$PG_DB" >/dev/null <<SQL ||
-\set super '$super'
-\set labpw '$lab'
-SET password_encryption = 'scram-sha-256';
-SELECT format('ALTER ROLE postgres PASSWORD %L', :'super') \gexec
-SELECT format('CREATE ROLE %I LOGIN', :'role')
-WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
-SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'role', :'labpw') \gexec
-SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role')
-WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
-SQL
-        die "cannot set the passwords, the lab's role and database"
-    PGPASSFILE=$LAB_PGPASS PGOPTIONS='-c client_min_messages=warning' \
-        psql -X -q -w -v ON_ERROR_STOP=1 "$LAB_PG" -f "$LAB_ROOT/infra/schema.sql" >/dev/null ||
-        die "applying infra/schema.sql failed"
+    pg_provision_sql "$LAB_PG" pg_admin_psql
 }
 
 # pg_up starts this checkout's cluster when nothing answers on its port, or

@@ -102,3 +102,32 @@ pg_bindir() {
 pg_owner() {
     if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
 }
+
+# pg_provision_sql URL ADMIN_CMD... gives the superuser and the lab's role
+# the passwords of the lab's passfile (creating the role and its database
+# if missing), which also upgrades a cluster made with trust, through
+# ADMIN_CMD (a psql as the superuser: services.sh's pg_admin_psql, a node
+# of the replicated topology's pgc_psql), then applies infra/schema.sql as
+# the lab's role at URL. The passwords travel on psql's standard input,
+# never on a command line (which every user of the machine can read).
+pg_provision_sql() {
+    local url=$1 super lab
+    shift
+    super=$(pgpass_get postgres) || die "no password for postgres in $LAB_PGPASS"
+    lab=$(pgpass_get "$PG_USER") || lab=$super
+    "$@" -v role="$PG_USER" -v db="$PG_DB" >/dev/null <<SQL ||
+\set super '$super'
+\set labpw '$lab'
+SET password_encryption = 'scram-sha-256';
+SELECT format('ALTER ROLE postgres PASSWORD %L', :'super') \gexec
+SELECT format('CREATE ROLE %I LOGIN', :'role')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'role', :'labpw') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role')
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
+SQL
+        die "cannot set the passwords, the lab's role and database"
+    PGPASSFILE=$LAB_PGPASS PGOPTIONS='-c client_min_messages=warning' \
+        psql -X -q -w -v ON_ERROR_STOP=1 "$url" -f "$LAB_ROOT/infra/schema.sql" >/dev/null ||
+        die "applying infra/schema.sql failed"
+}

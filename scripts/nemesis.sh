@@ -56,6 +56,10 @@ if [ "$kind" = kill-worker ]; then
         *) echo "nemesis.sh: kill-worker needs a phase with a worker (5 or 6)" >&2; exit 2 ;; esac
 fi
 
+# a replicated PostgreSQL runs in the mode LAB_PG_SYNC asks for this run
+# (LAB_PG_SYNC=off make nemesis ...: an asynchronous standby)
+! lab_clustered pg || bash "$LAB_ROOT/infra/cluster.sh" sync
+
 run=${NEMESIS_RUN_ID:-f$(date +%s)p$phase}
 # phases 5 and 6: a Kafka topic and group of the run's own, as the tests
 # do: a request an earlier run left in the queue (its worker killed) must

@@ -293,7 +293,8 @@ int services_ctl(const char *action, const char *name)
 }
 
 /* service_address gives the host:port of the lab's service NAME (redis,
- * kafka or pg) as this checkout's LAB_* variables say. */
+ * kafka or pg) as this checkout's LAB_* variables say: the first host of
+ * a multi-host LAB_PG (the replicated topology's primary and standby). */
 static const char *service_address(const char *name)
 {
     static char first[256];
@@ -304,7 +305,7 @@ static const char *service_address(const char *name)
         const char *pg = lab_env("LAB_PG", LAB_PG_DEFAULT), *at = strchr(pg, '@');
 
         snprintf(first, sizeof first, "%s", at ? at + 1 : pg);
-        first[strcspn(first, "/?")] = '\0';
+        first[strcspn(first, ",/?")] = '\0';
         return first;
     }
     /* LAB_KAFKA may list several brokers: the first is the lab's own */
