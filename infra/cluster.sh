@@ -131,6 +131,10 @@ up)
     bash "$LAB_ROOT/infra/install.sh"
     LAB_TOPOLOGY=replicated
     secrets_ensure
+    # an up that fails (a port of the layout held by another server) puts
+    # topology.env back as it was: the lab stays as it ran before
+    up_services_before=$(cluster_running | tr '\n' ' ')
+    trap 'st=$?; [ "$st" -eq 0 ] || cluster_env_write $up_services_before' EXIT
     # shellcheck disable=SC2046 # one word per service
     cluster_env_write $( (cluster_running; printf '%s\n' "${services[@]}") | sort -u)
     mkdir -p "$CLUSTER_DIR" "$CLUSTER_PIDS" "$CLUSTER_LOGS"
@@ -146,6 +150,7 @@ up)
     for s in "${services[@]}"; do [ "$s" = kafka ] || "${s}_cluster_up"; done
     [ -z "$kafka_job" ] || wait "$kafka_job" || die "the Kafka nodes did not start"
     for s in "${services[@]}"; do "${s}_cluster_status"; done
+    trap - EXIT
     say "replicated topology up in $((SECONDS - started)) s; memory (RSS) $((cluster_rss_kb / 1024)) MB"
     ;;
 down)
