@@ -156,8 +156,12 @@ up)
 down)
     for ((i = ${#services[@]} - 1; i >= 0; i--)); do "${services[i]}_cluster_down"; done
     # topology.env goes when every replicated service is down; a service
-    # stopped alone (restart-postgres) stays replicated, to come back so
-    if [ -z "$(cluster_running | grep -vxF -f <(printf '%s\n' "${services[@]}"))" ]; then
+    # stopped alone stays replicated, to come back so, and so does one a
+    # fault stops (LAB_KEEP_TOPOLOGY, set by infra/fault.sh's restart-*:
+    # the only replicated service stopped, the lab's programs must still
+    # look for it there, not at lab.env's single address)
+    if [ -z "${LAB_KEEP_TOPOLOGY:-}" ] &&
+        [ -z "$(cluster_running | grep -vxF -f <(printf '%s\n' "${services[@]}"))" ]; then
         cluster_env_write
         say "replicated topology stopped"
     fi

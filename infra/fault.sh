@@ -96,8 +96,9 @@ signal_tree() {
 
 # stop_server NAME HOST PORT: the lab's server down, and checked down: a
 # server of another checkout on the same port would make the fault a no-op.
+# A replicated service stays in .lab/topology.env meanwhile (cluster.sh).
 stop_server() {
-    bash "$LAB_ROOT/infra/services.sh" down "$1"
+    LAB_KEEP_TOPOLOGY=1 bash "$LAB_ROOT/infra/services.sh" down "$1"
     ! port_open "$2" "$3" || die "$1 was stopped but something still answers on $2:$3"
 }
 

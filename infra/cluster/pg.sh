@@ -76,9 +76,11 @@ pgc_psql() {
         -U postgres -d postgres "$@"
 }
 
-# pgc_query NODE SQL prints the one-line, unaligned answer of SQL on NODE.
+# pgc_query NODE SQL prints the one-line, unaligned answer of SQL on NODE;
+# fails after 10 s (a paused node, pause-postgres, never answers).
 pgc_query() {
-    pgc_psql "$1" -At -c "$2" 2>/dev/null
+    "${as_pg[@]}" timeout 10 psql -X -q -w -At -v ON_ERROR_STOP=1 -h "$(pgc_sock "$1")" \
+        -p "$(pgc_port "$1")" -U postgres -d postgres -c "$2" 2>/dev/null
 }
 
 # pgc_role NODE prints primary or standby (pg_is_in_recovery) for a node
@@ -432,11 +434,12 @@ pg_cluster_status() {
     done
 }
 
-# pg_cluster_pid prints the primary's postmaster pid; fails when none runs.
+# pg_cluster_pid prints the recorded primary's postmaster pid, without
+# asking the server (pause-postgres stops it, then needs its pid again);
+# fails when it does not run.
 pg_cluster_pid() {
     local n
-    n=$(pgc_primary) || { echo "pg: no primary running" >&2; return 1; }
-    pgc_pid "$n"
+    n=$(pgc_recorded) && pgc_pid "$n" || { echo "pg: no primary running" >&2; return 1; }
 }
 
 # pg_cluster_sync applies LAB_PG_SYNC to the running primary and waits
