@@ -138,13 +138,14 @@ plan_proxy() {
     esac
 }
 
-# proxy_start starts build/labproxy with the planned routes, waits until
-# its control port answers, sets the delay and the drop rate, and writes
+# proxy_start starts the lab's proxy (labproxy, beside the harness: build/
+# or the tests' build/san/) with the planned routes, waits until its
+# control port answers, sets the delay and the drop rate, and writes
 # proxy.pid and proxy.addr (the control address and the service) for
 # infra/fault.sh.
 proxy_start() {
-    local bin=$LAB_ROOT/build/labproxy args=() r old deadline=$((SECONDS + 10))
-    [ -x "$bin" ] || die "no $bin: run make"
+    local bin=$LAB_ROOT/$harness_dir/labproxy args=() r old deadline=$((SECONDS + 10))
+    [ -x "$bin" ] || die "no $bin: run make (or make $harness_dir/labproxy)"
     if old=$(head -n 1 "$proxy_pids/proxy.pid" 2>/dev/null) && [[ $old =~ ^[0-9]+$ ]] &&
         [[ $({ tr '\0' ' ' <"/proc/$old/cmdline"; } 2>/dev/null) == *labproxy* ]]; then
         die "a proxy of the lab still runs (pid $old): another nemesis run?"
