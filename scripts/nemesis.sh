@@ -82,10 +82,6 @@ proxy_pid=
 proxy_routes=()
 proxy_env=()
 
-# loopback HOST succeeds for an address of this machine's loopback: the
-# proxy listens there only, and stands only for the lab's own servers.
-loopback() { [[ $1 == 127.* || $1 == localhost ]]; }
-
 # redis_primary prints host:port of the Redis primary the Sentinels name
 # (the replicated topology), asked with the lab's password, then without.
 redis_primary() {
@@ -97,42 +93,42 @@ redis_primary() {
     echo "$(head -n 1 <<<"$out"):$(tail -n 1 <<<"$out")"
 }
 
-# plan_proxy SERVICE fills proxy_routes (LISTEN=TARGET, the layout of
-# infra/common.sh: LAB_PROXY_OFFSET above what each stands for) and
-# proxy_env (the service's addresses through the proxy).
+# plan_proxy SERVICE fills proxy_routes (LISTEN=TARGET) and proxy_env (the
+# service's addresses through the proxy). The proxy listens on loopback,
+# LAB_PROXY_OFFSET above the port it stands for (the layout of
+# infra/common.sh): PostgreSQL's i-th host (the replicated topology's pg1,
+# pg2, or the hosts of your own LAB_PG) on P+20+i, where P is the first
+# host's port; the Redis server, or the primary the Sentinels name, on
+# R+20; the i-th Kafka broker's PROXIED listener (K+10+i) on K+20+i, the
+# address that listener advertises.
 plan_proxy() {
-    local h p i n=1 list=
+    local h=$LAB_CLUSTER_HOST i=0 n=1 list= hp
+    proxy_routes=()
     case $1 in
     pg)
-        h=${PG_HOST}
-        p=$CLUSTER_PG_PORT
-        loopback "$h" || die "partition-pg needs the lab's PostgreSQL on loopback, not $h"
-        proxy_routes=("$h:$((p + LAB_PROXY_OFFSET))=$h:$p")
-        list=$h:$((p + LAB_PROXY_OFFSET))
-        if lab_clustered pg; then
-            proxy_routes+=("$h:$((p + 1 + LAB_PROXY_OFFSET))=$h:$((p + 1))")
-            list+=,$h:$((p + 1 + LAB_PROXY_OFFSET))
-        fi
+        for hp in ${PG_HOSTS//,/ }; do
+            [[ $hp == *:* ]] || hp=$hp:5432
+            proxy_routes+=("$h:$((PG_PORT + LAB_PROXY_OFFSET + i))=$hp")
+            list+=${list:+,}$h:$((PG_PORT + LAB_PROXY_OFFSET + i))
+            i=$((i + 1))
+        done
         proxy_env=(--service-env "LAB_PG=${LAB_PG/"$PG_HOSTS"/"$list"}") ;;
     redis)
-        h=$REDIS_HOST
-        p=$CLUSTER_REDIS_PORT
-        loopback "$h" || die "partition-redis needs the lab's Redis on loopback, not $h"
         if [ -n "$REDIS_SENTINELS" ]; then
-            proxy_routes=("$h:$((p + LAB_PROXY_OFFSET))=$(redis_primary)")
+            proxy_routes=("$h:$((REDIS_PORT + LAB_PROXY_OFFSET))=$(redis_primary)")
         else
-            proxy_routes=("$h:$((p + LAB_PROXY_OFFSET))=$h:$p")
+            proxy_routes=("$h:$((REDIS_PORT + LAB_PROXY_OFFSET))=$REDIS_HOST:$REDIS_PORT")
         fi
-        proxy_env=(--service-env "LAB_REDIS=$h:$((p + LAB_PROXY_OFFSET))") ;;
+        proxy_env=(--service-env "LAB_REDIS=$h:$((REDIS_PORT + LAB_PROXY_OFFSET))") ;;
     kafka)
-        h=$KAFKA_HOST
-        p=$CLUSTER_KAFKA_PORT
-        loopback "$h" || die "partition-kafka needs the lab's Kafka on loopback, not $h"
+        # only the lab's brokers have the PROXIED listener: through any
+        # other, a client would leave the proxy after the bootstrap
         ! lab_clustered kafka || n=3
-        proxy_routes=()
         for ((i = 0; i < n; i++)); do
-            proxy_routes+=("$h:$((p + LAB_PROXY_OFFSET + i))=$h:$((p + 10 + i))")
-            list+=${list:+,}$h:$((p + LAB_PROXY_OFFSET + i))
+            port_open "$KAFKA_HOST" $((CLUSTER_KAFKA_PORT + 10 + i)) ||
+                die "partition-kafka needs the lab's Kafka: nothing answers on its PROXIED listener $KAFKA_HOST:$((CLUSTER_KAFKA_PORT + 10 + i)) (docs/cluster.md)"
+            proxy_routes+=("$h:$((CLUSTER_KAFKA_PORT + LAB_PROXY_OFFSET + i))=$KAFKA_HOST:$((CLUSTER_KAFKA_PORT + 10 + i))")
+            list+=${list:+,}$h:$((CLUSTER_KAFKA_PORT + LAB_PROXY_OFFSET + i))
         done
         proxy_env=(--service-env "LAB_KAFKA=$list") ;;
     esac

@@ -2,9 +2,12 @@
  *
  *   labproxy --route LISTEN=TARGET [--route ...] --control HOST:PORT
  *
- * Every address is HOST:PORT on loopback (127.x.x.x or localhost). Each
- * route listens on LISTEN and forwards every connection to TARGET, bytes
- * both ways, until either side closes. The control port takes one command
+ * LISTEN and the control address are HOST:PORT on loopback (127.x.x.x or
+ * localhost): the proxy is never reachable from another machine. TARGET is
+ * HOST:PORT of any IPv4 server (a name is resolved at start and at each
+ * `route`): a server of the lab, or one of yours (docs/bring-your-own.md).
+ * Each route listens on LISTEN and forwards every connection to TARGET,
+ * bytes both ways, until either side closes. The control port takes one command
  * a connection, one line, and answers one line:
  *
  *   cut             close every proxied connection, refuse new ones
@@ -21,7 +24,7 @@
  * SIGINT ends it cleanly (exit 0). Bad arguments: usage, exit 2. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -100,15 +103,18 @@ static _Noreturn void usage(const char *why)
     if (why)
         fprintf(stderr, "labproxy: %s\n", why);
     fprintf(stderr, "usage: labproxy --route LISTEN=TARGET [--route LISTEN=TARGET ...] --control HOST:PORT\n"
-                    "       (every address HOST:PORT on loopback: 127.x.x.x or localhost)\n");
+                    "       (LISTEN and the control address on loopback: 127.x.x.x or localhost;\n"
+                    "       TARGET any IPv4 HOST:PORT)\n");
     exit(2);
 }
 
-/* parse_addr reads HOST:PORT into SA; only loopback hosts are taken: the
- * lab's proxy is never reachable from another machine. */
-static bool parse_addr(const char *s, struct sockaddr_in *sa)
+/* parse_addr reads HOST:PORT into SA: a loopback address only when
+ * LOOPBACK (where the proxy listens), else any IPv4 address or a name
+ * resolved to one (a target). */
+static bool parse_addr(const char *s, struct sockaddr_in *sa, bool loopback)
 {
-    char host[64];
+    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res = NULL;
+    char host[256];
     const char *colon = strrchr(s, ':');
     char *end;
     long port;
@@ -117,15 +123,21 @@ static bool parse_addr(const char *s, struct sockaddr_in *sa)
         return false;
     memcpy(host, s, (size_t)(colon - s));
     host[colon - s] = '\0';
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+        return false;
     if (strcmp(host, "localhost") == 0)
         strcpy(host, "127.0.0.1");
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1 || (ntohl(sa->sin_addr.s_addr) >> 24) != 127)
-        return false;
-    errno = 0;
-    port = strtol(colon + 1, &end, 10);
-    if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+        if (loopback || getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+            return false;
+        sa->sin_addr = ((const struct sockaddr_in *)res->ai_addr)->sin_addr;
+        freeaddrinfo(res);
+    }
+    if (loopback && (ntohl(sa->sin_addr.s_addr) >> 24) != 127)
         return false;
     sa->sin_port = htons((unsigned short)port);
     return true;
@@ -313,9 +325,9 @@ static int find_route(const char *which)
     struct sockaddr_in sa;
     char buf[40];
 
-    if (!parse_addr(which, &sa)) {
+    if (!parse_addr(which, &sa, true)) {
         snprintf(buf, sizeof buf, "127.0.0.1:%.20s", which);
-        if (!parse_addr(buf, &sa))
+        if (!parse_addr(buf, &sa, true))
             return -1;
     }
     for (int r = 0; r < nroutes; r++)
@@ -388,8 +400,8 @@ static void command(char *line, char *out, size_t size)
     } else if (n == 3 && strcmp(words[0], "route") == 0) {
         if ((r = find_route(words[1])) < 0)
             snprintf(out, size, "error: no route listens on '%.40s'\n", words[1]);
-        else if (!parse_addr(words[2], &sa))
-            snprintf(out, size, "error: target '%.40s' is not HOST:PORT on loopback\n", words[2]);
+        else if (!parse_addr(words[2], &sa, false))
+            snprintf(out, size, "error: target '%.40s' is not HOST:PORT (IPv4)\n", words[2]);
         else {
             routes[r].target = sa;
             snprintf(out, size, "ok route %.40s -> %.40s (new connections)\n", words[1], words[2]);
@@ -486,11 +498,13 @@ static void parse_args(int argc, char **argv)
             if (!eq)
                 usage("--route is LISTEN=TARGET");
             *eq = '\0';
-            if (!parse_addr(spec, &routes[nroutes].listen) || !parse_addr(eq + 1, &routes[nroutes].target))
-                usage("--route: LISTEN and TARGET are HOST:PORT on loopback");
+            if (!parse_addr(spec, &routes[nroutes].listen, true))
+                usage("--route: LISTEN is HOST:PORT on loopback");
+            if (!parse_addr(eq + 1, &routes[nroutes].target, false))
+                usage("--route: TARGET is HOST:PORT (IPv4, or a name that resolves to one)");
             nroutes++;
         } else if (strcmp(argv[i], "--control") == 0) {
-            if (!parse_addr(argv[++i], &ctl))
+            if (!parse_addr(argv[++i], &ctl, true))
                 usage("--control is HOST:PORT on loopback");
             have_ctl = true;
         } else {
