@@ -102,7 +102,7 @@ redis_primary() {
 # R+20; the i-th Kafka broker's PROXIED listener (K+10+i) on K+20+i, the
 # address that listener advertises.
 plan_proxy() {
-    local h=$LAB_CLUSTER_HOST i=0 n=1 list= hp
+    local h=$LAB_CLUSTER_HOST i=0 n=1 list='' hp
     proxy_routes=()
     case $1 in
     pg)

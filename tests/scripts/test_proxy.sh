@@ -14,7 +14,7 @@
 # The proxy listens on the layout's ports (infra/common.sh): LAB_PG's port
 # + 20, LAB_REDIS's + 20, its control on LAB_PG's + 29.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 source tests/scripts/lib.sh
 source infra/common.sh
 bin=${LAB_TEST_BIN_DIR:-build/san}
