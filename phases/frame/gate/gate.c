@@ -147,6 +147,7 @@ static _Atomic unsigned gate_primary_seen;
 void gate_follow_primary(const struct service *svc)
 {
     unsigned now = cache_primary_changes();
+    long long n;
 
     if (now == atomic_load(&gate_primary_seen))
         return;
@@ -156,6 +157,13 @@ void gate_follow_primary(const struct service *svc)
         return;
     }
     lab_log("gate: a new Redis primary: rebuilding the gate from the database");
-    if (gate_rebuild(svc) == LAB_OK)
-        atomic_store(&gate_primary_seen, now);
+    if (gate_rebuild(svc) != LAB_OK)
+        return;
+    atomic_store(&gate_primary_seen, now);
+    /* the takes whose answer was lost went to the old primary, and none
+     * was booked: the database counts their seats free already, so giving
+     * them back too (gate_settle) would be a seat too many each */
+    n = atomic_exchange(&gate_lost_takes, 0);
+    if (n > 0)
+        lab_log("gate: %lld seats of takes with a lost answer dropped (counted by the rebuild)", n);
 }
