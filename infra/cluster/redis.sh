@@ -214,7 +214,7 @@ redis_stop_node() {
     local pid
     if pid=$(redis_node_pid "$1"); then
         kill -TERM "$pid" 2>/dev/null || true
-        wait_gone "$pid" 10 || { kill -KILL "$pid" 2>/dev/null || true; wait_gone "$pid" 5 || true; }
+        redis_wait_gone "$pid" 10 || { kill -KILL "$pid" 2>/dev/null || true; redis_wait_gone "$pid" 5 || true; }
         say "redis: $1 stopped"
     fi
     rm -f "$CLUSTER_PIDS/$1.pid"
@@ -352,6 +352,17 @@ redis_gone() {
     [ "$state" = Z ]
 }
 
+# redis_wait_gone PID SECONDS waits until PID is gone (redis_gone: a
+# daemon's exit leaves a zombie until the machine's init reaps it, which
+# kill -0 still finds); fails after SECONDS.
+redis_wait_gone() {
+    local deadline=$((SECONDS + $2))
+    until redis_gone "$1"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
 # redis_failover_break: kill -9 of the primary the Sentinels name, then
 # wait (bounded) until every Sentinel names the other node and that node
 # says it is a master.
@@ -364,11 +375,7 @@ redis_failover_break() {
     [ "$old" != redis1 ] || new=redis2
     redis_node_pid "$new" >/dev/null || die "redis: no replica ($new is not running) to fail over to"
     kill -9 "$pid"
-    deadline=$((SECONDS + 10))
-    until redis_gone "$pid"; do
-        [ "$SECONDS" -lt "$deadline" ] || die "redis: $old (pid $pid) still there 10 s after kill -9"
-        sleep 0.05
-    done
+    redis_wait_gone "$pid" 10 || die "redis: $old (pid $pid) still there 10 s after kill -9"
     rm -f "$CLUSTER_PIDS/$old.pid"
     say "fault: redis primary $old (pid $pid) killed"
     deadline=$((SECONDS + REDIS_FAILOVER_WAIT_S))
