@@ -265,6 +265,10 @@ redis_cluster_up() {
         redis_start_node redis1 "$primary"
     else
         primary=$(redis_primary_port) || die "redis: a data node runs but none is the primary; bash infra/cluster.sh down redis, then up"
+        # the primary the Sentinels name is down: a failover under way;
+        # starting that node now would make it a second primary
+        n=$(redis_node_of_port "$primary") && redis_node_pid "$n" >/dev/null ||
+            die "redis: the Sentinels name port $primary as the primary and it is down (a failover under way?): try again in a few seconds"
     fi
     for n in "${REDIS_NODES[@]}"; do
         if [ "$running" -eq 0 ] && [ "$n" = redis1 ]; then
