@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cluster/redis.sh -- sourced by infra/cluster.sh: the replicated topology's
 # Redis. Two data nodes, redis1 on R and redis2 on R+1 (R: the topology's
 # Redis base port, CLUSTER_REDIS_PORT), one the primary and the other its
@@ -122,7 +123,7 @@ redis_wait_ping() {
 # CONF (redis-server or redis-sentinel by its name), records its pid and
 # waits until it answers. 10000 clients need as many file descriptors.
 redis_start_conf() {
-    local name=$1 conf=$2 port pid= deadline prog=redis-server
+    local name=$1 conf=$2 port pid='' deadline prog=redis-server
     port=$(redis_node_port "$name")
     [[ $name != sentinel* ]] || prog=redis-sentinel
     rm -f "$CLUSTER_PIDS/$name.pid"
@@ -253,7 +254,7 @@ redis_check_ports() {
 # first: they would remember another primary). Otherwise the current
 # primary stays, and a missing node joins it.
 redis_cluster_up() {
-    local n primary= running=0 started=$SECONDS
+    local n primary='' running=0 started=$SECONDS
     command -v redis-sentinel >/dev/null || die "no redis-sentinel on PATH: run infra/install.sh"
     redis_check_ports
     for n in "${REDIS_NODES[@]}"; do
@@ -267,8 +268,9 @@ redis_cluster_up() {
         primary=$(redis_primary_port) || die "redis: a data node runs but none is the primary; bash infra/cluster.sh down redis, then up"
         # the primary the Sentinels name is down: a failover under way;
         # starting that node now would make it a second primary
-        n=$(redis_node_of_port "$primary") && redis_node_pid "$n" >/dev/null ||
+        if ! n=$(redis_node_of_port "$primary") || ! redis_node_pid "$n" >/dev/null; then
             die "redis: the Sentinels name port $primary as the primary and it is down (a failover under way?): try again in a few seconds"
+        fi
     fi
     for n in "${REDIS_NODES[@]}"; do
         if [ "$running" -eq 0 ] && [ "$n" = redis1 ]; then

@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # root, redis_base, out, status: test_replicated.sh's
 # cluster_redis.sh -- sourced by tests/scripts/test_replicated.sh, which
 # has started the replicated Redis (cluster.sh up) in its scratch folder:
 # cluster_test_redis runs one failover-redis through infra/fault.sh and
