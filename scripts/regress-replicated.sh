@@ -6,7 +6,9 @@
 # (.lab/regress-replicated, LAB_RUN_DIR) and its own ports, the single
 # ones plus 100 (REGRESS_CLUSTER_OFFSET). The scenarios run twice over the
 # same topology: with a synchronous standby (LAB_PG_SYNC=on), then the
-# scenarios whose name ends in -async with an asynchronous one.
+# scenarios whose name ends in -async with an asynchronous one; those named
+# partition-SERVICE run through scripts/nemesis.sh, which puts the lab's
+# proxy in the service's path.
 #
 #   bash scripts/regress-replicated.sh [--scenarios LIST]
 #
@@ -46,13 +48,35 @@ unset LAB_PG LAB_REDIS LAB_KAFKA
 
 conf=$LAB_ROOT/regress/replicated.conf
 names=$(awk '$1 == "scenario" { print $2 }' "$conf")
-sync_list= async_list=
+sync_list= async_list= partition_list=
 for n in $names; do
     [[ -z $wanted || ",$wanted," == *",$n,"* ]] || continue
-    case $n in *-async) async_list+=${async_list:+,}$n ;; *) sync_list+=${sync_list:+,}$n ;; esac
+    case $n in
+    *-async) async_list+=${async_list:+,}$n ;;
+    partition-*) partition_list+=${partition_list:+,}$n ;;
+    *) sync_list+=${sync_list:+,}$n ;;
+    esac
 done
 status=0
 out=$LAB_ROOT/results/regress/replicated
+mkdir -p "$out"
+# The partitions need the lab's proxy in the service's path, which
+# scripts/nemesis.sh puts there: each runs through it (its load: 1000
+# requests, the fault after 200 accepted, healed 1 s later), and
+# regress.sh checks the summaries it wrote.
+if [ -n "$partition_list" ]; then
+    LAB_PG_SYNC=on cluster sync
+    for n in ${partition_list//,/ }; do
+        for p in $(awk -v n="$n" '$1 == "scenario" && $2 == n { print $3 }' "$conf" | tr ',' ' '); do
+            echo "[lab] regress-replicated: $n, phase $p (scripts/nemesis.sh)"
+            NEMESIS_RUN_ID=rr$(date +%s)$n$p bash "$LAB_ROOT/scripts/nemesis.sh" --phase "$p" \
+                --fault "$n@accepted=200:1" --requests 1000 --json >"$out/$n-phase$p.out" 2>&1 || true
+            grep -m 1 '^{"verdict":' "$out/$n-phase$p.out" >"$out/$n-phase$p.json" || true
+        done
+    done
+    bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$partition_list" \
+        --summaries "$out" --junit "$LAB_ROOT/results/regress-replicated-partitions-junit.xml" || status=1
+fi
 if [ -n "$sync_list" ]; then
     LAB_PG_SYNC=on cluster sync
     bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$sync_list" \
