@@ -83,12 +83,14 @@ nodes_up=$(awk '$3 == "up" && $6 ~ /^[0-9]+$/' <<<"$status_out" | wc -l)
 rss_mb=$(sed -n 's/^total memory (RSS): \([0-9]*\) MB$/\1/p' <<<"$status_out")
 [ -n "$rss_mb" ] && [ "$rss_mb" -gt 0 ] && [ "$rss_mb" -lt 4096 ] ||
     fail "total memory '$rss_mb' MB, want more than 0 and under 4096"
-role_count() { awk -v r="$1" '$3 == "up" && $4 == r' <<<"$status_out" | wc -l; }
+# role_count ROLE [NODE_PREFIX]: the nodes up in that role (pg's and
+# Redis's both have a primary: the prefix tells them apart)
+role_count() { awk -v r="$1" -v p="^${2:-}" '$3 == "up" && $4 == r && $1 ~ p' <<<"$status_out" | wc -l; }
 for s in $only; do
     case $s in
-    pg) [ "$(role_count primary)" -eq 1 ] && [ "$(role_count standby)" -eq 1 ] ||
+    pg) [ "$(role_count primary pg)" -eq 1 ] && [ "$(role_count standby pg)" -eq 1 ] ||
             fail "status: want one PostgreSQL primary and one standby" ;;
-    redis) [ "$(role_count primary)" -ge 1 ] && [ "$(role_count replica)" -eq 1 ] &&
+    redis) [ "$(role_count primary redis)" -ge 1 ] && [ "$(role_count replica)" -eq 1 ] &&
                [ "$(role_count sentinel)" -eq 3 ] || fail "status: want a Redis primary, a replica, 3 Sentinels" ;;
     kafka) [ "$(role_count controller)" -eq 1 ] && [ "$(role_count voter)" -eq 2 ] ||
                fail "status: want one active Kafka controller and two voters" ;;
