@@ -16,6 +16,7 @@
 #
 #   bash infra/cluster.sh up|down|status|pid [pg|redis|kafka ...]   (default: all)
 #   bash infra/cluster.sh sync             LAB_PG_SYNC applied to the running primary
+#                                          (scripts/nemesis.sh, before each run)
 #   bash infra/cluster.sh fault break|heal KIND
 #
 # status prints every node, its address, state, role, pid and memory (RSS,
@@ -112,9 +113,9 @@ fault)
     exit 0
     ;;
 sync)
+    # for this run: topology.env keeps the mode `up` started with, which a
+    # later `make nemesis` without LAB_PG_SYNC applies again
     pg_cluster_sync
-    # shellcheck disable=SC2046 # one word per service
-    cluster_env_write $(cluster_running)
     exit 0
     ;;
 esac
