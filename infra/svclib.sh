@@ -29,7 +29,7 @@ as_pg=()
 pid_of() {
     local pid cmd
     pid=$(head -n 1 "$1" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] || return 1
-    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) && [[ $cmd == *"$2"* ]] || return 1
+    cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) && [[ $cmd == *"$2"* ]] || return 1
     echo "$pid"
 }
 
