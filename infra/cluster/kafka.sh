@@ -19,7 +19,8 @@
 # leader dies. A loaded cluster's followers are further behind: here they
 # fetch in batches, waiting up to that many milliseconds for 1 MB
 # (replica.fetch.wait.max.ms, replica.fetch.min.bytes), as a busy follower
-# would. acks=all waits for them: docs/cluster.md has what that costs.
+# would, so a follower is 0 to that many milliseconds behind. acks=all
+# waits for the followers: docs/cluster.md has what that costs.
 
 KAFKA_NODES=(1 2 3)
 KAFKA_NODE_HEAP=(-Xms128m -Xmx384m)   # three JVMs: the topology stays under 4 GB
@@ -190,6 +191,21 @@ kafka_node_wait() {
     done
 }
 
+# kafka_replica_wait settles LAB_KAFKA_REPLICA_WAIT_MS: while a node runs,
+# the value the nodes were started with (kept in .lab/cluster/
+# kafka.replica-wait-ms), so that a node healed after a fault fetches as
+# its peers do; a new value takes effect after down and up.
+kafka_replica_wait() {
+    local f=$CLUSTER_DIR/kafka.replica-wait-ms i
+    for i in "${KAFKA_NODES[@]}"; do
+        if kafka_node_pid "$i" >/dev/null && [ -s "$f" ]; then
+            LAB_KAFKA_REPLICA_WAIT_MS=$(head -n 1 "$f")
+            return
+        fi
+    done
+    echo "$LAB_KAFKA_REPLICA_WAIT_MS" >"$f"
+}
+
 # kafka_cluster_up writes each node's configuration, formats the storages
 # once, starts the JVMs that are not running, in parallel (a node waits
 # for a majority of the voters before it logs that it started), and waits
@@ -201,6 +217,8 @@ kafka_cluster_up() {
     [[ $LAB_KAFKA_REPLICA_WAIT_MS =~ ^[0-9]+$ ]] && [ "$LAB_KAFKA_REPLICA_WAIT_MS" -le 10000 ] ||
         die "LAB_KAFKA_REPLICA_WAIT_MS is a number of milliseconds, 0..10000, not '$LAB_KAFKA_REPLICA_WAIT_MS'"
     kafka_cluster_check_ports
+    mkdir -p "$CLUSTER_DIR"
+    kafka_replica_wait
     for i in "${KAFKA_NODES[@]}"; do
         mkdir -p "$(kafka_node_dir "$i")/data" "$CLUSTER_LOGS/kafka$i" "$CLUSTER_PIDS"
         kafka_node_config "$i" >"$(kafka_node_props "$i")"
@@ -281,11 +299,12 @@ kafka_cluster_pid() {
     kafka_node_pid "$ctl"
 }
 
-# kafka_leader ARGS... runs build/kafka-leader against the three nodes.
+# kafka_leader ARGS... runs build/kafka-leader against the three nodes,
+# bounded: librdkafka waits on a dead leader longer than it was told to.
 kafka_leader() {
     local tool=$LAB_ROOT/build/kafka-leader
     [ -x "$tool" ] || die "$tool is missing: run make"
-    "$tool" --brokers "$(kafka_cluster_bootstrap)" "$@"
+    timeout 15 "$tool" --brokers "$(kafka_cluster_bootstrap)" "$@"
 }
 
 # kafka_node_kill I: kill -9 node I's JVM and check that it is gone.
@@ -293,7 +312,18 @@ kafka_node_kill() {
     local pid
     pid=$(kafka_node_pid "$1") || die "kafka$1 is not running"
     kill -9 "$pid"
-    wait_gone "$pid" 10 || die "kafka$1 (pid $pid) still there 10 s after kill -9"
+    kafka_wait_dead "$pid" 10 || die "kafka$1 (pid $pid) still there 10 s after kill -9"
+}
+
+# kafka_wait_dead PID SECONDS waits until PID has exited or is a zombie
+# (dead, waiting for whichever process adopted it to reap it: kill -0
+# still answers for it), at most SECONDS.
+kafka_wait_dead() {
+    local deadline=$((SECONDS + $2)) state
+    while state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ "$state" != Z ]; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
 }
 
 # kafka_cluster_in_sync SECONDS waits until every partition of
@@ -314,27 +344,80 @@ kafka_cluster_in_sync() {
     done
 }
 
+# kafka_log_grows NODE PARTITION_DIR waits until node NODE's log of that
+# partition (its newest segment) grows, at most 1 s: the moment the leader
+# has just stored a batch that its followers have not fetched yet (they
+# fetch every LAB_KAFKA_REPLICA_WAIT_MS at most). kill-broker strikes then:
+# the worst moment, which a crash meets sooner or later, met at once. With
+# acks=1 that batch was acknowledged and is lost with the leader; with
+# acks=all it was not acknowledged yet, and the producer sends it again.
+kafka_log_grows() {
+    local dir seg size0 size n
+    dir=$(kafka_node_dir "$1")/data/$2
+    seg=$(find "$dir" -maxdepth 1 -name '*.log' 2>/dev/null | sort | tail -n 1)
+    [ -n "$seg" ] || return 0
+    size0=$(stat -c %s "$seg" 2>/dev/null) || return 0
+    for ((n = 0; n < 500; n++)); do
+        size=$(stat -c %s "$seg" 2>/dev/null) || return 0
+        [ "$size" -eq "$size0" ] || return 0
+        sleep 0.002
+    done
+}
+
+# kafka_failed_over NODE succeeds when the cluster has replaced the dead
+# NODE: another node is the active controller, and no partition of
+# LAB_FAULT_TOPIC names NODE as its leader any more (the controller fenced
+# it, its session over: KAFKA_SESSION_MS).
+kafka_failed_over() {
+    local ctl out
+    ctl=$(kafka_cluster_controller) && [ "$ctl" != "$1" ] || return 1
+    if out=$(kafka_leader --topic "$LAB_FAULT_TOPIC" --describe --timeout-ms 2000 2>&1); then
+        awk -v n="$1" '$4 == n || $4 < 0 { bad = 1 } END { exit bad }' <<<"$out"
+    else
+        [[ $out == *"no topic"* ]]
+    fi
+}
+
 # kafka_cluster_fault break|heal KIND: kill-broker kills -9 the leader of
 # the partition that LAB_FAULT_TOPIC's key LAB_FAULT_KEY goes to (the
-# cluster's metadata, build/kafka-leader); kill-controller kills -9 the
-# active controller. heal starts the node that is down again (up: the
-# others are left alone) and waits until it is back in every partition's
-# in-sync replicas.
+# cluster's metadata, build/kafka-leader), just after it stored a batch
+# (kafka_log_grows); kill-controller kills -9 the
+# active controller; the node's id is kept in .lab/run/cluster/kafka.killed.
+# heal first waits (30 s at most) until the cluster failed over, its
+# partitions led by the others: a node back within its session would find
+# its partitions still its own, and nothing a leader acknowledged alone
+# would be lost (a crash and a quick restart, a fault of its own). Then it
+# starts the node that is down (up: the others are left alone) and waits
+# until it is back in every partition's in-sync replicas.
 kafka_cluster_fault() {
-    local action=$1 kind=$2 node t0=$SECONDS
+    local action=$1 kind=$2 node which t0=$SECONDS killed=$CLUSTER_PIDS/kafka.killed
     case $action:$kind in
     break:kill-broker)
-        node=$(kafka_leader --topic "$LAB_FAULT_TOPIC" --key "$LAB_FAULT_KEY") ||
+        which=$(kafka_leader --topic "$LAB_FAULT_TOPIC" --key "$LAB_FAULT_KEY" --which) &&
+            [[ $which =~ ^partition\ ([0-9]+)\ leader\ ([1-3])$ ]] ||
             die "kill-broker: no leader for key $LAB_FAULT_KEY of topic $LAB_FAULT_TOPIC"
+        node=${BASH_REMATCH[2]}
+        kafka_log_grows "$node" "$LAB_FAULT_TOPIC-${BASH_REMATCH[1]}"
         kafka_node_kill "$node"
+        echo "$node" >"$killed"
         say "fault: kafka$node, leader of $LAB_FAULT_TOPIC's partition of key $LAB_FAULT_KEY, killed (kill -9)"
         ;;
     break:kill-controller)
         node=$(kafka_cluster_controller) || die "kill-controller: no active controller"
         kafka_node_kill "$node"
+        echo "$node" >"$killed"
         say "fault: kafka$node, the active controller, killed (kill -9)"
         ;;
     heal:kill-broker | heal:kill-controller)
+        if node=$(head -n 1 "$killed" 2>/dev/null) && [[ $node =~ ^[1-3]$ ]] &&
+            ! kafka_node_pid "$node" >/dev/null; then
+            while ! kafka_failed_over "$node"; do
+                [ $((SECONDS - t0)) -lt 30 ] || { say "fault: kafka$node not replaced 30 s after its death: starting it anyway"; break; }
+                sleep 0.2
+            done
+            say "fault: the cluster failed over from kafka$node ($((SECONDS - t0)) s into heal): starting it again"
+        fi
+        rm -f "$killed"
         kafka_cluster_up >/dev/null
         kafka_cluster_in_sync 60 || die "$kind: the restarted node is not in sync 60 s later"
         say "fault: kafka nodes all up and in sync again ($((SECONDS - t0)) s)"

@@ -11,7 +11,8 @@
 # wait polls a condition, bounded.
 
 # kt ARGS... runs build/kafka-leader against the topology's bootstrap list.
-kt() { "$root/build/kafka-leader" --brokers "$LAB_KAFKA" "$@"; }
+# Bounded: librdkafka may wait on a dead leader longer than it was told to.
+kt() { timeout 20 "$root/build/kafka-leader" --brokers "$LAB_KAFKA" "$@"; }
 
 # kafka_controller_now prints the node that `cluster.sh status` calls the
 # controller (fails when none is).
@@ -67,7 +68,7 @@ cluster_test_kafka() {
     new=$(kt --topic "$LAB_FAULT_TOPIC" --key 1 2>/dev/null) || new=
     kt --topic "$LAB_FAULT_TOPIC" --key 1 --produce during --timeout-ms 15000 >/dev/null ||
         fail "kafka: with kafka$leader down, the new leader ($new) refused a message with acks=all"
-    hw=$(kt --topic "$LAB_FAULT_TOPIC" --describe | awk '{ s += $10 } END { print s + 0 }')
+    hw=$(kt --topic "$LAB_FAULT_TOPIC" --describe --watermarks | awk '{ s += $10 } END { print s + 0 }')
     [ "$hw" -eq 6 ] || fail "kafka: $hw messages after the leader's death, want the 5 before and 1 during"
 
     run bash "$root/infra/fault.sh" heal kill-broker
@@ -88,7 +89,7 @@ cluster_test_kafka() {
     [ "$(awk '$3 == "up" && $4 == "voter"' <<<"$out" | wc -l)" -eq 2 ] &&
         [ "$(awk '$3 == "up" && $4 == "controller"' <<<"$out" | wc -l)" -eq 1 ] ||
         fail "kafka: after heal, want 3 nodes up, one controller: $out"
-    hw=$(kt --topic "$LAB_FAULT_TOPIC" --describe | awk '{ s += $10 } END { print s + 0 }')
+    hw=$(kt --topic "$LAB_FAULT_TOPIC" --describe --watermarks | awk '{ s += $10 } END { print s + 0 }')
     [ "$hw" -eq 6 ] || fail "kafka: $hw messages after both faults, want 6"
     echo "kafka: kill-broker (kafka$leader, then $new led) and kill-controller (kafka$ctl) in $((SECONDS - t0)) s"
     [ $((SECONDS - t0)) -lt 60 ] || fail "kafka: the failover test took $((SECONDS - t0)) s, want < 60"

@@ -4,16 +4,20 @@
  * every partition's in-sync replicas.
  *
  *   kafka-leader [--brokers LIST] [--topic NAME] [--key KEY | --partition N]
- *                [--describe | --produce VALUE] [--timeout-ms MS]
+ *                [--which | --describe [--watermarks] | --produce VALUE]
+ *                [--timeout-ms MS]
  *
  * By default it prints the id of the broker leading the partition that the
  * service's producer sends KEY to (the event id: the service keys each
  * booking by its event; default 1, the lab's default event), found with
  * librdkafka's default partitioner, the one the service's producer uses.
- * --partition N: that partition's leader instead. --describe: one line per
- * partition, "partition P leader L replicas A,B,C isr A,B,C hw H" (H: the
- * high watermark, the offset past the last message every in-sync replica
- * has; -1 when the leader does not answer). --produce VALUE: VALUE sent
+ * --partition N: that partition's leader instead. --which: "partition P
+ * leader L", the partition too. --describe: one line per
+ * partition, "partition P leader L replicas A,B,C isr A,B,C", and with
+ * --watermarks " hw H" (the high watermark, the offset past the last
+ * message every in-sync replica has; -1 when the leader does not answer;
+ * librdkafka 2.0's query may outwait its timeout while the leader is dead
+ * and not yet replaced, so it is asked for only when wanted). --produce VALUE: VALUE sent
  * keyed by KEY with acks=all (the idempotent producer, as the service's
  * default) and waited for: "stored partition P offset O" once every in-sync
  * replica has it (the tests' probe of a cluster that lost a node).
@@ -36,6 +40,8 @@ struct leader_args {
     const char *key;           /* --key: the message key whose partition counts */
     long long partition;       /* --partition, -1: from the key */
     bool describe;             /* --describe: every partition */
+    bool watermarks;           /* --watermarks: with the high watermark */
+    bool which;                /* --which: the partition with its leader */
     const char *produce;       /* --produce: a value to store, or NULL */
     long long timeout_ms;      /* --timeout-ms: how long the metadata may take */
 };
@@ -46,14 +52,16 @@ static int leader_usage(void)
 {
     fprintf(stderr,
             "usage: kafka-leader [--brokers LIST] [--topic NAME] [--key KEY | --partition N]\n"
-            "                    [--describe | --produce VALUE] [--timeout-ms MS]\n"
+            "                    [--which | --describe [--watermarks] | --produce VALUE]\n"
+            "                    [--timeout-ms MS]\n"
             "  --brokers LIST   bootstrap brokers (env LAB_KAFKA, default %s)\n"
             "  --topic NAME     the topic (default " LEADER_TOPIC_DEFAULT ")\n"
             "  --key KEY        the leader of the partition the producer sends KEY to\n"
             "                   (librdkafka's default partitioner; default 1, the lab's event)\n"
             "  --partition N    the leader of partition N instead\n"
-            "  --describe       every partition: leader, replicas, in-sync replicas, high\n"
-            "                   watermark\n"
+            "  --which          \"partition P leader L\": the partition with its leader\n"
+            "  --describe       every partition: leader, replicas, in-sync replicas\n"
+            "  --watermarks     --describe with each partition's high watermark\n"
             "  --produce VALUE  store VALUE keyed by KEY with acks=all and wait for it\n"
             "  --timeout-ms MS  how long the brokers may take to answer (default 5000)\n",
             LAB_KAFKA_DEFAULT);
@@ -88,6 +96,14 @@ static int leader_parse(struct leader_args *a, int argc, char **argv, char *err,
             a->describe = true;
             continue;
         }
+        if (strcmp(argv[i], "--watermarks") == 0) {
+            a->watermarks = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--which") == 0) {
+            a->which = true;
+            continue;
+        }
         if ((rc = parse_next_option(argc, argv, &i, leader_known, name, sizeof name, &value,
                                     err, err_len)) != 0)
             return rc;
@@ -111,6 +127,10 @@ static int leader_parse(struct leader_args *a, int argc, char **argv, char *err,
         return parse_fail(err, err_len, "--brokers and --topic must not be empty");
     if (a->key && a->partition >= 0)
         return parse_fail(err, err_len, "--key and --partition: one or the other");
+    if (a->which && (a->describe || a->produce))
+        return parse_fail(err, err_len, "--which, --describe, --produce: one of them");
+    if (a->watermarks && !a->describe)
+        return parse_fail(err, err_len, "--watermarks goes with --describe");
     if (a->produce && (a->describe || a->partition >= 0))
         return parse_fail(err, err_len, "--produce goes with --key, not --describe or --partition");
     if (a->key && !*a->key)
@@ -145,6 +165,10 @@ static int leader_answer(rd_kafka_t *rk, const struct leader_args *a,
             leader_print_ids(mp->replicas, mp->replica_cnt);
             printf(" isr ");
             leader_print_ids(mp->isrs, mp->isr_cnt);
+            if (!a->watermarks) {
+                printf("\n");
+                continue;
+            }
             if (rd_kafka_query_watermark_offsets(rk, t->topic, mp->id, &low, &high,
                                                  (int)a->timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
                 high = -1;
@@ -169,7 +193,10 @@ static int leader_answer(rd_kafka_t *rk, const struct leader_args *a,
                     t->topic);
             return 1;
         }
-        printf("%d\n", (int)t->partitions[i].leader);
+        if (a->which)
+            printf("partition %d leader %d\n", (int)p, (int)t->partitions[i].leader);
+        else
+            printf("%d\n", (int)t->partitions[i].leader);
         return 0;
     }
     fprintf(stderr, "kafka-leader: topic %s has no partition %d\n", t->topic, (int)p);
