@@ -61,14 +61,14 @@ kafka_node_pid() {
 # the lab's tools ask for metadata (never a single-form LAB_KAFKA that an
 # environment may still hold).
 kafka_cluster_bootstrap() {
-    local i list=
+    local i list=''
     for i in "${KAFKA_NODES[@]}"; do list+=${list:+,}$LAB_CLUSTER_HOST:$(kafka_node_port "$i"); done
     echo "$list"
 }
 
 # kafka_node_config I prints node I's server.properties.
 kafka_node_config() {
-    local i=$1 h=$LAB_CLUSTER_HOST voters= j
+    local i=$1 h=$LAB_CLUSTER_HOST voters='' j
     for j in "${KAFKA_NODES[@]}"; do voters+=${voters:+,}$j@$h:$(kafka_node_ctl "$j"); done
     cat <<EOF
 # written by infra/cluster.sh at every start: edit infra/cluster/kafka.sh, not this
@@ -249,10 +249,10 @@ kafka_cluster_down() {
         fi
     done
     for i in "${!pids[@]}"; do
-        if ! wait_gone "${pids[i]}" 30; then
+        if ! kafka_wait_dead "${pids[i]}" 30; then
             say "kafka$i (pid ${pids[i]}) still there 30 s after SIGTERM: SIGKILL"
             kill -9 "${pids[i]}" 2>/dev/null || true
-            wait_gone "${pids[i]}" 10 || die "kafka$i (pid ${pids[i]}) survives SIGKILL"
+            kafka_wait_dead "${pids[i]}" 10 || die "kafka$i (pid ${pids[i]}) survives SIGKILL"
         fi
     done
     for i in "${KAFKA_NODES[@]}"; do rm -f "$(kafka_node_pidfile "$i")"; done
@@ -265,7 +265,7 @@ kafka_cluster_down() {
 # leader it follows, at every election), when that node runs. Fails when
 # there is none (an election under way, every node down).
 kafka_cluster_controller() {
-    local i f epoch leader best_epoch=-1 best=
+    local i f epoch leader best_epoch=-1 best=''
     for i in "${KAFKA_NODES[@]}"; do
         kafka_node_pid "$i" >/dev/null || continue
         f=$(kafka_node_dir "$i")/data/__cluster_metadata-0/quorum-state

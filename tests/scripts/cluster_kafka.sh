@@ -9,6 +9,7 @@
 # back into the in-sync replicas; killing the active controller makes
 # another node the controller; heal brings the third voter back. Every
 # wait polls a condition, bounded.
+# shellcheck disable=SC2154 # root, status, out, kafka_base, fail, run: test_replicated.sh's
 
 # kt ARGS... runs build/kafka-leader against the topology's bootstrap list.
 # Bounded: librdkafka may wait on a dead leader longer than it was told to.
