@@ -315,12 +315,18 @@ kafka_node_kill() {
     kafka_wait_dead "$pid" 10 || die "kafka$1 (pid $pid) still there 10 s after kill -9"
 }
 
-# kafka_wait_dead PID SECONDS waits until PID has exited or is a zombie
-# (dead, waiting for whichever process adopted it to reap it: kill -0
-# still answers for it), at most SECONDS.
+# kafka_wait_dead PID SECONDS waits until PID has exited, or is a zombie
+# whose threads have all exited (its sockets closed: the JVM's main thread
+# turns zombie while the others are still tearing down; a zombie waits for
+# whichever process adopted it to reap it, and kill -0 still answers for
+# it), at most SECONDS.
 kafka_wait_dead() {
-    local deadline=$((SECONDS + $2)) state
-    while state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ "$state" != Z ]; do
+    local deadline=$((SECONDS + $2)) state threads
+    while state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null); do
+        if [ "$state" = Z ]; then
+            threads=$(find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+            [ "$threads" -gt 1 ] || return 0
+        fi
         [ "$SECONDS" -lt "$deadline" ] || return 1
         sleep 0.05
     done
@@ -328,17 +334,21 @@ kafka_wait_dead() {
 
 # kafka_cluster_in_sync SECONDS waits until every partition of
 # LAB_FAULT_TOPIC has all its replicas in sync again (a healed node has
-# caught up), at most SECONDS; a topic that does not exist has nothing to
-# wait for.
+# caught up), at most SECONDS: three answers in a row, as each may come from
+# another node's metadata, which follows the controller's a little later.
+# A topic that does not exist has nothing to wait for.
 kafka_cluster_in_sync() {
-    local deadline=$((SECONDS + $1)) out
-    while :; do
+    local deadline=$((SECONDS + $1)) out agreed=0
+    while [ "$agreed" -lt 3 ]; do
         if out=$(kafka_leader --topic "$LAB_FAULT_TOPIC" --describe 2>&1); then
-            awk '{ n = split($6, r, ","); m = split($8, s, ","); if (n != m) bad = 1 } END { exit bad }' <<<"$out" &&
-                return 0
+            if awk '{ n = split($6, r, ","); m = split($8, s, ","); if (n != m) bad = 1 } END { exit bad }' <<<"$out"; then
+                agreed=$((agreed + 1))
+                continue
+            fi
         elif [[ $out == *"no topic"* ]]; then
             return 0
         fi
+        agreed=0
         [ "$SECONDS" -lt "$deadline" ] || { echo "$out" >&2; return 1; }
         sleep 0.5
     done

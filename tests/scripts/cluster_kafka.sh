@@ -43,6 +43,14 @@ kafka_new_controller() {
     c=$(kafka_controller_now) && [ "$c" != "$1" ]
 }
 
+# kafka_all_in_sync succeeds when every partition of the test's topic has
+# its 3 replicas in sync (the metadata of whichever node answers: heal
+# waited for three agreeing answers; another node's may still follow).
+kafka_all_in_sync() {
+    kt --topic "$LAB_FAULT_TOPIC" --describe 2>/dev/null |
+        awk '{ m = split($8, s, ","); if (m != 3) bad = 1 } END { exit bad || NR == 0 }'
+}
+
 cluster_test_kafka() {
     local t0=$SECONDS n leader new ctl desc hw
     export LAB_FAULT_TOPIC=lab-cluster-test LAB_FAULT_KEY=1
@@ -74,9 +82,8 @@ cluster_test_kafka() {
 
     run bash "$root/infra/fault.sh" heal kill-broker
     [ "$status" -eq 0 ] || fail "kafka: fault.sh heal kill-broker failed: $out"
-    desc=$(kt --topic "$LAB_FAULT_TOPIC" --describe) || desc=
-    awk '{ m = split($8, s, ","); if (m != 3) bad = 1 } END { exit bad || NR == 0 }' <<<"$desc" ||
-        fail "kafka: after heal, want kafka$leader back in the ISR (3 in sync): $desc"
+    kafka_wait_for 15 kafka_all_in_sync ||
+        fail "kafka: after heal, want kafka$leader back in the ISR (3 in sync): $(kt --topic "$LAB_FAULT_TOPIC" --describe 2>&1)"
 
     # kill-controller: another voter becomes the active controller
     ctl=$(kafka_controller_now) || { fail "kafka: no active controller before kill-controller"; return; }

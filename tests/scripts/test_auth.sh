@@ -28,7 +28,7 @@ done
 # packages are the lab's own); world-traversable for the postgres user.
 root=$tmp/checkout
 mkdir -p "$root/infra" "$root/phases"
-cp infra/services.sh infra/common.sh infra/phases.sh infra/lab.env infra/schema.sql "$root/infra/"
+cp infra/services.sh infra/common.sh infra/svclib.sh infra/phases.sh infra/lab.env infra/schema.sql "$root/infra/"
 cp phases/phases.list "$root/phases/"
 printf '#!/usr/bin/env bash\ntrue\n' >"$root/infra/install.sh"
 chmod 755 "$tmp" "$root"
