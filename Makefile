@@ -155,7 +155,7 @@ build/san/$(t): $(call obj,tests/integration/$(t).c $(INT_HELPERS),san) $(TEST_L
 .PHONY: all help services phase1 services-down services-status deps $(addprefix phase,$(PHASES)) \
         attack test unit integration clean
 
-all: deps $(addprefix build/phase,$(PHASES)) build/attack
+all: deps $(addprefix build/phase,$(PHASES)) build/attack build/labproxy
 
 # The libraries must be there before anything compiles (a fresh machine):
 # the installer runs on a fresh checkout and when it changed, not on every build.

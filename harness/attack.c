@@ -43,6 +43,7 @@
 #include "live.h"
 #include "nemesis.h"
 #include "report.h"
+#include "sentinel.h"
 #include "stats.h"
 #include "timeline.h"
 
@@ -716,6 +717,15 @@ static int run_setup(struct run *r, int argc, char **argv)
     if (args->help) {
         args_usage(stdout, "attack");
         return EXIT_RAN;
+    }
+    {   /* LAB_REDIS is read after the sale (claims_stuck_redis): a bad one
+         * is refused now, not after a whole attack */
+        struct redis_addr addr;
+
+        if (!redis_addr_parse(lab_env("LAB_REDIS", LAB_REDIS_DEFAULT), &addr, err, sizeof err)) {
+            fprintf(stderr, "attack: LAB_REDIS: %s\n", err);
+            return EXIT_USAGE;
+        }
     }
     r->booking = !args_is_custom(args);
     if (args->run_id[0] == '\0')

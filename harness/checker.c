@@ -216,6 +216,7 @@ void checker_compute(const struct check_input *in, struct check_result *out)
     out->drift_known = in->gate_known;
     out->drift = in->gate_known ? in->drift : 0;
     out->phantom = in->phantom;
+    out->acked_lost = out->false_confirmations + out->lost;
     unsold = in->available - in->phantom;      /* seats - sold: what the tickets leave */
     out->undersold = unsold > 0 ? (unsold < out->refused ? unsold : out->refused) : 0;
     out->availability = out->window_requests > 0
@@ -350,6 +351,7 @@ void checker_write_human(FILE *out, const struct check_result *r)
             "  lost                %lld\n"
             "  duplicated          %lld\n"
             "  false confirmations %lld\n"
+            "  acknowledged, lost  %lld (201 with no ticket %lld, 202 never decided %lld)\n"
             "  false refusals      %lld\n"
             "  unknown outcomes    %lld (resolved: %lld booked, %lld not booked)\n"
             "  counter drift       %s\n"
@@ -362,7 +364,8 @@ void checker_write_human(FILE *out, const struct check_result *r)
             "  time to recover     %s\n"
             "checker verdict: %s\n",
             r->requests, r->ok, r->fail, r->info, r->oversold, r->lost, r->duplicated,
-            r->false_confirmations, r->false_refusals, r->info, r->unknown_booked,
+            r->false_confirmations, r->acked_lost, r->false_confirmations, r->lost,
+            r->false_refusals, r->info, r->unknown_booked,
             r->unknown_not_booked, drift, r->phantom, r->undersold, r->refused, r->ids,
             r->same_id_retries,
             r->answers_disagree, stuck, avail, recover, verdict);
@@ -380,9 +383,10 @@ void checker_write_fields(FILE *out, const struct check_result *r)
             "\"check_info\":%lld,\"check_oversold\":%lld,\"check_lost\":%lld,"
             "\"check_duplicated\":%lld,\"check_false_confirmations\":%lld,"
             "\"check_false_refusals\":%lld,\"check_unknown_booked\":%lld,"
-            "\"check_unknown_not_booked\":%lld,",
+            "\"check_unknown_not_booked\":%lld,\"check_acked_lost\":%lld,",
             r->requests, r->ok, r->fail, r->info, r->oversold, r->lost, r->duplicated,
-            r->false_confirmations, r->false_refusals, r->unknown_booked, r->unknown_not_booked);
+            r->false_confirmations, r->false_refusals, r->unknown_booked, r->unknown_not_booked,
+            r->acked_lost);
     if (r->drift_known)
         fprintf(out, "\"check_drift\":%lld,", r->drift);
     else

@@ -9,6 +9,11 @@
  *   duplicated           a request decided twice (a ticket and a refusal,
  *                        or two rows), plus users holding two tickets
  *   false confirmations  answered 201, no ticket row
+ *   acknowledged, then lost
+ *                        the two above together: what a client was told
+ *                        was done (201 booked, 202 accepted) and is gone
+ *                        (a failover to a standby or a Kafka leader that had
+ *                        not yet received it: docs/cluster.md)
  *   false refusals       answered 409 sold_out, yet a ticket row
  *   unknown outcomes     class info, and how they resolved (booked or not)
  *   drift                the Redis gate's counter minus the database's
@@ -77,6 +82,7 @@ struct check_input {
 struct check_result {
     long long requests, ok, fail, info;
     long long oversold, lost, duplicated, false_confirmations, false_refusals;
+    long long acked_lost;     /* false_confirmations + lost */
     long long unknown_booked, unknown_not_booked;
     bool drift_known;
     long long drift;

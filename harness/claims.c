@@ -1,6 +1,6 @@
 /* claims.c -- counting the stuck claims (claims.h). */
 #include "claims.h"
-#include "secrets.h"
+#include "sentinel.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -44,38 +44,22 @@ int claims_stuck_db(PGconn *db, long long event_id, long long *stuck)
     return rc;
 }
 
-/* claims_stuck_redis: a connection of its own, one HGETALL, closed again:
- * it runs once per attack, after the sale. */
+/* claims_stuck_redis: a connection of its own (lib/sentinel.c: one server,
+ * or the primary the Sentinels name), one HGETALL, closed again: it runs
+ * once per attack, after the sale. */
 int claims_stuck_redis(const char *redis_addr, long long event_id, const char *prefix,
                        int timeout_ms, long long *stuck)
 {
     size_t prefix_len = strlen(prefix);
-    struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
-    char host[256];
-    int port, rc = -1;
+    char err[256];
+    int rc = -1;
     redisContext *ctx;
     redisReply *reply;
 
-    if (!parse_host_port(redis_addr, host, (int)sizeof host, &port))
+    ctx = redis_open(redis_addr, timeout_ms, NULL, err, sizeof err);
+    if (!ctx) {
+        lab_log("claims: cannot reach Redis: %s", err);
         return -1;
-    ctx = redisConnectWithTimeout(host, port, tv);
-    if (!ctx || ctx->err) {
-        lab_log("claims: cannot reach Redis at %s: %s", redis_addr, ctx ? ctx->errstr : "no memory");
-        redisFree(ctx);
-        return -1;
-    }
-    redisSetTimeout(ctx, tv);
-    {   /* the lab's Redis wants its password (docs/bring-your-own.md) */
-        char user[128], pass[512], err[256];
-        int found = secrets_redis_auth(redis_addr, user, sizeof user, pass, sizeof pass, err,
-                                       sizeof err);
-
-        if (found > 0) {
-            reply = user[0] ? redisCommand(ctx, "AUTH %s %s", user, pass)
-                            : redisCommand(ctx, "AUTH %s", pass);
-            freeReplyObject(reply);
-        }
-        explicit_bzero(pass, sizeof pass);
     }
     reply = redisCommand(ctx, "HGETALL event:%lld:requests", event_id);
     if (reply && reply->type == REDIS_REPLY_ARRAY) {

@@ -34,7 +34,8 @@ int claims_stuck_db(PGconn *db, long long event_id, long long *stuck);
 
 /* claims_stuck_redis counts the in_progress values of event:EVENT_ID:requests
  * whose request ids start with PREFIX (the run's id), on the Redis server at
- * REDIS_ADDR ("host:port"), waiting TIMEOUT_MS at most: 0 with *STUCK set
+ * REDIS_ADDR (LAB_REDIS: "host:port", or the Sentinels of the primary),
+ * waiting TIMEOUT_MS at most: 0 with *STUCK set
  * (0 for a hash that does not exist), or -1. */
 int claims_stuck_redis(const char *redis_addr, long long event_id, const char *prefix,
                        int timeout_ms, long long *stuck);

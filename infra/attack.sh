@@ -7,7 +7,8 @@
 #   bash infra/attack.sh --phase N [--bin-dir build] [--harness-dir DIR]
 #                        [--service-arg ARG]... [--strategy NAME] [--without NAME]
 #                        [--instances K] [--workers W] [--partitions P]
-#                        [--events E] [--split-roles] [attack options...]
+#                        [--events E] [--split-roles] [--service-env NAME=VALUE]...
+#                        [attack options...]
 #
 #   --strategy NAME   the service's --strategy (phase 2: unsafe, local-mutex;
 #                     phase 3: for-update, atomic, optimistic, serializable,
@@ -30,6 +31,12 @@
 #                     both to partition 1
 #   --split-roles     phases 5 and 6: the same as --workers 1, so that a fault
 #                     can kill the worker alone
+#   --service-env NAME=VALUE   an environment variable for the service's
+#                     processes alone, not the harness's (scripts/nemesis.sh
+#                     gives a partition fault's service the proxy's addresses
+#                     in LAB_PG, LAB_REDIS or LAB_KAFKA, while the harness
+#                     audits the servers directly); kept in the command line
+#                     that infra/fault.sh restarts a killed process with
 #
 # The pid and command line of the first instance and of the first worker are
 # kept in .lab/run/service.pid, service.cmd, worker.pid and worker.cmd, for
@@ -46,6 +53,7 @@ workers=0
 events=1
 split_roles=false
 service_args=()
+service_env=()
 attack_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -60,6 +68,10 @@ while [ $# -gt 0 ]; do
         --workers) workers=${2:?--workers needs a number}; shift 2 ;;
         --events) events=${2:?--events needs a number}; shift 2 ;;
         --split-roles) split_roles=true; shift ;;
+        --service-env)
+            [[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] ||
+                { echo "attack.sh: --service-env takes NAME=VALUE, not '${2:-}'" >&2; exit 2; }
+            service_env+=("$2"); shift 2 ;;
         --event) event=${2:?--event needs an id}; attack_args+=("$1" "$2"); shift 2 ;;
         -h|--help)
             script_help "$0"
@@ -150,14 +162,19 @@ stop_service() {
 }
 trap stop_service EXIT
 
+# The service's program, behind `env NAME=VALUE...` when --service-env
+# gave it variables of its own (env execs it: the pid is the phase's).
+service_bin=("$LAB_ROOT/$bin_dir/phase$phase")
+[ ${#service_env[@]} -eq 0 ] || service_bin=(env "${service_env[@]}" "${service_bin[@]}")
+
 # start_one NAME ARGS...: one service process, its log in .lab/log/NAME.log
 start_one() {
     local name=$1
     shift
-    "$LAB_ROOT/$bin_dir/phase$phase" "$@" >"$LAB_RUN/log/$name.log" 2>&1 &
+    "${service_bin[@]}" "$@" >"$LAB_RUN/log/$name.log" 2>&1 &
     service_pids+=($!)
     [ "$name" = "phase$phase-worker1" ] &&
-        keep_role worker $! "$LAB_RUN/log/$name.log" "$LAB_ROOT/$bin_dir/phase$phase" "$@"
+        keep_role worker $! "$LAB_RUN/log/$name.log" "${service_bin[@]}" "$@"
     return 0
 }
 role=()
@@ -169,7 +186,7 @@ instance_log() {
     else echo "$LAB_RUN/log/phase$phase.log"; fi
 }
 start_instance() {
-    local cmd=("$LAB_ROOT/$bin_dir/phase$phase" --listen "$HTTP_HOST:${ports[$1]}"
+    local cmd=("${service_bin[@]}" --listen "$HTTP_HOST:${ports[$1]}"
                ${role[@]+"${role[@]}"} ${service_args[@]+"${service_args[@]}"})
     "${cmd[@]}" >"$(instance_log "$1")" 2>&1 &
     service_pids[$1]=$!

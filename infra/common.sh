@@ -264,3 +264,16 @@ phase_stop() {
 script_help() {
     awk 'NR == 1 && /^#!/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"
 }
+
+# proxy_ctl HOST:PORT COMMAND... sends one command to the control port of
+# the lab's TCP proxy (tools/labproxy.c: cut, heal, delay MS, drop PERCENT,
+# route LISTEN TARGET, status) and prints its one-line answer; fails when
+# nothing answers within 5 s or the answer is an error.
+proxy_ctl() {
+    local addr=$1 reply
+    shift
+    reply=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/${0%:*}/${0##*:}" && echo "$1" >&3 && head -n 1 <&3' \
+        "$addr" "$*" 2>/dev/null) || return 1
+    echo "$reply"
+    [ -n "$reply" ] && [[ $reply != error:* ]]
+}

@@ -9,7 +9,10 @@
 # stops the lab's server, heal starts it), pause-postgres, pause-redis,
 # pause-service (SIGSTOP; heal sends SIGCONT); in the replicated topology
 # (infra/cluster.sh) also kill-broker, kill-controller, failover-postgres,
-# failover-redis.
+# failover-redis; partition-pg, partition-redis, partition-kafka (break
+# cuts the service off through the lab's TCP proxy, heal forwards again:
+# only while scripts/nemesis.sh runs one, whose control address it keeps in
+# .lab/run/proxy.addr).
 #
 # It acts only on processes the lab started, found through their pid files:
 # .lab/run/service.pid and worker.pid (written by infra/attack.sh, with the
@@ -101,6 +104,20 @@ stop_server() {
     ! port_open "$2" "$3" || die "$1 was stopped but something still answers on $2:$3"
 }
 
+# proxy_fault SERVICE COMMAND: COMMAND (cut, heal) to the lab's TCP proxy
+# that scripts/nemesis.sh started for SERVICE, found through proxy.addr
+# (its control address, the service it stands for) and proxy.pid.
+proxy_fault() {
+    local addr for pid reply
+    { read -r addr && read -r for; } <"$LAB_PIDS/proxy.addr" 2>/dev/null &&
+        pid=$(head -n 1 "$LAB_PIDS/proxy.pid" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] &&
+        [[ $({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) == *labproxy* ]] ||
+        die "no proxy of the lab runs (.lab/run/proxy.addr, proxy.pid): partition faults run through scripts/nemesis.sh"
+    [ "$for" = "$1" ] || die "the running proxy stands for $for, not $1: partition-$1 needs its own run of scripts/nemesis.sh"
+    reply=$(proxy_ctl "$addr" "$2") || die "the proxy on $addr answered '$reply' to $2"
+    say "fault: $1 partition, proxy: $reply"
+}
+
 server_pid() {
     bash "$LAB_ROOT/infra/services.sh" pid "$1" || die "the lab's $1 is not running"
 }
@@ -110,6 +127,9 @@ case $action:$kind in
     [ "$LAB_TOPOLOGY" = replicated ] ||
         die "$kind needs the replicated topology: LAB_TOPOLOGY=replicated make services (docs/cluster.md)"
     exec bash "$LAB_ROOT/infra/cluster.sh" fault "$action" "$kind" ;;
+*:partition-pg | *:partition-redis | *:partition-kafka)
+    if [ "$action" = break ]; then proxy_fault "${kind#partition-}" cut
+    else proxy_fault "${kind#partition-}" heal; fi ;;
 break:kill-service) kill_role service ;;
 heal:kill-service) start_role service ;;
 break:kill-worker) kill_role worker ;;

@@ -2,12 +2,12 @@
 # install.sh -- installs what the lab needs on a Debian machine, and only what
 # is missing, so that it is cheap to run before every build (`make deps`) and
 # every `services.sh up`: the compiler and C libraries, PostgreSQL, Redis,
-# Java and Maven, wrk, gnuplot and Chromium (headless, for the page tests) from apt, then Kafka's jars from Maven
+# Redis Sentinel (the replicated topology), Java and Maven, wrk, gnuplot and Chromium (headless, for the page tests) from apt, then Kafka's jars from Maven
 # Central (Debian does not package Kafka) into infra/kafka/target/dependency.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-packages=(build-essential pkg-config postgresql redis-server libpq-dev libhiredis-dev
+packages=(build-essential pkg-config postgresql redis-server redis-sentinel libpq-dev libhiredis-dev
           librdkafka-dev libmicrohttpd-dev libcmocka-dev gnuplot-nox
           openjdk-17-jre-headless maven wrk
           curl  # curl: infra/attack.sh talks to the service with it

@@ -280,18 +280,22 @@ redis_down() {
 
 # kafka_config prints server.properties: one KRaft node that is both broker
 # and controller, the controller on the next port, topics created on use.
+# A third listener, PROXIED, on K+10, is advertised as K+20, where the lab's
+# TCP proxy listens during a partition fault (scripts/nemesis.sh) and
+# forwards to K+10: a client that bootstraps through the proxy is told to
+# come back through it, so that all its traffic crosses the proxy.
 kafka_config() {
-    local ctl=$((KAFKA_PORT + 1))
+    local ctl=$((KAFKA_PORT + 1)) proxied=$((KAFKA_PORT + 10)) via=$((KAFKA_PORT + LAB_PROXY_OFFSET))
     cat <<EOF
 # written by infra/services.sh at every start: edit that, not this
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$KAFKA_HOST:$ctl
-listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$ctl
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$ctl,PROXIED://$KAFKA_HOST:$proxied
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,PROXIED://$KAFKA_HOST:$via
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT
 log.dirs=$KAFKA_DIR/data
 num.partitions=1
 offsets.topic.replication.factor=1

@@ -3,7 +3,9 @@
 # prints PASS or FAIL per scenario and phase, writes
 # results/regress-junit.xml, and fails when a figure is not as expected.
 # Then the zoo's fast half (scripts/zoo.sh --fast, docs/zoo.md): every fast
-# planted bug must be caught, and the same run without it clean.
+# planted bug must be caught, and the same run without it clean. Then the
+# replicated topology's scenarios (scripts/regress-replicated.sh,
+# regress/replicated.conf) on a topology of their own, started and stopped.
 #
 #   make regress
 #   make regress REGRESS_PHASES=3 REGRESS_SCENARIOS=burst,last-seat
@@ -13,3 +15,4 @@
 regress: all
 	@bash scripts/regress.sh
 	@bash scripts/zoo.sh --fast
+	@bash scripts/regress-replicated.sh

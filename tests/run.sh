@@ -13,6 +13,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source infra/phases.sh
+# The tests run against one server each (their defaults are compiled in);
+# a replicated topology of this checkout is tested by test_replicated.sh,
+# on ports of its own.
+if [ "${1:-all}" != unit ] && [ -r "${LAB_RUN_DIR:-.lab}/topology.env" ] &&
+    grep -q '^LAB_TOPOLOGY=replicated' "${LAB_RUN_DIR:-.lab}/topology.env"; then
+    echo "tests: the replicated topology runs (.lab/topology.env); the tests want one server" >&2
+    echo "       each: make services-down, then make test" >&2
+    exit 2
+fi
 
 what=${1:-all}
 case $what in

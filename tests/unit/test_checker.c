@@ -97,6 +97,7 @@ static void test_figures(void **state)
     assert_int_equal(r.false_confirmations, 1);
     assert_int_equal(r.false_refusals, 1);
     assert_int_equal(r.lost, 1);
+    assert_int_equal(r.acked_lost, 2);       /* job 1's 201 and job 4's 202 */
     assert_int_equal(r.duplicated, 1);
     assert_int_equal(r.unknown_booked, 1);
     assert_int_equal(r.unknown_not_booked, 1);

@@ -224,10 +224,12 @@ static void pipeline_call_done(struct cache_call *call, const redisReply *reply)
 }
 
 /* pipeline_pipe_before runs before each of the pipe's round trips, and at
- * least once a second: the seats of lost takes are given back, and the
- * claims this process holds are said to be alive. */
+ * least once a second: the gate is rebuilt if Redis failed over to another
+ * primary, the seats of lost takes are given back, and the claims this
+ * process holds are said to be alive. */
 static void pipeline_pipe_before(struct conns *c)
 {
+    gate_follow_primary(c->svc);
     gate_settle(c);
     admit_heartbeat(c);
 }

@@ -4,73 +4,53 @@
  * frees it, so no function here leaks a reply or misreads an error. */
 #include "clients/cache.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include "parse.h"
-#include "secrets.h"
+#include "sentinel.h"
 
-/* cache_authenticate makes a new connection usable: AUTH with the password
- * found for HOST_PORT (secrets.h), or a PING when there is none, so that a
- * Redis that wants a password says so at connect time, with a hint, rather
- * than at the first booking. A server that needs no password (AUTH "called
- * without any password configured") is fine as it is. */
-static bool cache_authenticate(redisContext *c, const char *host_port, char *err,
-                               size_t err_len)
+/* The primary this process's connections last landed on (its run_id), and
+ * how many times that changed: a failover (or the primary restarted). Only
+ * an address of Sentinels has a run_id; one server is taken as it is. */
+static pthread_mutex_t cache_primary_lock = PTHREAD_MUTEX_INITIALIZER;
+static char cache_primary[REDIS_RUN_ID];
+static _Atomic unsigned cache_primary_moves;
+
+unsigned cache_primary_changes(void)
 {
-    char user[128], pass[512];
-    int found = secrets_redis_auth(host_port, user, sizeof user, pass, sizeof pass, err, err_len);
-    redisReply *r;
-    bool ok;
-
-    if (found < 0)
-        return false;
-    if (found && user[0])
-        r = redisCommand(c, "AUTH %s %s", user, pass);
-    else if (found)
-        r = redisCommand(c, "AUTH %s", pass);
-    else
-        r = redisCommand(c, "PING");
-    explicit_bzero(pass, sizeof pass);
-    if (!r) {
-        snprintf(err, err_len, "Redis at %s: %s", host_port, c->errstr);
-        return false;
-    }
-    ok = r->type != REDIS_REPLY_ERROR ||
-         (found && strstr(r->str, "without any password configured"));
-    if (!ok)
-        snprintf(err, err_len, "Redis at %s: %s%s", host_port, r->str,
-                 found ? " (LAB_REDIS_PASSWORD or LAB_REDIS_PASSFILE: docs/bring-your-own.md)"
-                       : " (no password given: set LAB_REDIS_PASSWORD, docs/bring-your-own.md)");
-    freeReplyObject(r);
-    return ok;
+    return atomic_load(&cache_primary_moves);
 }
 
-/* cache_connect opens one connection to HOST_PORT and authenticates it:
- * every connection of the lab, the first and each reconnection, is made
- * here. */
-redisContext *cache_connect(const char *host_port, char *err, size_t err_len)
+/* cache_note_primary remembers RUN_ID as the primary of the moment, and
+ * counts a change when it is another server than before. */
+static void cache_note_primary(const char *run_id)
 {
-    char host[128];
-    int port;
-    struct timeval timeout = { 2, 0 };
-    redisContext *c;
+    if (!run_id[0])
+        return;
+    pthread_mutex_lock(&cache_primary_lock);
+    if (cache_primary[0] && strcmp(cache_primary, run_id) != 0) {
+        atomic_fetch_add(&cache_primary_moves, 1);
+        lab_log("cache: a new Redis primary (run_id %.12s..., was %.12s...)", run_id,
+                cache_primary);
+    }
+    memcpy(cache_primary, run_id, sizeof cache_primary);
+    pthread_mutex_unlock(&cache_primary_lock);
+}
 
-    if (!parse_host_port(host_port, host, sizeof host, &port)) {
-        snprintf(err, err_len, "bad Redis address '%s' (want HOST:PORT)", host_port);
-        return NULL;
-    }
-    c = redisConnectWithTimeout(host, port, timeout);
-    if (!c || c->err) {
-        snprintf(err, err_len, "Redis at %s: %s", host_port, c ? c->errstr : "out of memory");
-        redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, timeout);    /* a stopped Redis gives an error, not a hang */
-    if (!cache_authenticate(c, host_port, err, err_len)) {
-        redisFree(c);
-        return NULL;
-    }
+/* cache_connect opens one connection to the Redis that ADDR names, and
+ * authenticates it (lib/sentinel.c): every connection of the lab, the
+ * first and each reconnection, is made here, so each reconnection asks
+ * the Sentinels again. */
+redisContext *cache_connect(const char *addr, char *err, size_t err_len)
+{
+    char run_id[REDIS_RUN_ID];
+    redisContext *c = redis_open(addr, 2000, run_id, err, err_len);
+
+    if (c)
+        cache_note_primary(run_id);
     return c;
 }
 

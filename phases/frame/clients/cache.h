@@ -11,8 +11,15 @@
 #include <hiredis/hiredis.h>
 #include "lab.h"
 
-/* cache_connect: NULL with a reason in ERR when Redis cannot be reached. */
-redisContext *cache_connect(const char *host_port, char *err, size_t err_len);
+/* cache_connect: a connection to the Redis of ADDR (LAB_REDIS: host:port,
+ * or sentinel://...: the primary the Sentinels name); NULL with a reason in
+ * ERR when Redis cannot be reached. */
+redisContext *cache_connect(const char *addr, char *err, size_t err_len);
+
+/* cache_primary_changes counts the times a connection of this process
+ * landed on another primary than the one before (Sentinels only: a
+ * failover). The gate is rebuilt when it moves (gate_follow_primary). */
+unsigned cache_primary_changes(void);
 
 /* cache_give_back returns a seat taken by the gate (booking/admit.c) whose
  * booking did not happen. */

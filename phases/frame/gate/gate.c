@@ -109,6 +109,16 @@ enum lab_status gate_rebuild(const struct service *svc)
         long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
         long long seats = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 
+        long long was;
+        bool found = false;
+
+        /* what the gate said, for the log: after a failover, the new
+         * primary's counter against the database (the seats in flight
+         * make the database's the higher; decrements the replica missed
+         * make the counter the higher) */
+        if (cache_read_seats(cache, id, &was, &found) == LAB_OK && found && was != seats)
+            lab_log("gate: event %lld: the counter said %lld, the database %lld available", id,
+                    was, seats);
         st = admit_rebuild(db, cache, id, svc->phase->send != NULL);
         if (st == LAB_OK)
             st = cache_seed(cache, id, seats < 0 ? 0 : seats, false);
@@ -119,4 +129,41 @@ enum lab_status gate_rebuild(const struct service *svc)
     redisFree(cache);
     PQfinish(db);
     return st;
+}
+
+/* The primary moves seen by gate_follow_primary (cache_primary_changes). */
+static _Atomic unsigned gate_primary_seen;
+
+/* gate_follow_primary rebuilds the gate when this process's connections
+ * landed on another Redis primary (a failover, docs/cluster.md): the
+ * replica that took over may miss the last decrements and claims its
+ * primary acknowledged before it died (replication is asynchronous), so
+ * its counter is not to be trusted; the database's is, as after a restart
+ * (gate_rebuild, the same path: the seats in flight counted free, the
+ * excess refused by the database and closed by gate_close). Without
+ * rebuild (the zoo, docs/zoo.md) the new primary's counter stands. It runs
+ * on the gate's Redis pipe before each round trip (booking/pipeline.c); a
+ * rebuild that fails is tried again on the next one. */
+void gate_follow_primary(const struct service *svc)
+{
+    unsigned now = cache_primary_changes();
+    long long n;
+
+    if (now == atomic_load(&gate_primary_seen))
+        return;
+    if (safeguard_off(svc->cfg, SAFEGUARD_REBUILD)) {
+        lab_log("gate: a new Redis primary, its counter kept (--without rebuild)");
+        atomic_store(&gate_primary_seen, now);
+        return;
+    }
+    lab_log("gate: a new Redis primary: rebuilding the gate from the database");
+    if (gate_rebuild(svc) != LAB_OK)
+        return;
+    atomic_store(&gate_primary_seen, now);
+    /* the takes whose answer was lost went to the old primary, and none
+     * was booked: the database counts their seats free already, so giving
+     * them back too (gate_settle) would be a seat too many each */
+    n = atomic_exchange(&gate_lost_takes, 0);
+    if (n > 0)
+        lab_log("gate: %lld seats of takes with a lost answer dropped (counted by the rebuild)", n);
 }

@@ -37,4 +37,9 @@ long long gate_refused_count(void);
  * (gate.c). */
 enum lab_status gate_rebuild(const struct service *svc);
 
+/* gate_follow_primary rebuilds the gate the same way when the process's
+ * Redis connections landed on another primary (a Sentinel failover), on
+ * the gate's pipe thread before a round trip (gate.c). */
+void gate_follow_primary(const struct service *svc);
+
 #endif

@@ -14,7 +14,7 @@ struct config {
     char http_host[64];        /* --listen HOST:PORT, default LAB_HTTP */
     int http_port;
     const char *pg;            /* LAB_PG: libpq connection string */
-    const char *redis;         /* LAB_REDIS: host:port */
+    const char *redis;         /* LAB_REDIS: host:port, or sentinel://...: lib/sentinel.h */
     const char *kafka;         /* LAB_KAFKA: bootstrap servers */
     int threads;               /* --threads: booking threads, each with its own
                                   PGconn and redisContext: the database pool */

@@ -18,6 +18,7 @@
 #include "service/phase.h"
 #include "service/strategy.h"
 #include "gate/gate.h"
+#include "sentinel.h"
 
 /* check_backends connects once to each service the phase needs. */
 static void check_backends(const struct phase *phase, const struct config *cfg)
@@ -31,7 +32,12 @@ static void check_backends(const struct phase *phase, const struct config *cfg)
                   err);
     PQfinish(db);
     if (phase_has_gate(phase)) {
-        redisContext *c = cache_connect(cfg->redis, err, sizeof err);
+        struct redis_addr addr;
+        redisContext *c;
+
+        if (!redis_addr_parse(cfg->redis, &addr, err, sizeof err))
+            lab_fatal("LAB_REDIS: %s", err);
+        c = cache_connect(cfg->redis, err, sizeof err);
         if (!c)
             lab_fatal("cannot reach %s. Start the services: make services", err);
         redisFree(c);
