@@ -286,15 +286,6 @@ group.initial.rebalance.delay.ms=0
 EOF
 }
 
-# kafka_started LOG OFFSET succeeds when the broker has logged that it
-# started, after byte OFFSET of LOG (what an earlier run wrote comes before).
-kafka_started() {
-    local from=$2
-    [ -f "$1" ] || return 1
-    [ "$(stat -c %s "$1")" -ge "$from" ] || from=0 # the log rolled over
-    grep -q -e 'Kafka Server started' -e 'started (kafka.server.KafkaRaftServer)' < <(tail -c +$((from + 1)) "$1")
-}
-
 # kafka_up formats the storage once, starts the broker with nohup and waits
 # until it answers on its port and has logged that it started.
 kafka_up() {

@@ -9,6 +9,15 @@ KAFKA_CP="$KAFKA_JARS/*" # expanded by java, not by the shell
 KAFKA_OPTS=(-Djava.awt.headless=true -Dkafka.logs.dir="$LAB_LOGS"
             -Dlog4j.configuration="file:$LAB_ROOT/infra/kafka/log4j.properties")
 
+# kafka_started LOG OFFSET succeeds when a Kafka broker (a node) has logged that it
+# started, after byte OFFSET of LOG (what an earlier run wrote comes before).
+kafka_started() {
+    local from=$2
+    [ -f "$1" ] || return 1
+    [ "$(stat -c %s "$1")" -ge "$from" ] || from=0 # the log rolled over
+    grep -q -e 'Kafka Server started' -e 'started (kafka.server.KafkaRaftServer)' < <(tail -c +$((from + 1)) "$1")
+}
+
 # PostgreSQL refuses to run as root: as root, its commands run as the
 # postgres user (created by Debian's package); otherwise as the caller.
 as_pg=()
@@ -20,7 +29,7 @@ as_pg=()
 pid_of() {
     local pid cmd
     pid=$(head -n 1 "$1" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] || return 1
-    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) && [[ $cmd == *"$2"* ]] || return 1
+    cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) && [[ $cmd == *"$2"* ]] || return 1
     echo "$pid"
 }
 

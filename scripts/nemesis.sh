@@ -195,7 +195,9 @@ run=${NEMESIS_RUN_ID:-f$(date +%s)p$phase}
 # not be booked into this run's event
 topic=()
 case $phase in 5 | 6) topic=(--service-arg --topic --service-arg "lab-nemesis-$run"
-                             --service-arg --group --service-arg "lab-nemesis-$run") ;; esac
+                             --service-arg --group --service-arg "lab-nemesis-$run")
+    # kill-broker kills the leader of this topic's booking partition
+    export LAB_FAULT_TOPIC=lab-nemesis-$run ;; esac
 mkdir -p "$LAB_ROOT/results"
 say "phase $phase, $fault, $requests requests over $connections connections (run $run)"
 if [ -n "$proxy_for" ]; then

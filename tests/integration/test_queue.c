@@ -151,7 +151,8 @@ static void test_send_consume_commit(void **state)
 
     err[0] = '\0';
     t0 = lab_now_us();
-    q = queue_producer_open(brokers, topic, PARTITIONS, OPEN_TIMEOUT_MS, QUEUE_LINGER_MS_DEFAULT, err, sizeof err);
+    q = queue_producer_open(brokers, topic, PARTITIONS, OPEN_TIMEOUT_MS, QUEUE_LINGER_MS_DEFAULT,
+                            QUEUE_ACKS_ALL, err, sizeof err);
     if (!q)
         fail_msg("cannot open the producer on %s (is Kafka up? bash infra/services.sh up kafka): %s",
                  brokers, err);
@@ -249,7 +250,8 @@ static void test_send_refuses_bad_booking(void **state)
 
     (void)state;
     snprintf(topic, sizeof topic, "test-queue-%ld", (long)getpid());
-    q = queue_producer_open(brokers, topic, PARTITIONS, OPEN_TIMEOUT_MS, QUEUE_LINGER_MS_DEFAULT, err, sizeof err);
+    q = queue_producer_open(brokers, topic, PARTITIONS, OPEN_TIMEOUT_MS, QUEUE_LINGER_MS_DEFAULT,
+                            QUEUE_ACKS_ALL, err, sizeof err);
     if (!q)
         fail_msg("cannot open the producer: %s", err);
     b = booking_number(0);
@@ -274,8 +276,8 @@ static void test_producer_closed_port(void **state)
     long long took;
 
     (void)state;
-    q = queue_producer_open(CLOSED_PORT, "test-queue-closed", 1, CLOSED_TIMEOUT_MS, QUEUE_LINGER_MS_DEFAULT, err,
-                            sizeof err);
+    q = queue_producer_open(CLOSED_PORT, "test-queue-closed", 1, CLOSED_TIMEOUT_MS,
+                            QUEUE_LINGER_MS_DEFAULT, QUEUE_ACKS_ALL, err, sizeof err);
     took = elapsed_ms(t0);
     if (q) {
         queue_producer_close(q);
@@ -337,7 +339,7 @@ static void test_send_broker_gone(void **state)
                      RD_KAFKA_RESP_ERR_NO_ERROR);
 
     q = queue_producer_open(rd_kafka_mock_cluster_bootstraps(mc), "test-queue-gone", 1,
-                            GONE_TIMEOUT_MS, QUEUE_LINGER_MS_DEFAULT, err, sizeof err);
+                            GONE_TIMEOUT_MS, QUEUE_LINGER_MS_DEFAULT, QUEUE_ACKS_ALL, err, sizeof err);
     if (!q)
         fail_msg("cannot open the producer on the mock cluster: %s", err);
     assert_int_equal(queue_send(q, &b, GONE_TIMEOUT_MS, err, sizeof err), LAB_OK);

@@ -1,5 +1,6 @@
 /* test_config.c -- who may reset: the admin token is LAB_ADMIN_TOKEN when
- * set, none on loopback, and a random one off loopback. */
+ * set, none on loopback, and a random one off loopback; the flags that take
+ * a value from a fixed set or range refuse anything else. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,11 +72,39 @@ static void test_commit_interval(void **state)
     assert_false(config_parse(&c, 3, word, err, sizeof err));
 }
 
+/* --acks: all (the idempotent producer) unless given; 1 for the leader
+ * alone; anything else refused with the reason, which the service answers
+ * with its usage and exit status 2. */
+static void test_acks(void **state)
+{
+    struct config c;
+    char *one[] = { "phase", "--acks", "1", NULL };
+    char *all[] = { "phase", "--acks", "all", NULL };
+    char *two[] = { "phase", "--acks", "2", NULL };
+    char *none[] = { "phase", "--acks", NULL };
+    char err[256];
+
+    (void)state;
+    parse(&c, "127.0.0.1:18080");
+    assert_int_equal(c.acks, QUEUE_ACKS_ALL);
+    assert_string_equal(queue_acks_name(c.acks), "all");
+    assert_true(config_parse(&c, 3, one, err, sizeof err));
+    assert_int_equal(c.acks, QUEUE_ACKS_LEADER);
+    assert_string_equal(queue_acks_name(c.acks), "1");
+    assert_true(config_parse(&c, 3, all, err, sizeof err));
+    assert_int_equal(c.acks, QUEUE_ACKS_ALL);
+    assert_false(config_parse(&c, 3, two, err, sizeof err));
+    assert_non_null(strstr(err, "--acks must be all or 1, not '2'"));
+    assert_false(config_parse(&c, 2, none, err, sizeof err));
+    assert_non_null(strstr(err, "--acks"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admin_token),
         cmocka_unit_test(test_commit_interval),
+        cmocka_unit_test(test_acks),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -31,12 +31,26 @@ struct queue_producer;
 struct queue_consumer;
 struct queue_message;      /* one consumed message, owned by the caller until queue_done() */
 
+/* Which brokers must have a message before it counts as stored (--acks):
+ * every in-sync replica (acks=all, the idempotent producer: the default), or
+ * the partition's leader alone (acks=1: a leader that dies before its
+ * followers fetched the message takes it along, 202 answered already). */
+enum queue_acks {
+    QUEUE_ACKS_ALL = 0,
+    QUEUE_ACKS_LEADER,
+};
+
+/* queue_acks_name: "all" or "1", as the flag and Kafka spell them. */
+const char *queue_acks_name(enum queue_acks acks);
+
 /* queue_producer_open connects to BROKERS and makes sure TOPIC exists
- * (created with PARTITIONS partitions if missing). Returns NULL with a reason
- * in ERR when the broker cannot be reached within TIMEOUT_MS. */
+ * (created with PARTITIONS partitions and the brokers' default replication
+ * factor if missing); ACKS says when a message counts as stored. Returns
+ * NULL with a reason in ERR when the broker cannot be reached within
+ * TIMEOUT_MS. */
 struct queue_producer *queue_producer_open(const char *brokers, const char *topic,
                                            int partitions, int timeout_ms, int linger_ms,
-                                           char *err, size_t err_len);
+                                           enum queue_acks acks, char *err, size_t err_len);
 
 /* The producer's default linger.ms (--linger-ms): how long librdkafka
  * gathers messages into one request to the broker. */

@@ -1,6 +1,10 @@
 /* queue_producer.c -- the producer of the asynchronous phases: one idempotent
- * handle shared by every booking thread, a 202 only for a stored message.
+ * handle (acks=all) shared by every booking thread, a 202 only for a stored
+ * message.
  * See queue.h for the contract of each function.
+ *
+ * With --acks 1 the handle is not idempotent and a message counts as stored
+ * once its partition's leader has it (queue_producer_set_acks).
  *
  * The library is librdkafka, used the way its own examples use it: a
  * configuration object handed over to rd_kafka_new(), delivery reports
@@ -178,8 +182,11 @@ static void *producer_poll(void *arg)
     return NULL;
 }
 
-/* create_topic makes TOPIC with PARTITIONS partitions (replication factor 1:
- * the lab has one broker) through the Admin API, waiting at most TIMEOUT_MS
+/* create_topic makes TOPIC with PARTITIONS partitions and the brokers'
+ * default replication factor (-1: default.replication.factor, 1 on the
+ * lab's single broker, 3 on the replicated topology's three nodes, whatever
+ * a managed cluster chose; min.insync.replicas comes with it) through the
+ * Admin API, waiting at most TIMEOUT_MS
  * for the answer on a queue of its own. A topic that exists already is
  * success: it is asked for only when the metadata did not list it, but two
  * services starting together can both ask, and one of them then learns that
@@ -198,7 +205,7 @@ static bool create_topic(rd_kafka_t *rk, const char *topic, int partitions, int 
     rd_kafka_resp_err_t kerr;
     bool ok = false;
 
-    if (!(newt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof errstr))) {
+    if (!(newt = rd_kafka_NewTopic_new(topic, partitions, -1, errstr, sizeof errstr))) {
         snprintf(err, err_len, "cannot describe topic %s: %s", topic, errstr);
         return false;
     }
@@ -251,14 +258,35 @@ static bool create_topic(rd_kafka_t *rk, const char *topic, int partitions, int 
     return ok;
 }
 
-/* queue_producer_open configures the idempotent producer, checks that the
+const char *queue_acks_name(enum queue_acks acks)
+{
+    return acks == QUEUE_ACKS_LEADER ? "1" : "all";
+}
+
+/* queue_producer_set_acks sets CONF's acknowledgement: acks=all with the
+ * idempotent producer, or acks=1 without it. Idempotence makes librdkafka's
+ * retries safe (no duplicate, no reordering) and requires acks=all (the
+ * broker's sequence numbers are only kept consistent across leaders for
+ * messages that every in-sync replica has): librdkafka refuses acks=1 with
+ * enable.idempotence=true, so acks=1 goes without it. */
+static bool queue_producer_set_acks(rd_kafka_conf_t *conf, enum queue_acks acks, char *err,
+                                    size_t err_len)
+{
+    if (acks == QUEUE_ACKS_LEADER)
+        return queue_conf_set(conf, "enable.idempotence", "false", err, err_len) &&
+               queue_conf_set(conf, "acks", "1", err, err_len);
+    return queue_conf_set(conf, "enable.idempotence", "true", err, err_len) &&
+           queue_conf_set(conf, "acks", "all", err, err_len);
+}
+
+/* queue_producer_open configures the producer (ACKS: queue_producer_set_acks), checks that the
  * broker answers within TIMEOUT_MS, creates the topic if the broker's
  * metadata does not list it (a topic that exists is left as it is, partition
  * count included) and starts the poller. TIMEOUT_MS is also message.timeout.ms: no message is tried for
  * longer than a booking is willing to wait for it. */
 struct queue_producer *queue_producer_open(const char *brokers, const char *topic,
                                            int partitions, int timeout_ms, int linger_ms,
-                                           char *err, size_t err_len)
+                                           enum queue_acks acks, char *err, size_t err_len)
 {
     struct queue_producer *q;
     rd_kafka_conf_t *conf;     /* configuration, owned by rd_kafka_new() once it succeeds */
@@ -278,16 +306,14 @@ struct queue_producer *queue_producer_open(const char *brokers, const char *topi
         return NULL;
     snprintf(timeout, sizeof timeout, "%d", timeout_ms);
     snprintf(linger, sizeof linger, "%d", linger_ms);
-    /* Idempotence makes librdkafka's retries safe (no duplicate, no
-     * reordering) and implies acks=all, set anyway to say so: a message is
-     * stored only once every in-sync replica has it. linger.ms is how long
+    /* With acks=all (the default) a message is stored only once every
+     * in-sync replica has it. linger.ms is how long
      * librdkafka gathers messages into one request to the broker: each
      * request costs the broker about the same whatever its size, and no
      * thread waits for it (the 202 is sent from the delivery report), so a
      * few milliseconds buy throughput for a few milliseconds of latency
      * (docs/bench.md has the figures). */
-    if (!queue_conf_set(conf, "enable.idempotence", "true", err, err_len) ||
-        !queue_conf_set(conf, "acks", "all", err, err_len) ||
+    if (!queue_producer_set_acks(conf, acks, err, err_len) ||
         !queue_conf_set(conf, "linger.ms", linger, err, err_len) ||
         !queue_conf_set(conf, "message.timeout.ms", timeout, err, err_len)) {
         rd_kafka_conf_destroy(conf);

@@ -21,6 +21,9 @@ void config_usage(const char *program)
             "  --partitions N          partitions of the booking topic (default 3)\n"
             "  --linger-ms MS          phases 5, 6: how long the producer gathers messages\n"
             "                          into one request to the broker, 0..1000 (default %d)\n"
+            "  --acks all|1            phases 5, 6: a message is stored once every in-sync\n"
+            "                          replica has it (all, idempotent: default) or its\n"
+            "                          partition's leader alone (1: lost if the leader dies)\n"
             "  --gate-memo-ms MS       phases 4, 6: after Redis said sold out, refuse the\n"
             "                          event without asking it for MS ms, 0..1000 (default 0)\n"
             "  --batch N               consumer: decide up to N messages per transaction,\n"
@@ -74,6 +77,7 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
         .kafka = lab_env("LAB_KAFKA", LAB_KAFKA_DEFAULT),
         .threads = 16, .think_ms = 20, .cache_ttl_ms = 1000, .queue_timeout_ms = 5000,
         .partitions = 3, .role = ROLE_ALL, .retries = 3, .linger_ms = QUEUE_LINGER_MS_DEFAULT,
+        .acks = QUEUE_ACKS_ALL,
         .topic = QUEUE_TOPIC_DEFAULT, .group = QUEUE_GROUP_DEFAULT,
     };
     err[0] = '\0';
@@ -118,7 +122,14 @@ bool config_parse(struct config *c, int argc, char **argv, char *err, size_t err
             c->topic = v;
         else if (strcmp(flag, "--group") == 0)
             c->group = v;
-        else if (strcmp(flag, "--role") == 0) {
+        else if (strcmp(flag, "--acks") == 0) {
+            if (strcmp(v, "all") == 0) c->acks = QUEUE_ACKS_ALL;
+            else if (strcmp(v, "1") == 0) c->acks = QUEUE_ACKS_LEADER;
+            else {
+                snprintf(err, err_len, "--acks must be all or 1, not '%s'", v);
+                return false;
+            }
+        } else if (strcmp(flag, "--role") == 0) {
             if (strcmp(v, "all") == 0) c->role = ROLE_ALL;
             else if (strcmp(v, "api") == 0) c->role = ROLE_API;
             else if (strcmp(v, "worker") == 0) c->role = ROLE_WORKER;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "clients/queue.h"
 #include "service/safeguard.h"
 
 enum config_role { ROLE_ALL, ROLE_API, ROLE_WORKER };
@@ -22,6 +23,7 @@ struct config {
     int queue_timeout_ms;      /* --queue-timeout-ms: longest wait for a Kafka ack */
     int partitions;            /* --partitions: of the booking topic, when created */
     int linger_ms;             /* --linger-ms: the producer's linger.ms */
+    enum queue_acks acks;      /* --acks all|1: when Kafka counts a message stored */
     int gate_memo_ms;          /* --gate-memo-ms: how long the gate trusts a
                                   "sold out" from Redis (0: not at all) */
     int batch;                 /* --batch: messages the consumer decides per

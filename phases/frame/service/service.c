@@ -104,8 +104,16 @@ int service_main(const struct phase *phase, int argc, char **argv)
         lab_fatal("cannot rebuild the Redis gate from PostgreSQL");
     if (phase_is_async(phase) && run_api &&
         !(svc.queue = queue_producer_open(cfg.kafka, cfg.topic, cfg.partitions,
-                                          cfg.queue_timeout_ms, cfg.linger_ms, err, sizeof err)))
+                                          cfg.queue_timeout_ms, cfg.linger_ms, cfg.acks, err,
+                                          sizeof err)))
         lab_fatal("cannot reach Kafka: %s. Start the services: make services", err);
+    if (svc.queue)
+        lab_log("queue: producer acks=%s%s", queue_acks_name(cfg.acks),
+                cfg.acks == QUEUE_ACKS_ALL ? " (idempotent: every in-sync replica has a message "
+                                             "before its 202)"
+                                           : " (not idempotent: a 202 once the partition's leader "
+                                             "has the message, lost if it dies before its followers "
+                                             "fetch it)");
     if (svc.queue && safeguard_off(&cfg, SAFEGUARD_ACK_FIRST))
         queue_producer_unacked(svc.queue);
     if (run_consumer) {
