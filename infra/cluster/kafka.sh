@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cluster/kafka.sh -- sourced by infra/cluster.sh: the replicated topology's
 # Kafka, three KRaft nodes on loopback, each a broker and a controller (a
 # three-voter quorum: one node may die and the cluster still has a

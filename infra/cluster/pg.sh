@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cluster/pg.sh -- sourced by infra/cluster.sh: the replicated topology's
 # PostgreSQL, a primary and one streaming standby on loopback (pg1 on the
 # base port P, pg2 on P+1; which of the two is the primary changes with
