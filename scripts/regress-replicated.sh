@@ -60,6 +60,15 @@ done
 status=0
 out=$LAB_ROOT/results/regress/replicated
 mkdir -p "$out"
+
+# stalled FILE: the run's consumer decided nothing of what was queued, the
+# consumer stall of docs/cluster.md (librdkafka 2.0.2 on this cluster:
+# assigned, polling, given nothing, about one phase-5/6 start in five),
+# not what the fault cost. Such a run is made once more, and counted.
+stalls=0
+stalled() {
+    [ -s "$1" ] && jq -e '(.queued // 0) > 0 and (.decided // 0) == 0' "$1" >/dev/null 2>&1
+}
 # The partitions need the lab's proxy in the service's path, which
 # scripts/nemesis.sh puts there: each runs through it (its load: 1000
 # requests, the fault after 200 accepted, healed 1 s later), and
@@ -68,10 +77,15 @@ if [ -n "$partition_list" ]; then
     LAB_PG_SYNC=on cluster sync
     for n in ${partition_list//,/ }; do
         for p in $(awk -v n="$n" '$1 == "scenario" && $2 == n { print $3 }' "$conf" | tr ',' ' '); do
-            echo "[lab] regress-replicated: $n, phase $p (scripts/nemesis.sh)"
-            NEMESIS_RUN_ID=rr$(date +%s)$n$p bash "$LAB_ROOT/scripts/nemesis.sh" --phase "$p" \
-                --fault "$n@accepted=200:1" --requests 1000 --json >"$out/$n-phase$p.out" 2>&1 || true
-            grep -m 1 '^{"verdict":' "$out/$n-phase$p.out" >"$out/$n-phase$p.json" || true
+            for try in 1 2; do
+                echo "[lab] regress-replicated: $n, phase $p (scripts/nemesis.sh)"
+                NEMESIS_RUN_ID=rr$(date +%s)$n$p bash "$LAB_ROOT/scripts/nemesis.sh" --phase "$p" \
+                    --fault "$n@accepted=200:1" --requests 1000 --json >"$out/$n-phase$p.out" 2>&1 || true
+                grep -m 1 '^{"verdict":' "$out/$n-phase$p.out" >"$out/$n-phase$p.json" || true
+                stalled "$out/$n-phase$p.json" && [ "$try" -eq 1 ] || break
+                stalls=$((stalls + 1))
+                echo "[lab] regress-replicated: $n, phase $p: the consumer stalled (decided 0): once more"
+            done
         done
     done
     bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$partition_list" \
@@ -80,7 +94,20 @@ fi
 if [ -n "$sync_list" ]; then
     LAB_PG_SYNC=on cluster sync
     bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$sync_list" \
-        --out "$out" --junit "$LAB_ROOT/results/regress-replicated-junit.xml" || status=1
+        --out "$out" --junit "$LAB_ROOT/results/regress-replicated-junit.xml" >"$out/sync.log" 2>&1 || true
+    cat "$out/sync.log"
+    for n in ${sync_list//,/ }; do
+        for p in $(awk -v n="$n" '$1 == "scenario" && $2 == n { print $3 }' "$conf" | tr ',' ' '); do
+            stalled "$out/$n-phase$p.json" || continue
+            stalls=$((stalls + 1))
+            echo "[lab] regress-replicated: $n, phase $p: the consumer stalled (decided 0): once more"
+            bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$n" --phases "$p" \
+                --out "$out" --junit "$LAB_ROOT/results/regress-replicated-again-junit.xml" || true
+        done
+    done
+    # the verdict: every summary as it stands after the runs made again
+    bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$sync_list" \
+        --summaries "$out" --junit "$LAB_ROOT/results/regress-replicated-junit.xml" || status=1
 fi
 if [ -n "$async_list" ]; then
     LAB_PG_SYNC=off cluster sync
@@ -88,5 +115,6 @@ if [ -n "$async_list" ]; then
         --out "$out" --junit "$LAB_ROOT/results/regress-replicated-async-junit.xml" || status=1
 fi
 cluster down
-echo "regress-replicated: $((SECONDS - started)) s, the topology's start and stop included"
+echo "regress-replicated: $((SECONDS - started)) s, the topology's start and stop included;" \
+    "$stalls consumer stall(s) made again"
 exit "$status"
