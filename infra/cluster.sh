@@ -132,6 +132,12 @@ up)
     bash "$LAB_ROOT/infra/install.sh"
     LAB_TOPOLOGY=replicated
     secrets_ensure
+    # a topology that runs keeps the mode it was started with (`make
+    # nemesis` runs `up` first: LAB_PG_SYNC=off for one run must not stay)
+    recorded_sync=$(sed -n 's/^LAB_PG_SYNC=//p' "$LAB_RUN/topology.env" 2>/dev/null || true)
+    if [ -n "$recorded_sync" ] && [ -n "$(cluster_running)" ]; then
+        LAB_PG_SYNC=$recorded_sync
+    fi
     # an up that fails (a port of the layout held by another server) puts
     # topology.env back as it was: the lab stays as it ran before
     up_services_before=$(cluster_running | tr '\n' ' ')
