@@ -109,27 +109,19 @@ if [ -n "$sync_list" ]; then
     bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$sync_list" \
         --summaries "$out" --junit "$LAB_ROOT/results/regress-replicated-junit.xml" || status=1
 fi
-# An asynchronous standby loses the commits of the WAL writer's last 200 ms
-# before the kill: measured 0 in 1 run of about 12, when the kill fell just
-# after a flush. A run that lost nothing is made once more, and counted.
-async_again=0
 if [ -n "$async_list" ]; then
     LAB_PG_SYNC=off cluster sync
     LAB_PG_SYNC=off bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$async_list" \
-        --out "$out" --junit "$LAB_ROOT/results/regress-replicated-async-junit.xml" || true
-    for n in ${async_list//,/ }; do
-        for p in $(awk -v n="$n" '$1 == "scenario" && $2 == n { print $3 }' "$conf" | tr ',' ' '); do
-            jq -e '(.check_false_confirmations // 0) == 0' "$out/$n-phase$p.json" >/dev/null 2>&1 || continue
-            async_again=$((async_again + 1))
-            echo "[lab] regress-replicated: $n, phase $p: nothing lost this time: once more"
-            LAB_PG_SYNC=off bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$n" \
-                --phases "$p" --out "$out" --junit "$LAB_ROOT/results/regress-replicated-again-junit.xml" || true
+        --out "$out" --junit "$LAB_ROOT/results/regress-replicated-async-junit.xml" || status=1
+    for n in ${async_list//,/ }; do   # the loss is reported, not bounded: say it
+        for f in "$out/$n"-phase*.json; do
+            if [ -s "$f" ]; then
+                echo "[lab] regress-replicated: ${f##*/}: $(jq -r '"\(.check_false_confirmations) bookings answered 201 lost with the asynchronous standby"' "$f")"
+            fi
         done
     done
-    bash "$LAB_ROOT/scripts/regress.sh" --expectations "$conf" --scenarios "$async_list" \
-        --summaries "$out" --junit "$LAB_ROOT/results/regress-replicated-async-junit.xml" || status=1
 fi
 cluster down
 echo "regress-replicated: $((SECONDS - started)) s, the topology's start and stop included;" \
-    "$stalls consumer stall(s) and $async_again asynchronous run(s) that lost nothing made again"
+    "$stalls consumer stall(s) made again"
 exit "$status"
