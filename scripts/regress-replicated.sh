@@ -61,6 +61,11 @@ status=0
 out=$LAB_ROOT/results/regress/replicated
 mkdir -p "$out"
 
+# scenario_phases NAME prints the phases the conf runs scenario NAME on.
+scenario_phases() {
+    awk -v n="$1" '$1 == "scenario" && $2 == n { print $3 }' "$conf" | tr ',' ' '
+}
+
 # stalled FILE: the run's consumer decided nothing of what was queued, the
 # consumer stall of docs/cluster.md (librdkafka 2.0.2 on this cluster:
 # assigned, polling, given nothing, about one phase-5/6 start in five),
@@ -76,7 +81,7 @@ stalled() {
 if [ -n "$partition_list" ]; then
     LAB_PG_SYNC=on cluster sync
     for n in ${partition_list//,/ }; do
-        for p in $(awk -v n="$n" '$1 == "scenario" && $2 == n { print $3 }' "$conf" | tr ',' ' '); do
+        for p in $(scenario_phases "$n"); do
             for try in 1 2; do
                 echo "[lab] regress-replicated: $n, phase $p (scripts/nemesis.sh)"
                 NEMESIS_RUN_ID=rr$(date +%s)$n$p bash "$LAB_ROOT/scripts/nemesis.sh" --phase "$p" \
@@ -97,7 +102,7 @@ if [ -n "$sync_list" ]; then
         --out "$out" --junit "$LAB_ROOT/results/regress-replicated-junit.xml" >"$out/sync.log" 2>&1 || true
     cat "$out/sync.log"
     for n in ${sync_list//,/ }; do
-        for p in $(awk -v n="$n" '$1 == "scenario" && $2 == n { print $3 }' "$conf" | tr ',' ' '); do
+        for p in $(scenario_phases "$n"); do
             stalled "$out/$n-phase$p.json" || continue
             stalls=$((stalls + 1))
             echo "[lab] regress-replicated: $n, phase $p: the consumer stalled (decided 0): once more"

@@ -139,25 +139,33 @@ redis_start_conf() {
     say "redis: $name up on $LAB_CLUSTER_HOST:$port (pid $pid)"
 }
 
+# redis_node_conf NAME WHO prints what every node's configuration starts
+# with, data node or Sentinel: who writes the file (WHO), the address, the
+# daemon's files under the cluster's folders, the lab's password.
+redis_node_conf() {
+    cat <<EOF
+# written by $2: edit that, not this
+bind $LAB_CLUSTER_HOST
+port $(redis_node_port "$1")
+daemonize yes
+pidfile "$CLUSTER_PIDS/$1.pid"
+logfile "$CLUSTER_LOGS/$1.log"
+dir "$CLUSTER_DIR/$1"
+requirepass "$(redis_password)"
+EOF
+}
+
 # redis_data_conf NAME PRIMARY_PORT prints a data node's configuration:
 # the replica of PRIMARY_PORT, or a primary when that is its own port.
 redis_data_conf() {
-    local name=$1 port pw
+    local name=$1 port
     port=$(redis_node_port "$name")
-    pw=$(redis_password)
+    redis_node_conf "$name" "infra/cluster.sh at every start of the node"
     cat <<EOF
-# written by infra/cluster.sh at every start of the node: edit that, not this
-bind $LAB_CLUSTER_HOST
-port $port
-daemonize yes
-pidfile "$CLUSTER_PIDS/$name.pid"
-logfile "$CLUSTER_LOGS/$name.log"
-dir "$CLUSTER_DIR/$name"
 save ""
 appendonly no
 maxclients 10000
-requirepass "$pw"
-masterauth "$pw"
+masterauth "$(redis_password)"
 # a replica's full sync starts at once (the default waits 5 s for others)
 repl-diskless-sync-delay 0
 EOF
@@ -168,18 +176,10 @@ EOF
 # watching the primary on PRIMARY_PORT. The Sentinel rewrites the file as
 # it learns (the replica, the other Sentinels, the epoch of a failover).
 redis_sentinel_conf() {
-    local name=$1 port pw m=$LAB_REDIS_MASTER
-    port=$(redis_node_port "$name")
+    local name=$1 pw m=$LAB_REDIS_MASTER
     pw=$(redis_password)
+    redis_node_conf "$name" "infra/cluster.sh at every start of the node, then by the Sentinel"
     cat <<EOF
-# written by infra/cluster.sh at every start of the node, then by the Sentinel
-bind $LAB_CLUSTER_HOST
-port $port
-daemonize yes
-pidfile "$CLUSTER_PIDS/$name.pid"
-logfile "$CLUSTER_LOGS/$name.log"
-dir "$CLUSTER_DIR/$name"
-requirepass "$pw"
 sentinel sentinel-pass "$pw"
 sentinel monitor $m $LAB_CLUSTER_HOST $2 2
 sentinel auth-pass $m $pw
